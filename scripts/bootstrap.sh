@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian bookworm machine lacks and builds every part.
+# Idempotent: when everything is in place it prints one line.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/kernels.sh
+. "$ROOT/scripts/kernels.sh"
+
+DENO_VERSION=2.9.6
+TOOLS="$ROOT/.tools"
+BUILD="$ROOT/build"
+LOG="$BUILD/bootstrap.log"
+mkdir -p "$BUILD"
+: >"$LOG"
+
+did_work=0
+t_all=$(date +%s.%N)
+
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }'; }
+
+# step NAME CHECK_FN DO_FN: runs DO_FN when CHECK_FN fails; one line per step that worked.
+step() {
+	local name=$1 check=$2 do=$3 t
+	if "$check" >>"$LOG" 2>&1; then
+		return 0
+	fi
+	t=$(date +%s.%N)
+	printf 'bootstrap: %-28s ' "$name"
+	if ! "$do" >>"$LOG" 2>&1; then
+		echo "FAILED after $(elapsed "$t")"
+		echo "bootstrap: last lines of $LOG:" >&2
+		tail -n 25 "$LOG" >&2
+		exit 1
+	fi
+	echo "done in $(elapsed "$t")"
+	did_work=1
+}
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null; then
+		sudo "$@"
+	else
+		echo "bootstrap: need root to run: $*" >&2
+		return 1
+	fi
+}
+
+APT_PKGS="qemu-system-x86 busybox-static iproute2 ethtool jq kmod xz-utils make gcc libc6-dev $XETH_K61_PKGS"
+
+pkgs_missing() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"
+	done
+}
+
+check_apt() { [ -z "$(pkgs_missing $APT_PKGS $XETH_K612_PKGS)" ]; }
+
+# VM.md: bookworm-backports gets its own sources file, with the URI of the
+# machine's own Debian mirror (never a host name of ours).
+add_backports() {
+	local f=/etc/apt/sources.list.d/xeth-backports.sources uri
+	[ -e "$f" ] && return 0
+	uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+	if [ -z "$uri" ]; then
+		uri=$(awk '/^deb .*bookworm/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
+	fi
+	[ -n "$uri" ] || { echo "no Debian mirror found in /etc/apt/sources.list*"; return 1; }
+	printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$uri" | as_root tee "$f"
+}
+
+do_apt() {
+	add_backports
+	as_root apt-get update -q
+	# shellcheck disable=SC2086
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $APT_PKGS
+	# shellcheck disable=SC2086
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		-t bookworm-backports $XETH_K612_PKGS
+}
+
+DENO="$TOOLS/bin/deno"
+check_deno() { [ -x "$DENO" ] && "$DENO" --version | grep -q "^deno $DENO_VERSION "; }
+do_deno() {
+	command -v npm >/dev/null || { echo "npm is required to install Deno"; return 1; }
+	rm -rf "$TOOLS/npm"
+	npm install --prefix "$TOOLS/npm" --no-audit --no-fund --ignore-scripts "deno@$DENO_VERSION"
+	mkdir -p "$TOOLS/bin"
+	ln -sf ../npm/node_modules/@deno/linux-x64-glibc/deno "$DENO"
+	check_deno
+}
+
+# Deno's npm packages, cached inside the project so that VM guests (which
+# see the host root read-only) find them.
+export DENO_DIR="$TOOLS/deno-dir"
+check_deno_cache() { [ -f "$TOOLS/.deno-cache-stamp" ] && [ "$TOOLS/.deno-cache-stamp" -nt "$ROOT/deno.lock" ]; }
+do_deno_cache() {
+	(cd "$ROOT" && "$DENO" install --frozen)
+	touch "$TOOLS/.deno-cache-stamp"
+}
+
+CARGO_MANIFEST="$ROOT/dataplane/Cargo.toml"
+DP_LIB="$ROOT/dataplane/target/release/libxeth_dataplane.so"
+newer_sources() { # newer_sources TARGET DIR...: true when a source is newer than TARGET
+	local target=$1
+	shift
+	[ ! -e "$target" ] || [ -n "$(find "$@" -newer "$target" -type f -print -quit 2>/dev/null)" ]
+}
+check_dataplane() {
+	command -v cargo >/dev/null || { echo "cargo is required (rustup or apt-get install cargo)"; return 1; }
+	! newer_sources "$DP_LIB" "$ROOT/dataplane/src" "$CARGO_MANIFEST" "$ROOT/dataplane/Cargo.lock"
+}
+do_dataplane() { cargo build --release --locked --manifest-path "$CARGO_MANIFEST"; }
+
+# The module is built out of tree once per kernel, each in its own copy of
+# the sources so that objects of one kernel never leak into another's build.
+kmod_dir() { echo "$BUILD/kernel/$1"; }
+check_kmod() { ! newer_sources "$(kmod_dir "$KREL")/xeth.ko" "$ROOT/kernel" "$ROOT/tests/vm/fixtures"; }
+do_kmod() { bash "$ROOT/scripts/build-kmod.sh" "$KREL"; }
+
+step "apt packages" check_apt do_apt
+step "deno $DENO_VERSION" check_deno do_deno
+step "deno npm cache" check_deno_cache do_deno_cache
+step "dataplane (cargo --release)" check_dataplane do_dataplane
+for alias in 6.1 6.12; do
+	KREL=$(xeth_kernel_release "$alias") || { echo "bootstrap: kernel $alias headers missing" >&2; exit 1; }
+	step "xeth.ko for $KREL" check_kmod do_kmod
+done
+
+if [ "$did_work" = 0 ]; then
+	echo "bootstrap: up to date ($(elapsed "$t_all"))"
+fi

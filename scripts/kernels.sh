@@ -1,0 +1,21 @@
+# Kernels the VM rig supports: alias -> Debian package names.
+# Sourced by bootstrap.sh; tests/vm/kernels.ts resolves the same aliases
+# from what is installed (/boot/vmlinuz-*).
+
+# 6.1 LTS: bookworm's default kernel (metapackages track point releases).
+XETH_K61_PKGS="linux-image-amd64 linux-headers-amd64"
+# 6.12 LTS: bookworm-backports, pinned to the release VM.md verified.
+XETH_K612_VERSION="6.12.95+deb12-amd64"
+XETH_K612_PKGS="linux-image-${XETH_K612_VERSION} linux-headers-${XETH_K612_VERSION}"
+
+# The headers directory of an installed kernel alias (6.1 or 6.12), newest first.
+xeth_kernel_release() {
+	local alias=$1 d
+	for d in $(ls -1d /usr/src/linux-headers-"${alias}".*-amd64 2>/dev/null | sort -rV); do
+		if [ -e "/boot/vmlinuz-${d#/usr/src/linux-headers-}" ]; then
+			echo "${d#/usr/src/linux-headers-}"
+			return 0
+		fi
+	done
+	return 1
+}

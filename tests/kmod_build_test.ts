@@ -1,0 +1,68 @@
+/**
+ * The module build is part of the test suite because warnings must fail it:
+ * prove that scripts/build-kmod.sh rejects a module with a W=1 warning.
+ */
+import assert from "node:assert/strict";
+import { ROOT } from "./vm/rig.ts";
+
+function release(alias: string): string {
+  const out = new Deno.Command("bash", {
+    args: [
+      "-c",
+      `. ${ROOT}/scripts/kernels.sh && xeth_kernel_release ${alias}`,
+    ],
+  }).outputSync();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+async function buildKmod(src: string, krel: string) {
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await new Deno.Command("bash", {
+      args: [`${ROOT}/scripts/build-kmod.sh`, krel],
+      env: { XETH_KMOD_SRC: src, XETH_KMOD_OUT: out, XETH_KMOD_CLEAN: "1" },
+    }).output();
+    const dec = new TextDecoder();
+    return { ok: r.success, text: dec.decode(r.stdout) + dec.decode(r.stderr) };
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+}
+
+async function moduleSource(body: string): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/Kbuild`, "obj-m += w1probe.o\n");
+  await Deno.writeTextFile(
+    `${dir}/w1probe.c`,
+    `#include <linux/module.h>\n${body}\nMODULE_LICENSE("GPL");\nMODULE_DESCRIPTION("W=1 probe");\n`,
+  );
+  return dir;
+}
+
+Deno.test("build-kmod: a W=1 warning fails the build", async () => {
+  const krel = release("6.12");
+  // W=1 turns on -Wmissing-prototypes: a non-static function without one
+  const src = await moduleSource(
+    "int w1probe_no_prototype(void) { return 0; }",
+  );
+  try {
+    const r = await buildKmod(src, krel);
+    assert.equal(r.ok, false, r.text);
+    assert.match(r.text, /warning: no previous prototype/);
+    assert.match(r.text, /has warnings against .* \(W=1 must be clean\)/);
+  } finally {
+    await Deno.remove(src, { recursive: true });
+  }
+});
+
+Deno.test("build-kmod: a clean module builds", async () => {
+  const src = await moduleSource(
+    "static int __init w1probe_init(void) { return 0; }\nmodule_init(w1probe_init);",
+  );
+  try {
+    const r = await buildKmod(src, release("6.1"));
+    assert.equal(r.ok, true, r.text);
+  } finally {
+    await Deno.remove(src, { recursive: true });
+  }
+});

@@ -1,0 +1,192 @@
+/**
+ * `deno task test`: every check of the project, one line each, and a
+ * closing "N passed, N failed" that sums the individual tests.
+ */
+import { ROOT } from "./vm/rig.ts";
+
+interface Step {
+  name: string;
+  cmd: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  /** reads pass/fail counts from the output; default: 1 check */
+  count?: (out: string) => { passed: number; failed: number } | undefined;
+  /** output lines to show while the step runs */
+  progress?: RegExp;
+}
+
+// deno test: "ok | 12 passed | 0 failed" (or "FAILED | ...")
+function denoTestCounts(out: string) {
+  const m = out.match(/\| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/);
+  return m ? { passed: Number(m[1]), failed: Number(m[2]) } : undefined;
+}
+
+// cargo test prints one "test result:" line per test binary
+function cargoTestCounts(out: string) {
+  let passed = 0;
+  let failed = 0;
+  let seen = false;
+  for (
+    const m of out.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)
+  ) {
+    seen = true;
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+  }
+  return seen ? { passed, failed } : undefined;
+}
+
+function summaryCounts(out: string) {
+  const all = [...out.matchAll(/^(\d+) passed, (\d+) failed$/gm)];
+  const m = all.at(-1);
+  return m ? { passed: Number(m[1]), failed: Number(m[2]) } : undefined;
+}
+
+function kernelRelease(alias: string): string {
+  const out = new Deno.Command("bash", {
+    args: [
+      "-c",
+      `. ${ROOT}/scripts/kernels.sh && xeth_kernel_release ${alias}`,
+    ],
+  }).outputSync();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+const cargo = (...args: string[]): string[] => [
+  "cargo",
+  ...args,
+  "--manifest-path",
+  `${ROOT}/dataplane/Cargo.toml`,
+];
+
+function steps(): Step[] {
+  const s: Step[] = [
+    { name: "deno fmt --check", cmd: ["deno", "fmt", "--check"] },
+    { name: "deno lint", cmd: ["deno", "lint"] },
+    {
+      name: "deno check",
+      cmd: ["deno", "check", "main.ts", "switchd/", "ffi/", "tests/", "bench/"],
+    },
+    { name: "cargo fmt --check", cmd: cargo("fmt", "--check") },
+    {
+      name: "cargo clippy -D warnings",
+      cmd: [
+        ...cargo("clippy", "--locked", "--all-targets"),
+        "--",
+        "-D",
+        "warnings",
+      ],
+    },
+    {
+      name: "cargo test",
+      cmd: cargo("test", "--locked"),
+      count: cargoTestCounts,
+    },
+  ];
+  for (const alias of ["6.1", "6.12"]) {
+    const rel = kernelRelease(alias);
+    s.push({
+      name: `xeth.ko W=1 on ${rel || alias}`,
+      // a fresh directory, so that nothing is skipped as up to date
+      cmd: ["bash", `${ROOT}/scripts/build-kmod.sh`, rel || alias],
+      env: {
+        XETH_KMOD_OUT: `${ROOT}/build/kernel-check/${rel || alias}`,
+        XETH_KMOD_CLEAN: "1",
+      },
+    });
+  }
+  s.push({
+    name: "deno test",
+    cmd: ["deno", "test", "-A"],
+    count: denoTestCounts,
+    progress: /\.\.\. .*(ok|FAILED)/,
+  });
+  s.push({
+    name: "vm scenarios (6.1, 6.12)",
+    cmd: [
+      "deno",
+      "run",
+      "-A",
+      "tests/vm/rig.ts",
+      "--no-build",
+      "--kernel",
+      "all",
+    ],
+    count: summaryCounts,
+    progress: /^(PASS|FAIL) /,
+  });
+  return s;
+}
+
+async function run(
+  step: Step,
+): Promise<{ passed: number; failed: number; ok: boolean }> {
+  const t0 = performance.now();
+  const logDir = `${ROOT}/build/test-logs`;
+  await Deno.mkdir(logDir, { recursive: true });
+  const logPath = `${logDir}/${step.name.replace(/[^\w.-]+/g, "_")}.log`;
+  const child = new Deno.Command(step.cmd[0], {
+    args: step.cmd.slice(1),
+    cwd: step.cwd ?? ROOT,
+    env: { NO_COLOR: "1", ...step.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const chunks: string[] = [];
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let partial = "";
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      chunks.push(text);
+      if (!step.progress) continue;
+      partial += text;
+      const lines = partial.split("\n");
+      partial = lines.pop() ?? "";
+      for (const l of lines) {
+        if (step.progress.test(l)) console.log(`     ${l}`);
+      }
+    }
+  };
+  const [status] = await Promise.all([
+    child.status,
+    pump(child.stdout),
+    pump(child.stderr),
+  ]);
+  const out = chunks.join("");
+  await Deno.writeTextFile(logPath, out);
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  const counted = step.count?.(out);
+  const ok = status.success && (counted?.failed ?? 0) === 0;
+  const counts = counted ?? { passed: ok ? 1 : 0, failed: ok ? 0 : 1 };
+  if (!ok && counts.failed === 0) counts.failed = 1;
+  const detail = counted
+    ? ` (${counts.passed} passed, ${counts.failed} failed)`
+    : "";
+  console.log(`${ok ? "PASS" : "FAIL"} ${step.name}${detail} ${secs}s`);
+  if (!ok) {
+    for (const l of out.trimEnd().split("\n").slice(-40)) {
+      console.log(`  | ${l}`);
+    }
+    console.log(`  full log: ${logPath}`);
+  }
+  return { ...counts, ok };
+}
+
+const t0 = performance.now();
+let passed = 0;
+let failed = 0;
+const failedSteps: string[] = [];
+for (const step of steps()) {
+  const r = await run(step);
+  passed += r.passed;
+  failed += r.failed;
+  if (!r.ok) failedSteps.push(step.name);
+}
+console.log(
+  `test: ${
+    failedSteps.length
+      ? `FAILED: ${failedSteps.join("; ")}`
+      : "all steps passed"
+  } in ${((performance.now() - t0) / 1000).toFixed(0)}s`,
+);
+console.log(`${passed} passed, ${failed} failed`);
+Deno.exit(failedSteps.length ? 1 : 0);

@@ -1,0 +1,51 @@
+#!/bin/busybox sh
+# /init of the rig's initramfs: mount the host's root (read-only) and the
+# results share over virtio-9p, chroot into the host and run the scenario.
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+for w in $(cat /proc/cmdline); do
+	case "$w" in
+	xrig_out=*) OUT=${w#xrig_out=} ;;
+	xrig_run=*) RUN=${w#xrig_run=} ;;
+	xrig_root=*) ROOT=${w#xrig_root=} ;;
+	esac
+done
+
+fail() {
+	echo "xrig: $*" >/dev/console
+	echo o >/proc/sysrq-trigger
+	sleep 10
+}
+
+for m in $(cat /modules/order); do
+	insmod "/modules/$m" || fail "insmod $m failed"
+done
+
+H=/mnt/host
+opts=trans=virtio,version=9p2000.L,msize=262144
+mount -t 9p -o "$opts,ro" host "$H" || fail "cannot mount the host root"
+# The results share lands on the host path it comes from, so paths are the
+# same inside and outside the guest.
+mount -t 9p -o "$opts" out "$H$OUT" || fail "cannot mount the results share"
+mount -t proc proc "$H/proc"
+mount -t sysfs sysfs "$H/sys"
+mount -t devtmpfs devtmpfs "$H/dev"
+mkdir -p "$H/dev/pts"
+mount -t devpts devpts "$H/dev/pts" 2>/dev/null
+mount -t tmpfs tmpfs "$H/tmp"
+mount -t tmpfs tmpfs "$H/run"
+mount -t tmpfs tmpfs "$H/root"
+mount -t debugfs debugfs "$H/sys/kernel/debug" 2>/dev/null
+
+chroot "$H" /bin/bash "$ROOT/tests/vm/guest/runner.sh" "$ROOT" "$OUT" "$RUN" \
+	</dev/console >/dev/console 2>&1
+
+sync
+umount "$H$OUT" 2>/dev/null
+echo o >/proc/sysrq-trigger
+sleep 10

@@ -1,0 +1,70 @@
+# Helpers for VM scenarios (sourced by tests/vm/scenarios/*.sh, run in the
+# guest as root). Output is TAP; `finish` prints "N passed, N failed" and
+# sets the exit code.
+
+XETH_ROOT=${XETH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+XETH_KO=$XETH_ROOT/build/kernel/$(uname -r)/xeth.ko
+
+_tap_n=0
+_tap_pass=0
+_tap_fail=0
+
+ok() { # ok DESCRIPTION: a passing check
+	_tap_n=$((_tap_n + 1))
+	_tap_pass=$((_tap_pass + 1))
+	echo "ok $_tap_n - $1"
+}
+
+not_ok() { # not_ok DESCRIPTION [DETAIL...]
+	_tap_n=$((_tap_n + 1))
+	_tap_fail=$((_tap_fail + 1))
+	echo "not ok $_tap_n - $1"
+	shift
+	local l
+	for l in "$@"; do
+		printf '%s\n' "$l" | sed 's/^/#   /'
+	done
+}
+
+check() { # check DESCRIPTION CMD...: passes when CMD exits 0
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$desc"
+	else
+		not_ok "$desc" "command: $*" "$out"
+	fi
+}
+
+check_fails() { # check_fails DESCRIPTION CMD...: passes when CMD exits non-zero
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		not_ok "$desc" "command unexpectedly succeeded: $*" "$out"
+	else
+		ok "$desc"
+	fi
+}
+
+check_eq() { # check_eq DESCRIPTION EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "expected: $2" "actual:   $3"
+	fi
+}
+
+load_xeth() { # insmod the module built for this kernel
+	insmod "$XETH_KO"
+}
+
+# Names of links of a given kind, one per line (from ip -d -j).
+links_of_kind() {
+	ip -d -j link show | jq -r --arg k "$1" '.[] | select(.linkinfo.info_kind == $k) | .ifname'
+}
+
+finish() {
+	echo "1..$_tap_n"
+	echo "$_tap_pass passed, $_tap_fail failed"
+	[ "$_tap_fail" = 0 ]
+}

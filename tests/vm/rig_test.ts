@@ -1,0 +1,88 @@
+/**
+ * The rig's own tests: it must fail scenarios that oops, fail a check,
+ * hang or report nothing, and show the user why. These boot real guests.
+ */
+import assert from "node:assert/strict";
+import { ROOT } from "./rig.ts";
+
+interface Run {
+  code: number;
+  out: string;
+}
+
+async function rig(...args: string[]): Promise<Run> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}/tests/vm/rig.ts`, "--no-build", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    out: dec.decode(out.stdout) + dec.decode(out.stderr),
+  };
+}
+
+const fixture = (name: string) => `${ROOT}/tests/vm/fixtures/${name}.sh`;
+
+Deno.test("rig: an oops in module init fails the run and shows the oops", async () => {
+  const r = await rig("--kernel", "all", fixture("oops"));
+  assert.equal(r.code, 1, r.out);
+  for (const k of ["6.1", "6.12"]) {
+    assert.match(
+      r.out,
+      new RegExp(`FAIL ${k} oops: 1 passed, 0 failed`),
+      r.out,
+    );
+  }
+  assert.match(r.out, /splat: the guest kernel logged an oops/);
+  assert.match(r.out, /\| .*BUG: kernel NULL pointer dereference/);
+  assert.match(r.out, /\| .*RIP: .*xeth_oops_init/);
+  assert.match(r.out, /console log kept in .*\/6\.1-oops\/console\.log/);
+  // the checks passed, yet the sum must show a failure
+  assert.match(r.out, /^2 passed, 2 failed$/m);
+});
+
+Deno.test("rig: failing, silent and hanging scenarios fail with their reason", async () => {
+  const r = await rig(
+    "--kernel",
+    "6.12",
+    "--timeout",
+    "20",
+    fixture("failing"),
+    fixture("silent"),
+    fixture("hang"),
+  );
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /FAIL 6\.12 failing: 1 passed, 1 failed/);
+  assert.match(r.out, /\| not ok 2 - a check that fails on purpose/);
+  assert.match(
+    r.out,
+    /FAIL 6\.12 silent: .*\n {2}fail: the scenario reported no passing check/,
+  );
+  assert.match(r.out, /timeout: timed out after 20s; the guest was killed/);
+  assert.match(r.out, /\| hanging on purpose/);
+  assert.match(r.out, /^1 passed, 3 failed$/m);
+});
+
+Deno.test("rig: a passing scenario passes and leaves no logs", async () => {
+  const r = await rig("--kernel", "6.12", "module");
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /PASS 6\.12 module: \d+ passed, 0 failed/);
+  assert.doesNotMatch(r.out, /console log kept/);
+});
+
+Deno.test("rig: usage errors say what to do", async () => {
+  let r = await rig("--kernel", "5.10", "module");
+  assert.equal(r.code, 2);
+  assert.match(r.out, /unknown kernel "5\.10": use 6\.1, 6\.12 or all/);
+  r = await rig("no-such-scenario");
+  assert.equal(r.code, 2);
+  assert.match(
+    r.out,
+    /no scenario "no-such-scenario"; known scenarios: .*module/,
+  );
+  r = await rig("--bogus");
+  assert.equal(r.code, 2);
+  assert.match(r.out, /see --help/);
+});

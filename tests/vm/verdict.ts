@@ -1,0 +1,128 @@
+/**
+ * How the rig judges a scenario: the counts it printed (TAP or a closing
+ * "N passed, N failed" line), its exit code, and the guest kernel's log.
+ */
+
+export interface Counts {
+  passed: number;
+  failed: number;
+}
+
+/** Counts from a scenario's output; a closing summary line wins over TAP. */
+export function parseCounts(output: string): Counts {
+  let summary: Counts | undefined;
+  let passed = 0;
+  let failed = 0;
+  for (const line of output.split("\n")) {
+    const s = line.match(/^(?:\w+: )?(\d+) passed, (\d+) failed/);
+    if (s) summary = { passed: Number(s[1]), failed: Number(s[2]) };
+    else if (/^ok \d+/.test(line)) passed++;
+    else if (/^not ok \d+/.test(line)) failed++;
+  }
+  return summary ?? { passed, failed };
+}
+
+/**
+ * Lines of a kernel log that mean the kernel misbehaved. Each pattern is a
+ * message the kernel prints for that event (oops, BUG, WARN, lockdep,
+ * RCU stalls, hung tasks, sanitizers).
+ */
+const SPLATS: readonly RegExp[] = [
+  /\bOops\b/,
+  /\bBUG:/,
+  /kernel BUG at/,
+  /\bWARNING:/,
+  /general protection fault/,
+  /Kernel panic/,
+  /possible (circular|recursive) locking/,
+  /inconsistent lock state/,
+  /suspicious RCU usage/,
+  /rcu: INFO: .* stall/,
+  /INFO: task .* blocked for more than/,
+  /\bUBSAN:/,
+  /\bKASAN:/,
+  /\bkmemleak:.*unreferenced/,
+  /refcount_t: /,
+  /unregister_netdevice: waiting for/,
+];
+
+/** The lines of a kernel log that show a splat, with a little context. */
+export function findSplats(log: string, context = 12): string[] {
+  const lines = log.split("\n");
+  for (const [i, line] of lines.entries()) {
+    if (SPLATS.some((re) => re.test(line))) {
+      return lines.slice(Math.max(0, i - 2), i + context);
+    }
+  }
+  return [];
+}
+
+export type Outcome = "pass" | "fail" | "timeout" | "splat" | "no-result";
+
+export interface Verdict {
+  outcome: Outcome;
+  counts: Counts;
+  /** why it failed, for the user */
+  reason?: string;
+  /** lines to show: a splat or the end of the console */
+  excerpt: string[];
+}
+
+export interface GuestResult {
+  timedOut: boolean;
+  timeoutSeconds: number;
+  /** the scenario's exit code, undefined when the guest never wrote one */
+  rc?: number;
+  output: string;
+  dmesg: string;
+  console: string;
+}
+
+export function judge(r: GuestResult): Verdict {
+  const counts = parseCounts(r.output);
+  const splat = findSplats(r.dmesg).length
+    ? findSplats(r.dmesg)
+    : findSplats(r.console);
+  const tail = r.console.split("\n").slice(-30);
+  if (splat.length) {
+    return {
+      outcome: "splat",
+      counts,
+      reason: "the guest kernel logged an oops, BUG, WARNING or lock splat",
+      excerpt: splat,
+    };
+  }
+  if (r.timedOut) {
+    return {
+      outcome: "timeout",
+      counts,
+      reason: `timed out after ${r.timeoutSeconds}s; the guest was killed`,
+      excerpt: tail,
+    };
+  }
+  if (r.rc === undefined) {
+    return {
+      outcome: "no-result",
+      counts,
+      reason: "the guest stopped without writing an exit code",
+      excerpt: tail,
+    };
+  }
+  if (r.rc !== 0 || counts.failed > 0) {
+    return {
+      outcome: "fail",
+      counts,
+      reason: `exit code ${r.rc}, ${counts.failed} failed`,
+      excerpt: r.output.split("\n").filter((l) => /^(not ok|#)/.test(l)),
+    };
+  }
+  if (counts.passed === 0) {
+    return {
+      outcome: "fail",
+      counts,
+      reason: "the scenario reported no passing check",
+      excerpt: [],
+    };
+  }
+  return { outcome: "pass", counts, excerpt: [] };
+}

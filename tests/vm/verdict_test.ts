@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { findSplats, type GuestResult, judge, parseCounts } from "./verdict.ts";
+
+const base: GuestResult = {
+  timedOut: false,
+  timeoutSeconds: 60,
+  rc: 0,
+  output: "ok 1 - a\nok 2 - b\n1..2\n2 passed, 0 failed\n",
+  dmesg: "[    1.0] xeth: loaded\n",
+  console: "",
+};
+
+Deno.test("parseCounts: TAP lines, and a summary line wins", () => {
+  assert.deepEqual(parseCounts("ok 1 - a\nnot ok 2 - b\nok 3\n"), {
+    passed: 2,
+    failed: 1,
+  });
+  assert.deepEqual(parseCounts("ok 1 - a\nvm: 7 passed, 3 failed\n"), {
+    passed: 7,
+    failed: 3,
+  });
+  assert.deepEqual(parseCounts("nothing here\n"), { passed: 0, failed: 0 });
+});
+
+Deno.test("findSplats: oops, WARN, lockdep and hung tasks are found", () => {
+  for (
+    const line of [
+      "[ 3.2] BUG: kernel NULL pointer dereference, address: 0",
+      "[ 3.2] WARNING: CPU: 0 PID: 1 at net/core/dev.c:1 foo+0x1/0x2",
+      "[ 3.2] WARNING: possible circular locking dependency detected",
+      "[ 3.2] INFO: task ip:99 blocked for more than 120 seconds.",
+      "[ 3.2] unregister_netdevice: waiting for xm0 to become free. Usage count = 2",
+      "[ 3.2] Oops: 0000 [#1] PREEMPT SMP NOPTI",
+    ]
+  ) {
+    assert.notEqual(
+      findSplats(`[ 1.0] fine\n${line}\n[ 4.0] after`).length,
+      0,
+      line,
+    );
+  }
+  assert.equal(
+    findSplats("[ 1.0] xeth: module verification failed: tainting kernel\n")
+      .length,
+    0,
+  );
+});
+
+Deno.test("judge: each way to fail", () => {
+  assert.equal(judge(base).outcome, "pass");
+  assert.equal(judge({ ...base, dmesg: "Oops: 0000 [#1]\n" }).outcome, "splat");
+  assert.equal(
+    judge({ ...base, timedOut: true, rc: undefined }).outcome,
+    "timeout",
+  );
+  assert.equal(judge({ ...base, rc: undefined }).outcome, "no-result");
+  assert.equal(judge({ ...base, rc: 1 }).outcome, "fail");
+  assert.equal(judge({ ...base, output: "ok 1\nnot ok 2\n" }).outcome, "fail");
+  assert.equal(judge({ ...base, output: "" }).outcome, "fail");
+  // a panic leaves no dmesg file: the console is searched too
+  assert.equal(
+    judge({
+      ...base,
+      rc: undefined,
+      dmesg: "",
+      console: "Kernel panic - not syncing",
+    }).outcome,
+    "splat",
+  );
+});
