@@ -84,13 +84,14 @@ export async function initramfs(
 ): Promise<string> {
   const dir = `${buildDir}/vm/${kernel.release}`;
   const out = `${dir}/initramfs.cpio`;
-  if (!newer(initScript, out) && !newer(BUSYBOX, out)) return out;
+  const rig = new URL(import.meta.url).pathname;
+  if (![initScript, BUSYBOX, rig].some((f) => newer(f, out))) return out;
   await Deno.mkdir(dir, { recursive: true });
   const dep = await Deno.readTextFile(`${kernel.modules}/modules.dep`);
   const builtin = await Deno.readTextFile(`${kernel.modules}/modules.builtin`);
   const mods = loadOrder(dep, builtin);
   const entries: CpioEntry[] = [];
-  for (const d of ["bin", "dev", "proc", "sys", "mnt", "mnt/host", "modules"]) {
+  for (const d of ["bin", "dev", "proc", "sys", "mnt", "mnt/host", "mnt/host2", "modules"]) {
     entries.push({ name: d, mode: 0o040755 });
   }
   entries.push({

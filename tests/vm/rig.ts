@@ -100,6 +100,17 @@ function fmtCounts(c: Counts): string {
   return `${c.passed} passed, ${c.failed} failed`;
 }
 
+// Parallel runs on one kernel share one initramfs build.
+const initramfsBuilds = new Map<string, Promise<string>>();
+function initramfsOnce(kernel: Kernel): Promise<string> {
+  let p = initramfsBuilds.get(kernel.release);
+  if (!p) {
+    p = initramfs(kernel, BUILD, `${ROOT}/tests/vm/guest/init.sh`);
+    initramfsBuilds.set(kernel.release, p);
+  }
+  return p;
+}
+
 async function runOne(
   kernel: Kernel,
   scenario: Scenario,
@@ -112,11 +123,7 @@ async function runOne(
     settings.timeoutSeconds;
   const logDir = `${runsDir}/${kernel.alias}-${scenario.name}`;
   await Deno.mkdir(logDir, { recursive: true });
-  const initrd = await initramfs(
-    kernel,
-    BUILD,
-    `${ROOT}/tests/vm/guest/init.sh`,
-  );
+  const initrd = await initramfsOnce(kernel);
   const tag = `[${kernel.alias} ${scenario.name}]`;
   const t0 = performance.now();
   const result = await boot({

@@ -29,18 +29,26 @@ done
 H=/mnt/host
 opts=trans=virtio,version=9p2000.L,msize=262144
 mount -t 9p -o "$opts,ro" host "$H" || fail "cannot mount the host root"
-# The results share lands on the host path it comes from, so paths are the
-# same inside and outside the guest.
-mount -t 9p -o "$opts" out "$H$OUT" || fail "cannot mount the results share"
 mount -t proc proc "$H/proc"
 mount -t sysfs sysfs "$H/sys"
 mount -t devtmpfs devtmpfs "$H/dev"
 mkdir -p "$H/dev/pts"
 mount -t devpts devpts "$H/dev/pts" 2>/dev/null
-mount -t tmpfs tmpfs "$H/tmp"
-mount -t tmpfs tmpfs "$H/run"
-mount -t tmpfs tmpfs "$H/root"
 mount -t debugfs debugfs "$H/sys/kernel/debug" 2>/dev/null
+# Writable scratch space where programs expect it.
+for d in tmp run root; do
+	mount -t tmpfs tmpfs "$H/$d"
+done
+# A project under one of those (a CI clone in /tmp) is shown again from a
+# second mount of the host root.
+if [ ! -d "$H$ROOT/tests/vm" ]; then
+	mount -t 9p -o "$opts,ro" host /mnt/host2 || fail "cannot mount the host root twice"
+	mkdir -p "$H$ROOT"
+	mount -o bind "/mnt/host2$ROOT" "$H$ROOT" || fail "cannot show $ROOT in the guest"
+fi
+# The results share lands on the host path it comes from, so paths are the
+# same inside and outside the guest.
+mount -t 9p -o "$opts" out "$H$OUT" || fail "cannot mount the results share"
 
 chroot "$H" /bin/bash "$ROOT/tests/vm/guest/runner.sh" "$ROOT" "$OUT" "$RUN" \
 	</dev/console >/dev/console 2>&1
