@@ -48,7 +48,7 @@ as_root() {
 	fi
 }
 
-APT_PKGS="qemu-system-x86 busybox-static iproute2 ethtool jq kmod xz-utils make gcc libc6-dev $XETH_K61_PKGS"
+APT_PKGS="qemu-system-x86 busybox-static iproute2 ethtool jq python3 strace kmod xz-utils make gcc libc6-dev $XETH_K61_PKGS"
 
 pkgs_missing() {
 	local p
@@ -119,7 +119,10 @@ do_dataplane() { cargo build --release --locked --manifest-path "$CARGO_MANIFEST
 # The module is built out of tree once per kernel, each in its own copy of
 # the sources so that objects of one kernel never leak into another's build.
 kmod_dir() { echo "$BUILD/kernel/$1"; }
-check_kmod() { ! newer_sources "$(kmod_dir "$KREL")/xeth.ko" "$ROOT/kernel" "$ROOT/tests/vm/fixtures"; }
+check_kmod() {
+	! newer_sources "$(kmod_dir "$KREL")/xeth.ko" "$ROOT/kernel"/*.[ch] "$ROOT/kernel/Kbuild" \
+		"$ROOT/kernel/include" "$ROOT/tests/vm/fixtures"
+}
 do_kmod() { bash "$ROOT/scripts/build-kmod.sh" "$KREL"; }
 
 step "apt packages" check_apt do_apt
@@ -130,6 +133,11 @@ for alias in 6.1 6.12; do
 	KREL=$(xeth_kernel_release "$alias") || { echo "bootstrap: kernel $alias headers missing" >&2; exit 1; }
 	step "xeth.ko for $KREL" check_kmod do_kmod
 done
+
+# iproute2 link plugins (ip's own parser loads them: IP_LIB_DIR)
+check_iproute2() { bash "$ROOT/scripts/build-iproute2.sh" --check; }
+do_iproute2() { bash "$ROOT/scripts/build-iproute2.sh"; }
+step "ip link plugins" check_iproute2 do_iproute2
 
 if [ "$did_work" = 0 ]; then
 	echo "bootstrap: up to date ($(elapsed "$t_all"))"

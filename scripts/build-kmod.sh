@@ -16,7 +16,7 @@ build() { # build SRC DST
 	local src=$1 dst=$2 log
 	mkdir -p "$dst"
 	# Only sources are copied: build products stay in dst between runs.
-	(cd "$src" && find . -type f \( -name '*.c' -o -name '*.h' -o -name Kbuild \) \
+	(cd "$src" && find . -path ./iproute2 -prune -o -type f \( -name '*.c' -o -name '*.h' -o -name Kbuild \) \
 		-exec cp -pu --parents {} "$dst" \;)
 	log=$(make -C "$KDIR" M="$dst" W=1 modules 2>&1) || { echo "$log"; return 1; }
 	echo "$log"

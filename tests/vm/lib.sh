@@ -4,6 +4,8 @@
 
 XETH_ROOT=${XETH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 XETH_KO=$XETH_ROOT/build/kernel/$(uname -r)/xeth.ko
+# our iproute2 link plugins parse each kind's options
+export IP_LIB_DIR=$XETH_ROOT/build/iproute2
 
 _tap_n=0
 _tap_pass=0
