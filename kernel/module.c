@@ -6,14 +6,43 @@
 #include <linux/module.h>
 #include "xeth.h"
 
+/* The mux first: removing its kind removes every proxy with it. */
+static struct rtnl_link_ops *const xeth_link_ops[] = {
+	&xeth_mux_link_ops,
+	&xeth_port_link_ops,
+	&xeth_vlan_link_ops,
+	&xeth_lag_link_ops,
+	&xeth_bridge_link_ops,
+	&xeth_loopback_link_ops,
+};
+
 static int __init xeth_init(void)
 {
-	return rtnl_link_register(&xeth_mux_link_ops);
+	int err, i;
+
+	err = xeth_notify_init();
+	if (err)
+		return err;
+	for (i = 0; i < ARRAY_SIZE(xeth_link_ops); i++) {
+		err = rtnl_link_register(xeth_link_ops[i]);
+		if (err)
+			goto unregister;
+	}
+	return 0;
+unregister:
+	while (i--)
+		rtnl_link_unregister(xeth_link_ops[i]);
+	xeth_notify_exit();
+	return err;
 }
 
 static void __exit xeth_exit(void)
 {
-	rtnl_link_unregister(&xeth_mux_link_ops);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(xeth_link_ops); i++)
+		rtnl_link_unregister(xeth_link_ops[i]);
+	xeth_notify_exit();
 }
 
 module_init(xeth_init);
@@ -22,3 +51,8 @@ module_exit(xeth_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("xeth switch proxy netdevs and their multiplexer");
 MODULE_ALIAS_RTNL_LINK(XETH_MUX_KIND);
+MODULE_ALIAS_RTNL_LINK(XETH_PORT_KIND);
+MODULE_ALIAS_RTNL_LINK(XETH_VLAN_KIND);
+MODULE_ALIAS_RTNL_LINK(XETH_LAG_KIND);
+MODULE_ALIAS_RTNL_LINK(XETH_BRIDGE_KIND);
+MODULE_ALIAS_RTNL_LINK(XETH_LOOPBACK_KIND);

@@ -1,30 +1,167 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * xeth private API: the only header shared between the module's files.
+ *
+ * Locking: the mux's proxy list, its lower links and every upper/lower
+ * relation change under RTNL.  The data path finds proxies by xid in the
+ * mux's xarray and the lower links through an RCU-published array, so it
+ * takes no lock.
  */
 #ifndef __XETH_H
 #define __XETH_H
 
 #include <linux/netdevice.h>
+#include <linux/xarray.h>
 #include <net/rtnetlink.h>
 #include <linux/xeth.h>
+
+#define XETH_MUX_MAX_LOWERS	8
+
+/* Mux counters, shown by ethtool -S <mux>; order is that of the names. */
+enum xeth_mux_counter {
+	XETH_MUX_TX_TO_LOWER,	/* proxy frames sent out of a lower link */
+	XETH_MUX_TX_TO_DAEMON,	/* link-less proxy frames given to taps */
+	XETH_MUX_RX_FROM_LOWER,	/* frames demuxed from a lower link */
+	XETH_MUX_EXCEPTIONS,	/* marked frames demuxed to a proxy */
+	XETH_MUX_DAEMON_TO_LOWER, /* unmarked raw-socket frames forwarded */
+	XETH_MUX_RX_NOHANDLER,	/* no proxy has the frame's xid */
+	XETH_MUX_RX_PROXY_DOWN,	/* the proxy is admin-down */
+	XETH_MUX_RX_BAD_ENCAP,	/* frames without a valid tag/label stack */
+	XETH_MUX_TX_NO_PATH,	/* unmarked frames with no lower to go to */
+	XETH_MUX_TX_ENCAP_ERRORS, /* proxy frames that could not be tagged */
+	XETH_MUX_N_COUNTERS,
+};
+
+struct xeth_mux_stats {
+	u64 count[XETH_MUX_N_COUNTERS];
+	struct u64_stats_sync syncp;
+};
+
+struct xeth_lowers {
+	struct rcu_head rcu;
+	unsigned int n;
+	struct net_device *dev[XETH_MUX_MAX_LOWERS];
+};
 
 /* struct xeth_mux - private data of an xeth-mux netdev */
 struct xeth_mux {
 	struct net_device *dev;
-	u8 encap;		/* enum xeth_encap */
+	u8 encap;			/* enum xeth_encap */
+	struct xarray proxies;		/* xid -> struct xeth_proxy */
+	struct list_head proxy_list;	/* every proxy, RTNL */
+	struct xeth_lowers __rcu *lowers;
+	struct xeth_mux_stats __percpu *stats;
+};
+
+/* struct xeth_proxy - private data shared by every proxy kind */
+struct xeth_proxy {
+	struct net_device *dev;
+	struct xeth_mux *mux;
+	struct net_device *lower;	/* the device given with "link" */
+	struct net_device *master;	/* an xeth lag or bridge, or NULL */
+	struct list_head list;		/* in mux->proxy_list */
+	u32 xid;
+	u8 kind;			/* enum xeth_dev_kind */
+	u8 channel;			/* loopback */
+	u16 vid;			/* vlan */
+	bool dying;			/* queued for unregistration */
 };
 
 extern struct rtnl_link_ops xeth_mux_link_ops;
-
-static inline struct xeth_mux *xeth_mux_priv(struct net_device *dev)
-{
-	return netdev_priv(dev);
-}
+extern struct rtnl_link_ops xeth_port_link_ops;
+extern struct rtnl_link_ops xeth_vlan_link_ops;
+extern struct rtnl_link_ops xeth_lag_link_ops;
+extern struct rtnl_link_ops xeth_bridge_link_ops;
+extern struct rtnl_link_ops xeth_loopback_link_ops;
+extern const struct ethtool_ops xeth_mux_ethtool_ops;
+extern const struct ethtool_ops xeth_proxy_ethtool_ops;
 
 static inline bool xeth_is_mux(const struct net_device *dev)
 {
 	return dev->rtnl_link_ops == &xeth_mux_link_ops;
 }
+
+bool xeth_is_proxy(const struct net_device *dev);
+
+static inline struct xeth_proxy *xeth_proxy_of(const struct net_device *dev)
+{
+	return xeth_is_proxy(dev) ? netdev_priv(dev) : NULL;
+}
+
+static inline bool xeth_proxy_is(const struct net_device *dev, u8 kind)
+{
+	const struct xeth_proxy *p = xeth_proxy_of(dev);
+
+	return p && p->kind == kind;
+}
+
+/*
+ * NL_SET_ERR_MSG*() take string literals only; this passes a message
+ * (which must be static, as literals are) through a helper.
+ */
+static inline void xeth_extack(struct netlink_ext_ack *extack,
+			       const struct nlattr *attr, const char *msg)
+{
+	if (extack) {
+		extack->_msg = msg;
+		extack->bad_attr = attr;
+	}
+}
+
+/* mux.c */
+struct xeth_mux *xeth_mux_of(const struct net_device *dev);
+struct xeth_mux *xeth_mux_of_lower(const struct net_device *dev);
+void xeth_mux_count(struct xeth_mux *mux, enum xeth_mux_counter c);
+void xeth_mux_xmit_proxy_frame(struct xeth_mux *mux, struct sk_buff *skb,
+			       u32 hash);
+int xeth_mux_add_lower(struct net_device *mux_dev, struct net_device *lower,
+		       struct netlink_ext_ack *extack);
+void xeth_mux_del_lower(struct net_device *mux_dev, struct net_device *lower);
+int xeth_mux_add_proxy(struct xeth_mux *mux, struct xeth_proxy *p,
+		       struct netlink_ext_ack *extack);
+void xeth_mux_del_proxy(struct xeth_mux *mux, struct xeth_proxy *p);
+u32 xeth_mux_alloc_port_xid(struct xeth_mux *mux);
+u32 xeth_mux_alloc_aux_xid(struct xeth_mux *mux);
+bool xeth_mux_xid_valid(const struct xeth_mux *mux, u32 xid);
+
+/* encap.c */
+struct xeth_demux {
+	u32 xid;
+	u8 priority;
+	bool exception;
+	unsigned int hlen;	/* bytes of tags/labels to remove */
+};
+
+struct sk_buff *xeth_encap_push(struct sk_buff *skb, u8 encap,
+				const struct xeth_proxy *p);
+int xeth_encap_parse(struct sk_buff *skb, u8 encap, struct xeth_demux *d);
+int xeth_encap_strip(struct sk_buff *skb, u8 encap,
+		     const struct xeth_demux *d);
+unsigned int xeth_encap_overhead(u8 encap, u8 kind);
+
+/* proxy.c */
+void xeth_proxy_setup(struct net_device *dev);
+int xeth_proxy_register(struct net_device *dev, struct xeth_proxy *p,
+			struct net_device *lower, u8 kind,
+			struct netlink_ext_ack *extack);
+void xeth_proxy_dellink(struct net_device *dev, struct list_head *head);
+void xeth_proxy_receive(struct xeth_proxy *p, struct sk_buff *skb, u8 prio);
+struct net_device *xeth_proxy_lower_dev(struct net *net, struct nlattr *tb[],
+					const char *kind,
+					struct netlink_ext_ack *extack);
+int xeth_nla_check_len(const struct nlattr *attr, int len, const char *what,
+		       struct netlink_ext_ack *extack);
+
+/* upper.c: lag and bridge membership */
+int xeth_upper_add_member(struct net_device *upper, struct net_device *member,
+			  struct netlink_ext_ack *extack);
+void xeth_upper_del_member(struct net_device *upper,
+			   struct net_device *member);
+void xeth_upper_release_members(struct net_device *upper);
+void xeth_upper_update_carrier(struct net_device *upper);
+
+/* notify.c */
+int xeth_notify_init(void);
+void xeth_notify_exit(void);
 
 #endif /* __XETH_H */

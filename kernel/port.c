@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xeth-port: the proxy of a front-panel port of the switch.
+ */
+#include "xeth.h"
+
+static const struct nla_policy xeth_port_policy[IFLA_XETH_PORT_MAX + 1] = {
+	[IFLA_XETH_PORT_XID] = { .type = NLA_U32 },
+};
+
+static int xeth_port_validate(struct nlattr *tb[], struct nlattr *data[],
+			      struct netlink_ext_ack *extack)
+{
+	if (data && data[IFLA_XETH_PORT_XID])
+		return xeth_nla_check_len(data[IFLA_XETH_PORT_XID], sizeof(u32),
+					  "xid must be a u32", extack);
+	return 0;
+}
+
+static int xeth_port_newlink(struct net *src_net, struct net_device *dev,
+			     struct nlattr *tb[], struct nlattr *data[],
+			     struct netlink_ext_ack *extack)
+{
+	struct xeth_proxy *p = netdev_priv(dev);
+	struct net_device *lower;
+
+	lower = xeth_proxy_lower_dev(src_net, tb,
+				     "an xeth-port needs its mux: link MUX",
+				     extack);
+	if (!lower)
+		return -EINVAL;
+	p->mux = xeth_mux_of(lower);
+	if (!p->mux) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_LINK],
+				    "the link of an xeth-port must be an xeth-mux");
+		return -EINVAL;
+	}
+	if (data && data[IFLA_XETH_PORT_XID]) {
+		p->xid = nla_get_u32(data[IFLA_XETH_PORT_XID]);
+		if (!xeth_mux_xid_valid(p->mux, p->xid)) {
+			xeth_extack(extack, data[IFLA_XETH_PORT_XID],
+				    p->mux->encap == XETH_ENCAP_VPLS ?
+				    "xid out of range: 16-1048575 with vpls encap" :
+				    "xid out of range: 1-4094 with vlan encap");
+			return -ERANGE;
+		}
+	} else {
+		p->xid = xeth_mux_alloc_port_xid(p->mux);
+		if (!p->xid) {
+			NL_SET_ERR_MSG(extack, "no free port xid on this mux");
+			return -ENOSPC;
+		}
+	}
+	/* A port has no carrier until SWITCHD reports one. */
+	netif_carrier_off(dev);
+	return xeth_proxy_register(dev, p, lower, XETH_DEV_KIND_PORT, extack);
+}
+
+static size_t xeth_port_get_size(const struct net_device *dev)
+{
+	return nla_total_size(sizeof(u32));	/* IFLA_XETH_PORT_XID */
+}
+
+static int xeth_port_fill_info(struct sk_buff *skb,
+			       const struct net_device *dev)
+{
+	const struct xeth_proxy *p = netdev_priv(dev);
+
+	return nla_put_u32(skb, IFLA_XETH_PORT_XID, p->xid) ? -EMSGSIZE : 0;
+}
+
+struct rtnl_link_ops xeth_port_link_ops = {
+	.kind		= XETH_PORT_KIND,
+	.priv_size	= sizeof(struct xeth_proxy),
+	.setup		= xeth_proxy_setup,
+	.maxtype	= IFLA_XETH_PORT_MAX,
+	.policy		= xeth_port_policy,
+	.validate	= xeth_port_validate,
+	.newlink	= xeth_port_newlink,
+	.dellink	= xeth_proxy_dellink,
+	.get_size	= xeth_port_get_size,
+	.fill_info	= xeth_port_fill_info,
+	/* like a physical port, it returns to init_net when its namespace goes */
+	.netns_refund	= true,
+};
