@@ -6,18 +6,8 @@
 
 static const struct nla_policy
 xeth_loopback_policy[IFLA_XETH_LOOPBACK_MAX + 1] = {
-	[IFLA_XETH_LOOPBACK_CHANNEL] = { .type = NLA_U8 },
+	[IFLA_XETH_LOOPBACK_CHANNEL] = NLA_POLICY_EXACT_LEN(sizeof(u8)),
 };
-
-static int xeth_loopback_validate(struct nlattr *tb[], struct nlattr *data[],
-				  struct netlink_ext_ack *extack)
-{
-	if (data && data[IFLA_XETH_LOOPBACK_CHANNEL])
-		return xeth_nla_check_len(data[IFLA_XETH_LOOPBACK_CHANNEL],
-					  sizeof(u8), "channel must be a u8",
-					  extack);
-	return 0;
-}
 
 static int xeth_loopback_newlink(struct net *src_net, struct net_device *dev,
 				 struct nlattr *tb[], struct nlattr *data[],
@@ -68,7 +58,6 @@ struct rtnl_link_ops xeth_loopback_link_ops = {
 	.setup		= xeth_proxy_setup,
 	.maxtype	= IFLA_XETH_LOOPBACK_MAX,
 	.policy		= xeth_loopback_policy,
-	.validate	= xeth_loopback_validate,
 	.newlink	= xeth_loopback_newlink,
 	.dellink	= xeth_proxy_dellink,
 	.get_size	= xeth_loopback_get_size,

@@ -370,7 +370,7 @@ static void xeth_mux_setup(struct net_device *dev)
 }
 
 static const struct nla_policy xeth_mux_policy[IFLA_XETH_MUX_MAX + 1] = {
-	[IFLA_XETH_MUX_ENCAP] = { .type = NLA_U8 },
+	[IFLA_XETH_MUX_ENCAP] = NLA_POLICY_EXACT_LEN(sizeof(u8)),
 };
 
 static int xeth_mux_validate(struct nlattr *tb[], struct nlattr *data[],
@@ -390,9 +390,6 @@ static int xeth_mux_validate(struct nlattr *tb[], struct nlattr *data[],
 	}
 	if (!data || !data[IFLA_XETH_MUX_ENCAP])
 		return 0;
-	if (xeth_nla_check_len(data[IFLA_XETH_MUX_ENCAP], sizeof(u8),
-			       "encap must be a u8", extack))
-		return -EINVAL;
 	if (nla_get_u8(data[IFLA_XETH_MUX_ENCAP]) > XETH_ENCAP_VPLS) {
 		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_XETH_MUX_ENCAP],
 				    "encap must be 0 (vlan) or 1 (vpls)");

@@ -5,17 +5,8 @@
 #include "xeth.h"
 
 static const struct nla_policy xeth_port_policy[IFLA_XETH_PORT_MAX + 1] = {
-	[IFLA_XETH_PORT_XID] = { .type = NLA_U32 },
+	[IFLA_XETH_PORT_XID] = NLA_POLICY_EXACT_LEN(sizeof(u32)),
 };
-
-static int xeth_port_validate(struct nlattr *tb[], struct nlattr *data[],
-			      struct netlink_ext_ack *extack)
-{
-	if (data && data[IFLA_XETH_PORT_XID])
-		return xeth_nla_check_len(data[IFLA_XETH_PORT_XID], sizeof(u32),
-					  "xid must be a u32", extack);
-	return 0;
-}
 
 static int xeth_port_newlink(struct net *src_net, struct net_device *dev,
 			     struct nlattr *tb[], struct nlattr *data[],
@@ -75,7 +66,6 @@ struct rtnl_link_ops xeth_port_link_ops = {
 	.setup		= xeth_proxy_setup,
 	.maxtype	= IFLA_XETH_PORT_MAX,
 	.policy		= xeth_port_policy,
-	.validate	= xeth_port_validate,
 	.newlink	= xeth_port_newlink,
 	.dellink	= xeth_proxy_dellink,
 	.get_size	= xeth_port_get_size,

@@ -122,15 +122,6 @@ void xeth_proxy_setup(struct net_device *dev)
 	eth_hw_addr_random(dev);
 }
 
-int xeth_nla_check_len(const struct nlattr *attr, int len, const char *msg,
-		       struct netlink_ext_ack *extack)
-{
-	if (nla_len(attr) == len)
-		return 0;
-	xeth_extack(extack, attr, msg);
-	return -EINVAL;
-}
-
 /* The device named by "link DEV", which every proxy kind requires. */
 struct net_device *xeth_proxy_lower_dev(struct net *net, struct nlattr *tb[],
 					const char *msg,

@@ -6,7 +6,7 @@
 #include "xeth.h"
 
 static const struct nla_policy xeth_vlan_policy[IFLA_XETH_VLAN_MAX + 1] = {
-	[IFLA_XETH_VLAN_VID] = { .type = NLA_U16 },
+	[IFLA_XETH_VLAN_VID] = NLA_POLICY_EXACT_LEN(sizeof(u16)),
 };
 
 static int xeth_vlan_validate(struct nlattr *tb[], struct nlattr *data[],
@@ -16,9 +16,6 @@ static int xeth_vlan_validate(struct nlattr *tb[], struct nlattr *data[],
 
 	if (!data || !data[IFLA_XETH_VLAN_VID])
 		return 0;
-	if (xeth_nla_check_len(data[IFLA_XETH_VLAN_VID], sizeof(u16),
-			       "vid must be a u16", extack))
-		return -EINVAL;
 	vid = nla_get_u16(data[IFLA_XETH_VLAN_VID]);
 	if (vid < 1 || vid >= VLAN_VID_MASK) {
 		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_XETH_VLAN_VID],

@@ -149,8 +149,6 @@ void xeth_proxy_receive(struct xeth_proxy *p, struct sk_buff *skb, u8 prio);
 struct net_device *xeth_proxy_lower_dev(struct net *net, struct nlattr *tb[],
 					const char *kind,
 					struct netlink_ext_ack *extack);
-int xeth_nla_check_len(const struct nlattr *attr, int len, const char *what,
-		       struct netlink_ext_ack *extack);
 
 /* upper.c: lag and bridge membership */
 int xeth_upper_add_member(struct net_device *upper, struct net_device *member,

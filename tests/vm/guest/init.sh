@@ -32,6 +32,11 @@ mount -t 9p -o "$opts,ro" host "$H" || fail "cannot mount the host root"
 mount -t proc proc "$H/proc"
 mount -t sysfs sysfs "$H/sys"
 mount -t devtmpfs devtmpfs "$H/dev"
+# What udev would add: process substitution in bash needs /dev/fd.
+ln -sf /proc/self/fd "$H/dev/fd"
+ln -sf /proc/self/fd/0 "$H/dev/stdin"
+ln -sf /proc/self/fd/1 "$H/dev/stdout"
+ln -sf /proc/self/fd/2 "$H/dev/stderr"
 mkdir -p "$H/dev/pts"
 mount -t devpts devpts "$H/dev/pts" 2>/dev/null
 mount -t debugfs debugfs "$H/sys/kernel/debug" 2>/dev/null
