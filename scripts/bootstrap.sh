@@ -48,7 +48,7 @@ as_root() {
 	fi
 }
 
-APT_PKGS="qemu-system-x86 busybox-static iproute2 ethtool jq python3 strace kmod xz-utils make gcc libc6-dev $XETH_K61_PKGS"
+APT_PKGS="qemu-system-x86 busybox-static iproute2 ethtool jq python3 strace kmod xz-utils make gcc libc6-dev linux-source-6.1 $XETH_K61_PKGS"
 
 pkgs_missing() {
 	local p
@@ -133,6 +133,21 @@ for alias in 6.1 6.12; do
 	KREL=$(xeth_kernel_release "$alias") || { echo "bootstrap: kernel $alias headers missing" >&2; exit 1; }
 	step "xeth.ko for $KREL" check_kmod do_kmod
 done
+
+# checkpatch.pl, the kernel style reference, from Debian's kernel source
+CHECKPATCH_DIR="$TOOLS/checkpatch"
+check_checkpatch() { [ -f "$CHECKPATCH_DIR/checkpatch.pl" ]; }
+do_checkpatch() {
+	local tmp
+	tmp=$(mktemp -d)
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$tmp" \
+		linux-source-6.1/scripts/checkpatch.pl linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+	rm -rf "$CHECKPATCH_DIR"
+	mv "$tmp/linux-source-6.1/scripts" "$CHECKPATCH_DIR"
+	rm -rf "$tmp"
+}
+step "checkpatch.pl (linux-source-6.1)" check_checkpatch do_checkpatch
 
 # iproute2 link plugins (ip's own parser loads them: IP_LIB_DIR)
 check_iproute2() { bash "$ROOT/scripts/build-iproute2.sh" --check; }
