@@ -9,6 +9,7 @@
 #ifndef _UAPI_LINUX_XETH_H
 #define _UAPI_LINUX_XETH_H
 
+#include <linux/const.h>
 #include <linux/types.h>
 
 /* rtnl link kinds (IFLA_INFO_KIND) */
@@ -125,5 +126,258 @@ enum {
 };
 
 #define IFLA_XETH_LOOPBACK_MAX (__IFLA_XETH_LOOPBACK_MAX - 1)
+
+/*
+ * Side-band messages (protocol version 2, wire-compatible with xeth 3.x).
+ *
+ * The mux listens on the abstract SOCK_SEQPACKET address "\0<mux name>"
+ * in its namespace while it is admin-up.  Every message starts with struct
+ * xeth_msg_header: 14 zero bytes (which tell a message from a frame), the
+ * version and the kind.  Host byte order, except fields marked __be.
+ */
+#define XETH_MSG_VERSION	2
+#define XETH_MSG_MAX_SIZE	9728	/* a jumbo frame */
+#define XETH_IFNAMSIZ		16
+
+enum xeth_msg_kind {
+	XETH_MSG_KIND_BREAK = 0,			/* K->D end of a dump */
+	XETH_MSG_KIND_LINK_STAT = 1,			/* D->K */
+	XETH_MSG_KIND_ETHTOOL_STAT = 2,			/* D->K */
+	XETH_MSG_KIND_ETHTOOL_FLAGS = 3,		/* K->D */
+	XETH_MSG_KIND_ETHTOOL_SETTINGS = 4,		/* K->D */
+	XETH_MSG_KIND_ETHTOOL_LINK_MODES_SUPPORTED = 5,	/* K->D */
+	XETH_MSG_KIND_ETHTOOL_LINK_MODES_ADVERTISING = 6, /* K->D */
+	XETH_MSG_KIND_ETHTOOL_LINK_MODES_LP_ADVERTISING = 7, /* K->D */
+	XETH_MSG_KIND_DUMP_IFINFO = 8,			/* D->K */
+	XETH_MSG_KIND_CARRIER = 9,			/* D->K */
+	XETH_MSG_KIND_SPEED = 10,			/* D->K */
+	XETH_MSG_KIND_IFINFO = 11,			/* K->D */
+	XETH_MSG_KIND_IFA = 12,				/* K->D */
+	XETH_MSG_KIND_IFA6 = 13,			/* K->D */
+	XETH_MSG_KIND_DUMP_FIBINFO = 14,		/* D->K */
+	XETH_MSG_KIND_FIBENTRY = 15,			/* K->D */
+	XETH_MSG_KIND_FIB6ENTRY = 16,			/* K->D */
+	XETH_MSG_KIND_NEIGH_UPDATE = 17,		/* K->D */
+	XETH_MSG_KIND_CHANGE_UPPER_XID = 18,		/* K->D */
+	XETH_MSG_KIND_NETNS_ADD = 19,			/* K->D */
+	XETH_MSG_KIND_NETNS_DEL = 20,			/* K->D */
+	/* extensions start at 21, used only once both sides agree */
+};
+
+/* IFINFO reason */
+enum xeth_ifinfo_reason {
+	XETH_IFINFO_REASON_NEW = 0,
+	XETH_IFINFO_REASON_DEL = 1,
+	XETH_IFINFO_REASON_UP = 2,
+	XETH_IFINFO_REASON_DOWN = 3,
+	XETH_IFINFO_REASON_DUMP = 4,
+	XETH_IFINFO_REASON_REG = 5,	/* moved into a namespace */
+	XETH_IFINFO_REASON_UNREG = 6,	/* moved out of a namespace */
+	XETH_IFINFO_REASON_FEATURES = 7,
+};
+
+/* IFINFO features */
+#define XETH_FEATURE_L2_FWD_OFFLOAD	_BITULL(0)
+
+/* IFA and IFA6 event */
+#define XETH_IFA_ADD	1	/* NETDEV_UP */
+#define XETH_IFA_DEL	2	/* NETDEV_DOWN */
+
+/* Net namespace id of the initial namespace; others go by inode number. */
+#define XETH_NET_INIT	1
+
+/* LINK_STAT index: the order of struct rtnl_link_stats64 */
+enum xeth_link_stat {
+	XETH_LINK_STAT_RX_PACKETS,
+	XETH_LINK_STAT_TX_PACKETS,
+	XETH_LINK_STAT_RX_BYTES,
+	XETH_LINK_STAT_TX_BYTES,
+	XETH_LINK_STAT_RX_ERRORS,
+	XETH_LINK_STAT_TX_ERRORS,
+	XETH_LINK_STAT_RX_DROPPED,
+	XETH_LINK_STAT_TX_DROPPED,
+	XETH_LINK_STAT_MULTICAST,
+	XETH_LINK_STAT_COLLISIONS,
+	XETH_LINK_STAT_RX_LENGTH_ERRORS,
+	XETH_LINK_STAT_RX_OVER_ERRORS,
+	XETH_LINK_STAT_RX_CRC_ERRORS,
+	XETH_LINK_STAT_RX_FRAME_ERRORS,
+	XETH_LINK_STAT_RX_FIFO_ERRORS,
+	XETH_LINK_STAT_RX_MISSED_ERRORS,
+	XETH_LINK_STAT_TX_ABORTED_ERRORS,
+	XETH_LINK_STAT_TX_CARRIER_ERRORS,
+	XETH_LINK_STAT_TX_FIFO_ERRORS,
+	XETH_LINK_STAT_TX_HEARTBEAT_ERRORS,
+	XETH_LINK_STAT_TX_WINDOW_ERRORS,
+	XETH_LINK_STAT_RX_COMPRESSED,
+	XETH_LINK_STAT_TX_COMPRESSED,
+	XETH_LINK_STAT_RX_NOHANDLER,
+	XETH_N_LINK_STATS,
+};
+
+#define XETH_MAX_ETHTOOL_STATS	512
+
+struct xeth_msg_header {
+	__u64 z64;
+	__u32 z32;
+	__u16 z16;
+	__u8 version;
+	__u8 kind;
+};
+
+/* BREAK, DUMP_IFINFO, DUMP_FIBINFO */
+struct xeth_msg {
+	struct xeth_msg_header header;
+};
+
+/* LINK_STAT, ETHTOOL_STAT: absolute values */
+struct xeth_msg_stat {
+	struct xeth_msg_header header;
+	__u32 xid;
+	__u32 index;
+	__u64 count;
+};
+
+struct xeth_msg_ethtool_flags {
+	struct xeth_msg_header header;
+	__u32 xid;
+	__u32 flags;		/* port private flags */
+};
+
+struct xeth_msg_ethtool_settings {
+	struct xeth_msg_header header;
+	__u32 xid;
+	__u32 speed;
+	__u8 duplex;
+	__u8 port;
+	__u8 phy_address;
+	__u8 autoneg;
+	__u8 mdio_support;
+	__u8 eth_tp_mdix;
+	__u8 eth_tp_mdix_ctrl;
+	__u8 pad;
+};
+
+/* ETHTOOL_LINK_MODES_*: the first 64 ethtool link-mode bits */
+struct xeth_msg_ethtool_link_modes {
+	struct xeth_msg_header header;
+	__u32 xid;
+	__u32 reserved;
+	__u64 modes;
+};
+
+struct xeth_msg_carrier {
+	struct xeth_msg_header header;
+	__u32 xid;
+	__u8 flag;		/* 0 off, 1 on */
+	__u8 pad[3];
+};
+
+struct xeth_msg_speed {
+	struct xeth_msg_header header;
+	__u32 xid;
+	__u32 mbps;
+};
+
+struct xeth_msg_ifinfo {
+	struct xeth_msg_header header;
+	__u32 xid;
+	__u32 kdata;		/* vlan: mux encap; loopback: channel */
+	char ifname[XETH_IFNAMSIZ];
+	__u64 net;
+	__s32 ifindex;
+	__u32 flags;		/* IFF_* */
+	__u8 addr[6];
+	__u8 kind;		/* enum xeth_dev_kind */
+	__u8 reason;		/* enum xeth_ifinfo_reason */
+	__u64 features;		/* XETH_FEATURE_* */
+};
+
+struct xeth_msg_ifa {
+	struct xeth_msg_header header;
+	__u32 xid;
+	__u32 event;		/* XETH_IFA_ADD or XETH_IFA_DEL */
+	__be32 address;
+	__be32 mask;
+};
+
+struct xeth_msg_ifa6 {
+	struct xeth_msg_header header;
+	__u32 xid;
+	__u32 event;
+	__u8 address[16];
+	__u8 length;
+	__u8 pad[7];
+};
+
+struct xeth_next_hop {
+	__s32 ifindex;
+	__s32 weight;
+	__u32 flags;		/* RTNH_F_* */
+	__be32 gw;
+	__u8 scope;
+	__u8 pad[7];
+};
+
+/* event: enum fib_event_type (REPLACE 0, APPEND 1, ADD 2, DEL 3) */
+struct xeth_msg_fibentry {
+	struct xeth_msg_header header;
+	__u64 net;
+	__be32 address;
+	__be32 mask;
+	__u8 event;
+	__u8 nhs;
+	__u8 tos;
+	__u8 type;		/* RTN_* */
+	__u32 table;
+	struct xeth_next_hop nh[];
+};
+
+struct xeth_next_hop6 {
+	__s32 ifindex;
+	__s32 weight;
+	__u32 flags;
+	__u32 reserved;
+	__u8 gw[16];
+};
+
+struct xeth_msg_fib6entry {
+	struct xeth_msg_header header;
+	__u64 net;
+	__u8 address[16];
+	__u8 length;
+	__u8 event;
+	__u8 nsiblings;
+	__u8 type;
+	__u32 table;
+	struct xeth_next_hop6 nh;
+	struct xeth_next_hop6 siblings[];
+};
+
+struct xeth_msg_neigh_update {
+	struct xeth_msg_header header;
+	__u64 net;
+	__s32 ifindex;
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 len;		/* of dst: 4 or 16 */
+	__u16 reserved;
+	__u8 dst[16];
+	__u8 lladdr[6];		/* all zero: the entry was deleted */
+	__u8 pad[2];
+};
+
+struct xeth_msg_change_upper_xid {
+	struct xeth_msg_header header;
+	__u32 upper;
+	__u32 lower;
+	__u8 linking;		/* 1 join, 0 quit */
+	__u8 pad[7];
+};
+
+/* NETNS_ADD, NETNS_DEL */
+struct xeth_msg_netns {
+	struct xeth_msg_header header;
+	__u64 net;
+};
 
 #endif /* _UAPI_LINUX_XETH_H */
