@@ -20,9 +20,12 @@ static int __init xeth_init(void)
 {
 	int err, i;
 
-	err = xeth_notify_init();
+	err = xeth_wq_init();
 	if (err)
 		return err;
+	err = xeth_notify_init();
+	if (err)
+		goto wq;
 	for (i = 0; i < ARRAY_SIZE(xeth_link_ops); i++) {
 		err = rtnl_link_register(xeth_link_ops[i]);
 		if (err)
@@ -33,6 +36,8 @@ unregister:
 	while (i--)
 		rtnl_link_unregister(xeth_link_ops[i]);
 	xeth_notify_exit();
+wq:
+	xeth_wq_exit();
 	return err;
 }
 
@@ -43,6 +48,8 @@ static void __exit xeth_exit(void)
 	for (i = 0; i < ARRAY_SIZE(xeth_link_ops); i++)
 		rtnl_link_unregister(xeth_link_ops[i]);
 	xeth_notify_exit();
+	/* every mux is gone, and with it every side-band work item */
+	xeth_wq_exit();
 }
 
 module_init(xeth_init);

@@ -62,14 +62,14 @@ int xeth_mux_add_proxy(struct xeth_mux *mux, struct xeth_proxy *p,
 	}
 	if (err)
 		return err;
-	list_add_tail(&p->list, &mux->proxy_list);
+	list_add_tail_rcu(&p->list, &mux->proxy_list);
 	return 0;
 }
 
 void xeth_mux_del_proxy(struct xeth_mux *mux, struct xeth_proxy *p)
 {
 	xa_erase(&mux->proxies, p->xid);
-	list_del_init(&p->list);
+	list_del_rcu(&p->list);
 }
 
 static struct net_device *xeth_mux_pick_lower(struct xeth_mux *mux, u32 hash)
@@ -339,9 +339,30 @@ static void xeth_mux_uninit(struct net_device *dev)
 	mux->stats = NULL;
 }
 
+static int xeth_mux_open(struct net_device *dev)
+{
+	return xeth_sb_start(netdev_priv(dev));
+}
+
+static int xeth_mux_stop(struct net_device *dev)
+{
+	xeth_sb_stop(netdev_priv(dev));
+	return 0;
+}
+
+static void xeth_mux_destructor(struct net_device *dev)
+{
+	struct xeth_mux *mux = netdev_priv(dev);
+
+	xeth_sb_destroy(mux);
+	kfree(mux->stat_names);
+}
+
 static const struct net_device_ops xeth_mux_netdev_ops = {
 	.ndo_init		= xeth_mux_init,
 	.ndo_uninit		= xeth_mux_uninit,
+	.ndo_open		= xeth_mux_open,
+	.ndo_stop		= xeth_mux_stop,
 	.ndo_start_xmit		= xeth_mux_start_xmit,
 	.ndo_get_stats64	= dev_get_tstats64,
 	.ndo_validate_addr	= eth_validate_addr,
@@ -358,6 +379,8 @@ static void xeth_mux_setup(struct net_device *dev)
 	dev->netdev_ops = &xeth_mux_netdev_ops;
 	dev->ethtool_ops = &xeth_mux_ethtool_ops;
 	dev->needs_free_netdev = true;
+	dev->priv_destructor = xeth_mux_destructor;
+	dev->sysfs_groups[0] = &xeth_mux_sysfs_group;
 	dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
 	dev->priv_flags |= IFF_NO_QUEUE;
@@ -365,6 +388,7 @@ static void xeth_mux_setup(struct net_device *dev)
 	dev->max_mtu = ETH_MAX_MTU;
 	eth_hw_addr_random(dev);
 	mux->dev = dev;
+	xeth_sb_init(mux);
 	xa_init(&mux->proxies);
 	INIT_LIST_HEAD(&mux->proxy_list);
 }
@@ -408,6 +432,9 @@ static int xeth_mux_newlink(struct net *src_net, struct net_device *dev,
 
 	if (data && data[IFLA_XETH_MUX_ENCAP])
 		mux->encap = nla_get_u8(data[IFLA_XETH_MUX_ENCAP]);
+	err = xeth_relay_set_stat_names(mux, "", 0);
+	if (err)
+		return err;
 	if (tb[IFLA_LINK]) {
 		lower = __dev_get_by_index(src_net, nla_get_u32(tb[IFLA_LINK]));
 		if (!lower) {

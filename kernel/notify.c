@@ -3,6 +3,8 @@
  * Reactions to other devices' events: a lower link that goes away leaves
  * its mux, and carrier follows from a proxy to its VLANs and master.
  */
+#include <linux/inetdevice.h>
+#include <net/addrconf.h>
 #include "xeth.h"
 
 static void xeth_notify_carrier(struct xeth_proxy *p)
@@ -23,16 +25,41 @@ static int xeth_netdev_event(struct notifier_block *nb, unsigned long event,
 	struct xeth_proxy *p;
 	struct xeth_mux *mux;
 
+	mux = xeth_mux_of(dev);
+	if (mux && event == NETDEV_CHANGENAME && netif_running(dev)) {
+		/* the side-band address is the mux's name */
+		xeth_sb_stop(mux);
+		if (xeth_sb_start(mux))
+			netdev_warn(dev, "side-band: not listening after the rename\n");
+		return NOTIFY_DONE;
+	}
+	p = xeth_proxy_of(dev);
 	switch (event) {
+	case NETDEV_REGISTER:
+		if (!p)
+			break;
+		/* the first time it is new; later, moved into a namespace */
+		xeth_sb_ifinfo(p, p->registered ? XETH_IFINFO_REASON_REG :
+			       XETH_IFINFO_REASON_NEW);
+		p->registered = true;
+		break;
 	case NETDEV_UNREGISTER:
+		if (p) {
+			xeth_sb_ifinfo(p, p->dying ? XETH_IFINFO_REASON_DEL :
+				       XETH_IFINFO_REASON_UNREG);
+			break;
+		}
 		mux = xeth_mux_of_lower(dev);
 		if (mux)
 			xeth_mux_del_lower(mux->dev, dev);
 		break;
+	case NETDEV_FEAT_CHANGE:
+		if (p)
+			xeth_sb_ifinfo(p, XETH_IFINFO_REASON_FEATURES);
+		break;
 	case NETDEV_CHANGE:
 	case NETDEV_UP:
 	case NETDEV_DOWN:
-		p = xeth_proxy_of(dev);
 		if (p && !p->dying)
 			xeth_notify_carrier(p);
 		break;
@@ -44,12 +71,67 @@ static struct notifier_block xeth_netdev_notifier = {
 	.notifier_call = xeth_netdev_event,
 };
 
+static u32 xeth_ifa_event(unsigned long event)
+{
+	return event == NETDEV_UP ? XETH_IFA_ADD : XETH_IFA_DEL;
+}
+
+static int xeth_inetaddr_event(struct notifier_block *nb, unsigned long event,
+			       void *ptr)
+{
+	const struct in_ifaddr *ifa = ptr;
+	struct xeth_proxy *p = xeth_proxy_of(ifa->ifa_dev->dev);
+
+	if (p && (event == NETDEV_UP || event == NETDEV_DOWN))
+		xeth_sb_ifa(p, ifa->ifa_address, ifa->ifa_mask,
+			    xeth_ifa_event(event));
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block xeth_inetaddr_notifier = {
+	.notifier_call = xeth_inetaddr_event,
+};
+
+static int xeth_inet6addr_event(struct notifier_block *nb, unsigned long event,
+				void *ptr)
+{
+	const struct inet6_ifaddr *ifa = ptr;
+	struct xeth_proxy *p = xeth_proxy_of(ifa->idev->dev);
+
+	if (p && (event == NETDEV_UP || event == NETDEV_DOWN))
+		xeth_sb_ifa6(p, &ifa->addr, ifa->prefix_len,
+			     xeth_ifa_event(event));
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block xeth_inet6addr_notifier = {
+	.notifier_call = xeth_inet6addr_event,
+};
+
 int xeth_notify_init(void)
 {
-	return register_netdevice_notifier(&xeth_netdev_notifier);
+	int err;
+
+	err = register_netdevice_notifier(&xeth_netdev_notifier);
+	if (err)
+		return err;
+	err = register_inetaddr_notifier(&xeth_inetaddr_notifier);
+	if (err)
+		goto netdev;
+	err = register_inet6addr_notifier(&xeth_inet6addr_notifier);
+	if (err)
+		goto inetaddr;
+	return 0;
+inetaddr:
+	unregister_inetaddr_notifier(&xeth_inetaddr_notifier);
+netdev:
+	unregister_netdevice_notifier(&xeth_netdev_notifier);
+	return err;
 }
 
 void xeth_notify_exit(void)
 {
+	unregister_inet6addr_notifier(&xeth_inet6addr_notifier);
+	unregister_inetaddr_notifier(&xeth_inetaddr_notifier);
 	unregister_netdevice_notifier(&xeth_netdev_notifier);
 }

@@ -8,12 +8,31 @@
 
 static int xeth_proxy_open(struct net_device *dev)
 {
+	xeth_sb_ifinfo(netdev_priv(dev), XETH_IFINFO_REASON_UP);
 	return 0;
 }
 
 static int xeth_proxy_stop(struct net_device *dev)
 {
+	xeth_sb_ifinfo(netdev_priv(dev), XETH_IFINFO_REASON_DOWN);
 	return 0;
+}
+
+/* What SWITCHD relayed (the switch's counters) stands in for the
+ * software counts, field by field.
+ */
+static void xeth_proxy_get_stats64(struct net_device *dev,
+				   struct rtnl_link_stats64 *stats)
+{
+	const struct xeth_proxy *p = netdev_priv(dev);
+	unsigned long set = READ_ONCE(p->link_stats_set);
+	u64 *field = (u64 *)stats;
+	unsigned int i;
+
+	BUILD_BUG_ON(sizeof(*stats) < XETH_N_LINK_STATS * sizeof(u64));
+	dev_get_tstats64(dev, stats);
+	for_each_set_bit(i, &set, XETH_N_LINK_STATS)
+		field[i] = READ_ONCE(p->link_stats[i]);
 }
 
 static netdev_tx_t xeth_proxy_start_xmit(struct sk_buff *skb,
@@ -86,11 +105,35 @@ static int xeth_proxy_del_slave(struct net_device *dev,
 	return 0;
 }
 
+/* Within register_netdevice(): the kind is known, and ndo_uninit undoes
+ * this on every way out, failed registration included.
+ */
+static int xeth_proxy_init(struct net_device *dev)
+{
+	struct xeth_proxy *p = netdev_priv(dev);
+
+	if (p->kind != XETH_DEV_KIND_PORT)
+		return 0;
+	p->ethtool_stats = kcalloc(XETH_MAX_ETHTOOL_STATS, sizeof(u64),
+				   GFP_KERNEL);
+	return p->ethtool_stats ? 0 : -ENOMEM;
+}
+
+static void xeth_proxy_uninit(struct net_device *dev)
+{
+	struct xeth_proxy *p = netdev_priv(dev);
+
+	kfree(p->ethtool_stats);
+	p->ethtool_stats = NULL;
+}
+
 static const struct net_device_ops xeth_proxy_netdev_ops = {
+	.ndo_init		= xeth_proxy_init,
+	.ndo_uninit		= xeth_proxy_uninit,
 	.ndo_open		= xeth_proxy_open,
 	.ndo_stop		= xeth_proxy_stop,
 	.ndo_start_xmit		= xeth_proxy_start_xmit,
-	.ndo_get_stats64	= dev_get_tstats64,
+	.ndo_get_stats64	= xeth_proxy_get_stats64,
 	.ndo_validate_addr	= eth_validate_addr,
 	.ndo_set_mac_address	= eth_mac_addr,
 	.ndo_get_iflink		= xeth_proxy_get_iflink,
@@ -154,7 +197,6 @@ int xeth_proxy_register(struct net_device *dev, struct xeth_proxy *p,
 	p->dev = dev;
 	p->kind = kind;
 	p->lower = master ? NULL : lower;
-	INIT_LIST_HEAD(&p->list);
 	err = xeth_mux_add_proxy(p->mux, p, extack);
 	if (err)
 		return err;

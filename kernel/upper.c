@@ -66,6 +66,7 @@ int xeth_upper_add_member(struct net_device *upper, struct net_device *member,
 		return err;
 	mp->master = upper;
 	xeth_upper_update_carrier(upper);
+	xeth_sb_upper(up, mp, true);
 	return 0;
 }
 
@@ -76,6 +77,7 @@ void xeth_upper_del_member(struct net_device *upper, struct net_device *member)
 	netdev_upper_dev_unlink(member, upper);
 	mp->master = NULL;
 	xeth_upper_update_carrier(upper);
+	xeth_sb_upper(netdev_priv(upper), mp, false);
 }
 
 void xeth_upper_release_members(struct net_device *upper)

@@ -12,6 +12,8 @@
 
 #include <linux/netdevice.h>
 #include <linux/xarray.h>
+#include <linux/ethtool.h>
+#include <linux/in6.h>
 #include <net/rtnetlink.h>
 #include <linux/xeth.h>
 
@@ -37,6 +39,39 @@ struct xeth_mux_stats {
 	struct u64_stats_sync syncp;
 };
 
+/* Side-band counters, after the mux counters in ethtool -S <mux>. */
+enum xeth_sb_counter {
+	XETH_SB_TX_MSGS,	/* messages sent to the daemon */
+	XETH_SB_RX_MSGS,	/* messages received from it */
+	XETH_SB_RX_INVALID,	/* malformed, unknown kind or xid: ignored */
+	XETH_SB_CONNECTS,	/* daemons accepted */
+	XETH_SB_REFUSED,	/* peers without CAP_NET_ADMIN */
+	XETH_SB_REPLACED,	/* connections replaced by a newer one */
+	XETH_SB_RESYNCS,	/* queue overruns closed the connection */
+	XETH_SB_N_COUNTERS,
+};
+
+struct xeth_sb_msg {
+	struct list_head list;
+	size_t len;
+	u8 data[] __aligned(8);
+};
+
+/* struct xeth_sb - the mux's side-band server */
+struct xeth_sb {
+	struct mutex lock;		/* listener, conn, live */
+	struct socket *listener;
+	struct socket *conn;
+	struct work_struct work;
+	spinlock_t txq_lock;		/* txq, txq_len, txq_high, overrun */
+	struct list_head txq;
+	unsigned int txq_len;
+	unsigned int txq_high;
+	bool overrun;
+	bool live;			/* a daemon dumped: stream events */
+	atomic64_t count[XETH_SB_N_COUNTERS];
+};
+
 struct xeth_lowers {
 	struct rcu_head rcu;
 	unsigned int n;
@@ -51,6 +86,10 @@ struct xeth_mux {
 	struct list_head proxy_list;	/* every proxy, RTNL */
 	struct xeth_lowers __rcu *lowers;
 	struct xeth_mux_stats __percpu *stats;
+	struct xeth_sb sb;
+	/* names of the ports' ethtool stats (ETHTOOL_STAT index), RTNL */
+	char (*stat_names)[ETH_GSTRING_LEN];
+	unsigned int n_stat_names;
 };
 
 /* struct xeth_proxy - private data shared by every proxy kind */
@@ -65,6 +104,12 @@ struct xeth_proxy {
 	u8 channel;			/* loopback */
 	u16 vid;			/* vlan */
 	bool dying;			/* queued for unregistration */
+	bool registered;		/* NETDEV_REGISTER seen once */
+	/* relayed by SWITCHD: absolute counts, link speed */
+	u32 speed;			/* Mb/s, ports */
+	unsigned long link_stats_set;	/* bit per XETH_LINK_STAT_* given */
+	u64 link_stats[XETH_N_LINK_STATS];
+	u64 *ethtool_stats;		/* ports: XETH_MAX_ETHTOOL_STATS */
 };
 
 extern struct rtnl_link_ops xeth_mux_link_ops;
@@ -157,6 +202,37 @@ void xeth_upper_del_member(struct net_device *upper,
 			   struct net_device *member);
 void xeth_upper_release_members(struct net_device *upper);
 void xeth_upper_update_carrier(struct net_device *upper);
+
+/* sideband.c: transport */
+extern unsigned int xeth_sb_txq_max;
+void xeth_sb_init(struct xeth_mux *mux);
+int xeth_sb_start(struct xeth_mux *mux);
+void xeth_sb_stop(struct xeth_mux *mux);
+void xeth_sb_destroy(struct xeth_mux *mux);
+struct xeth_sb_msg *xeth_sb_msg_new(u8 kind, size_t len, gfp_t gfp);
+void xeth_sb_queue(struct xeth_mux *mux, struct xeth_sb_msg *m, bool dump);
+bool xeth_sb_live(const struct xeth_mux *mux);
+int xeth_wq_init(void);
+void xeth_wq_exit(void);
+
+/* sbmsg.c: what the kernel tells the daemon */
+u64 xeth_net_id(const struct net *net);
+void xeth_sb_ifinfo(struct xeth_proxy *p, u8 reason);
+void xeth_sb_upper(struct xeth_proxy *upper, struct xeth_proxy *lower,
+		   bool linking);
+void xeth_sb_ifa(struct xeth_proxy *p, __be32 addr, __be32 mask, u32 event);
+void xeth_sb_ifa6(struct xeth_proxy *p, const struct in6_addr *addr,
+		  u8 len, u32 event);
+void xeth_sb_dump_ifinfo(struct xeth_mux *mux);
+void xeth_sb_dump_fibinfo(struct xeth_mux *mux);
+
+/* relay.c: what the daemon tells the kernel */
+void xeth_relay(struct xeth_mux *mux, const u8 *buf, size_t len);
+void xeth_relay_reset(struct xeth_mux *mux);
+void xeth_relay_carrier_off(struct xeth_mux *mux);
+int xeth_relay_set_stat_names(struct xeth_mux *mux, const char *buf,
+			      size_t len);
+extern const struct attribute_group xeth_mux_sysfs_group;
 
 /* notify.c */
 int xeth_notify_init(void);

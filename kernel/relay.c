@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the daemon tells the kernel: dump requests, port carrier and
+ * speed, and the link and ethtool statistics that proxies report as
+ * their own.  Malformed input is counted and ignored, never fatal.
+ */
+#include <linux/etherdevice.h>
+#include "xeth.h"
+
+/* Port ethtool stat names until the operator sets others (sysfs). */
+static const char *const xeth_default_stat_names[] = {
+	"rx-unicast", "rx-multicast", "rx-broadcast", "rx-octets",
+	"rx-crc-errors", "rx-undersize", "rx-oversize", "rx-discards",
+	"tx-unicast", "tx-multicast", "tx-broadcast", "tx-octets",
+	"tx-discards", "tx-errors", "link-down-events", "fec-corrected",
+};
+
+static void xeth_relay_invalid(struct xeth_mux *mux, const char *why, u32 v)
+{
+	atomic64_inc(&mux->sb.count[XETH_SB_RX_INVALID]);
+	net_info_ratelimited("%s: side-band: ignored a message: %s (%u)\n",
+			     netdev_name(mux->dev), why, v);
+}
+
+/* Zeroes what the daemon relayed: a new connection starts from nothing. */
+void xeth_relay_reset(struct xeth_mux *mux)
+{
+	struct xeth_proxy *p;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, &mux->proxy_list, list) {
+		WRITE_ONCE(p->link_stats_set, 0);
+		memset(p->link_stats, 0, sizeof(p->link_stats));
+		if (p->ethtool_stats)
+			memset(p->ethtool_stats, 0,
+			       XETH_MAX_ETHTOOL_STATS * sizeof(u64));
+	}
+	rcu_read_unlock();
+}
+
+/* Without a daemon nobody vouches for the ports' links. */
+void xeth_relay_carrier_off(struct xeth_mux *mux)
+{
+	struct xeth_proxy *p;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, &mux->proxy_list, list)
+		if (p->kind == XETH_DEV_KIND_PORT)
+			netif_carrier_off(p->dev);
+	rcu_read_unlock();
+}
+
+static struct xeth_proxy *xeth_relay_proxy(struct xeth_mux *mux, u32 xid)
+{
+	struct xeth_proxy *p = xa_load(&mux->proxies, xid);
+
+	if (!p)
+		xeth_relay_invalid(mux, "unknown xid", xid);
+	return p;
+}
+
+static void xeth_relay_carrier(struct xeth_mux *mux,
+			       const struct xeth_msg_carrier *msg)
+{
+	struct xeth_proxy *p = xeth_relay_proxy(mux, msg->xid);
+
+	if (!p)
+		return;
+	if (p->kind != XETH_DEV_KIND_PORT) {
+		xeth_relay_invalid(mux, "carrier of a proxy that is not a port",
+				   msg->xid);
+		return;
+	}
+	/* VLANs and masters follow through the netdev notifier. */
+	if (msg->flag)
+		netif_carrier_on(p->dev);
+	else
+		netif_carrier_off(p->dev);
+}
+
+static void xeth_relay_speed(struct xeth_mux *mux,
+			     const struct xeth_msg_speed *msg)
+{
+	struct xeth_proxy *p = xeth_relay_proxy(mux, msg->xid);
+
+	if (!p)
+		return;
+	if (p->kind != XETH_DEV_KIND_PORT) {
+		xeth_relay_invalid(mux, "speed of a proxy that is not a port",
+				   msg->xid);
+		return;
+	}
+	WRITE_ONCE(p->speed, msg->mbps);
+}
+
+static void xeth_relay_link_stat(struct xeth_mux *mux,
+				 const struct xeth_msg_stat *msg)
+{
+	struct xeth_proxy *p = xeth_relay_proxy(mux, msg->xid);
+
+	if (!p)
+		return;
+	if (msg->index >= XETH_N_LINK_STATS) {
+		xeth_relay_invalid(mux, "link stat index", msg->index);
+		return;
+	}
+	WRITE_ONCE(p->link_stats[msg->index], msg->count);
+	set_bit(msg->index, &p->link_stats_set);
+}
+
+static void xeth_relay_ethtool_stat(struct xeth_mux *mux,
+				    const struct xeth_msg_stat *msg)
+{
+	struct xeth_proxy *p = xeth_relay_proxy(mux, msg->xid);
+
+	if (!p)
+		return;
+	if (!p->ethtool_stats) {
+		xeth_relay_invalid(mux, "ethtool stat of a proxy that is not a port",
+				   msg->xid);
+		return;
+	}
+	if (msg->index >= XETH_MAX_ETHTOOL_STATS) {
+		xeth_relay_invalid(mux, "ethtool stat index", msg->index);
+		return;
+	}
+	WRITE_ONCE(p->ethtool_stats[msg->index], msg->count);
+}
+
+static const size_t xeth_relay_size[] = {
+	[XETH_MSG_KIND_LINK_STAT] = sizeof(struct xeth_msg_stat),
+	[XETH_MSG_KIND_ETHTOOL_STAT] = sizeof(struct xeth_msg_stat),
+	[XETH_MSG_KIND_DUMP_IFINFO] = sizeof(struct xeth_msg),
+	[XETH_MSG_KIND_CARRIER] = sizeof(struct xeth_msg_carrier),
+	[XETH_MSG_KIND_SPEED] = sizeof(struct xeth_msg_speed),
+	[XETH_MSG_KIND_DUMP_FIBINFO] = sizeof(struct xeth_msg),
+};
+
+/* One datagram from the daemon, in the side-band work. */
+void xeth_relay(struct xeth_mux *mux, const u8 *buf, size_t len)
+{
+	const struct xeth_msg_header *h = (const void *)buf;
+
+	if (len > XETH_MSG_MAX_SIZE) {
+		xeth_relay_invalid(mux, "oversize message", len);
+		return;
+	}
+	if (len < sizeof(*h)) {
+		xeth_relay_invalid(mux, "short message", len);
+		return;
+	}
+	if (h->z64 || h->z32 || h->z16) {
+		xeth_relay_invalid(mux, "not a message: header is not zero", 0);
+		return;
+	}
+	if (h->version != XETH_MSG_VERSION) {
+		xeth_relay_invalid(mux, "version", h->version);
+		return;
+	}
+	if (h->kind >= ARRAY_SIZE(xeth_relay_size) ||
+	    !xeth_relay_size[h->kind]) {
+		xeth_relay_invalid(mux, "unknown or kernel-to-daemon kind",
+				   h->kind);
+		return;
+	}
+	if (len != xeth_relay_size[h->kind]) {
+		xeth_relay_invalid(mux, "wrong size for its kind", len);
+		return;
+	}
+	/* xa_load() and the proxies it finds are RCU-protected; what the
+	 * relay does with them (carrier, counters) is fine under RCU.
+	 */
+	switch (h->kind) {
+	case XETH_MSG_KIND_DUMP_IFINFO:
+		xeth_sb_dump_ifinfo(mux);
+		return;
+	case XETH_MSG_KIND_DUMP_FIBINFO:
+		xeth_sb_dump_fibinfo(mux);
+		return;
+	}
+	rcu_read_lock();
+	switch (h->kind) {
+	case XETH_MSG_KIND_CARRIER:
+		xeth_relay_carrier(mux, (const void *)buf);
+		break;
+	case XETH_MSG_KIND_SPEED:
+		xeth_relay_speed(mux, (const void *)buf);
+		break;
+	case XETH_MSG_KIND_LINK_STAT:
+		xeth_relay_link_stat(mux, (const void *)buf);
+		break;
+	case XETH_MSG_KIND_ETHTOOL_STAT:
+		xeth_relay_ethtool_stat(mux, (const void *)buf);
+		break;
+	}
+	rcu_read_unlock();
+}
+
+/* Sets the port ethtool stat names of a mux from newline-separated text;
+ * "" restores the defaults.  Caller holds RTNL.
+ */
+int xeth_relay_set_stat_names(struct xeth_mux *mux, const char *buf,
+			      size_t len)
+{
+	char (*names)[ETH_GSTRING_LEN];
+	unsigned int n = 0, i;
+	const char *p = buf, *end = buf + len, *nl;
+	size_t l;
+
+	names = kcalloc(XETH_MAX_ETHTOOL_STATS, ETH_GSTRING_LEN, GFP_KERNEL);
+	if (!names)
+		return -ENOMEM;
+	while (p < end) {
+		nl = memchr(p, '\n', end - p);
+		l = (nl ? nl : end) - p;
+		if (l) {
+			if (l >= ETH_GSTRING_LEN || n == XETH_MAX_ETHTOOL_STATS) {
+				kfree(names);
+				return -EINVAL;
+			}
+			memcpy(names[n++], p, l);
+		}
+		p += l + 1;
+	}
+	if (!n) {
+		n = ARRAY_SIZE(xeth_default_stat_names);
+		for (i = 0; i < n; i++)
+			strscpy(names[i], xeth_default_stat_names[i],
+				ETH_GSTRING_LEN);
+	}
+	kfree(mux->stat_names);
+	mux->stat_names = names;
+	mux->n_stat_names = n;
+	return 0;
+}
+
+static ssize_t ethtool_stat_names_show(struct device *d,
+				       struct device_attribute *attr, char *buf)
+{
+	struct xeth_mux *mux = netdev_priv(to_net_dev(d));
+	ssize_t n = 0;
+	unsigned int i;
+
+	if (!rtnl_trylock())
+		return restart_syscall();
+	for (i = 0; i < mux->n_stat_names; i++)
+		n += sysfs_emit_at(buf, n, "%s\n", mux->stat_names[i]);
+	rtnl_unlock();
+	return n;
+}
+
+static ssize_t ethtool_stat_names_store(struct device *d,
+					struct device_attribute *attr,
+					const char *buf, size_t len)
+{
+	struct xeth_mux *mux = netdev_priv(to_net_dev(d));
+	int err;
+
+	if (!rtnl_trylock())
+		return restart_syscall();
+	err = xeth_relay_set_stat_names(mux, buf, len);
+	rtnl_unlock();
+	return err ? err : len;
+}
+
+static DEVICE_ATTR_RW(ethtool_stat_names);
+
+static struct attribute *xeth_mux_sysfs_attrs[] = {
+	&dev_attr_ethtool_stat_names.attr,
+	NULL,
+};
+
+const struct attribute_group xeth_mux_sysfs_group = {
+	.name = "xeth",
+	.attrs = xeth_mux_sysfs_attrs,
+};

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the kernel tells the daemon: interface info, addresses, uppers and
+ * port settings, live and as the DUMP_IFINFO answer.
+ */
+#include <linux/inetdevice.h>
+#include <net/addrconf.h>
+#include <net/net_namespace.h>
+#include "xeth.h"
+
+u64 xeth_net_id(const struct net *net)
+{
+	return net_eq(net, &init_net) ? XETH_NET_INIT : net->ns.inum;
+}
+
+static u32 xeth_ifinfo_kdata(const struct xeth_proxy *p)
+{
+	if (p->kind == XETH_DEV_KIND_VLAN)
+		return p->mux->encap;
+	if (p->kind == XETH_DEV_KIND_LOOPBACK)
+		return p->channel;
+	return 0;
+}
+
+static struct xeth_sb_msg *xeth_msg_ifinfo(struct xeth_proxy *p, u8 reason,
+					   gfp_t gfp)
+{
+	struct xeth_sb_msg *m = xeth_sb_msg_new(XETH_MSG_KIND_IFINFO,
+						sizeof(struct xeth_msg_ifinfo),
+						gfp);
+	struct net_device *dev = p->dev;
+	struct xeth_msg_ifinfo *msg;
+
+	if (!m)
+		return NULL;
+	msg = (struct xeth_msg_ifinfo *)m->data;
+	msg->xid = p->xid;
+	msg->kdata = xeth_ifinfo_kdata(p);
+	strscpy(msg->ifname, dev->name, sizeof(msg->ifname));
+	msg->net = xeth_net_id(dev_net(dev));
+	msg->ifindex = dev->ifindex;
+	msg->flags = dev->flags;
+	memcpy(msg->addr, dev->dev_addr, sizeof(msg->addr));
+	msg->kind = p->kind;
+	msg->reason = reason;
+	if (dev->features & NETIF_F_HW_L2FW_DOFFLOAD)
+		msg->features |= XETH_FEATURE_L2_FWD_OFFLOAD;
+	return m;
+}
+
+void xeth_sb_ifinfo(struct xeth_proxy *p, u8 reason)
+{
+	if (xeth_sb_live(p->mux))
+		xeth_sb_queue(p->mux, xeth_msg_ifinfo(p, reason, GFP_ATOMIC),
+			      false);
+}
+
+static struct xeth_sb_msg *xeth_msg_upper(u32 upper, u32 lower, bool linking,
+					  gfp_t gfp)
+{
+	struct xeth_sb_msg *m;
+	struct xeth_msg_change_upper_xid *msg;
+
+	m = xeth_sb_msg_new(XETH_MSG_KIND_CHANGE_UPPER_XID, sizeof(*msg), gfp);
+	if (!m)
+		return NULL;
+	msg = (struct xeth_msg_change_upper_xid *)m->data;
+	msg->upper = upper;
+	msg->lower = lower;
+	msg->linking = linking;
+	return m;
+}
+
+void xeth_sb_upper(struct xeth_proxy *upper, struct xeth_proxy *lower,
+		   bool linking)
+{
+	if (xeth_sb_live(upper->mux))
+		xeth_sb_queue(upper->mux,
+			      xeth_msg_upper(upper->xid, lower->xid, linking,
+					     GFP_ATOMIC), false);
+}
+
+static struct xeth_sb_msg *xeth_msg_ifa(u32 xid, __be32 addr, __be32 mask,
+					u32 event, gfp_t gfp)
+{
+	struct xeth_sb_msg *m;
+	struct xeth_msg_ifa *msg;
+
+	m = xeth_sb_msg_new(XETH_MSG_KIND_IFA, sizeof(*msg), gfp);
+	if (!m)
+		return NULL;
+	msg = (struct xeth_msg_ifa *)m->data;
+	msg->xid = xid;
+	msg->event = event;
+	msg->address = addr;
+	msg->mask = mask;
+	return m;
+}
+
+void xeth_sb_ifa(struct xeth_proxy *p, __be32 addr, __be32 mask, u32 event)
+{
+	if (xeth_sb_live(p->mux))
+		xeth_sb_queue(p->mux, xeth_msg_ifa(p->xid, addr, mask, event,
+						   GFP_ATOMIC), false);
+}
+
+static struct xeth_sb_msg *xeth_msg_ifa6(u32 xid, const struct in6_addr *addr,
+					 u8 len, u32 event, gfp_t gfp)
+{
+	struct xeth_sb_msg *m;
+	struct xeth_msg_ifa6 *msg;
+
+	m = xeth_sb_msg_new(XETH_MSG_KIND_IFA6, sizeof(*msg), gfp);
+	if (!m)
+		return NULL;
+	msg = (struct xeth_msg_ifa6 *)m->data;
+	msg->xid = xid;
+	msg->event = event;
+	memcpy(msg->address, addr, sizeof(msg->address));
+	msg->length = len;
+	return m;
+}
+
+void xeth_sb_ifa6(struct xeth_proxy *p, const struct in6_addr *addr, u8 len,
+		  u32 event)
+{
+	if (xeth_sb_live(p->mux))
+		xeth_sb_queue(p->mux, xeth_msg_ifa6(p->xid, addr, len, event,
+						    GFP_ATOMIC), false);
+}
+
+static void xeth_dump(struct xeth_mux *mux, struct xeth_sb_msg *m)
+{
+	xeth_sb_queue(mux, m, true);
+}
+
+static void xeth_dump_port(struct xeth_mux *mux, struct xeth_proxy *p)
+{
+	struct xeth_msg_ethtool_settings *set;
+	struct xeth_msg_ethtool_link_modes *modes;
+	struct xeth_msg_ethtool_flags *flags;
+	struct xeth_sb_msg *m;
+	u8 kind;
+
+	m = xeth_sb_msg_new(XETH_MSG_KIND_ETHTOOL_SETTINGS, sizeof(*set),
+			    GFP_KERNEL);
+	if (m) {
+		set = (struct xeth_msg_ethtool_settings *)m->data;
+		set->xid = p->xid;
+		set->speed = p->speed ? p->speed : SPEED_UNKNOWN;
+		set->duplex = DUPLEX_FULL;
+		set->port = PORT_OTHER;
+		set->autoneg = AUTONEG_DISABLE;
+	}
+	xeth_dump(mux, m);
+	for (kind = XETH_MSG_KIND_ETHTOOL_LINK_MODES_SUPPORTED;
+	     kind <= XETH_MSG_KIND_ETHTOOL_LINK_MODES_LP_ADVERTISING; kind++) {
+		m = xeth_sb_msg_new(kind, sizeof(*modes), GFP_KERNEL);
+		if (m) {
+			modes = (struct xeth_msg_ethtool_link_modes *)m->data;
+			modes->xid = p->xid;
+		}
+		xeth_dump(mux, m);
+	}
+	m = xeth_sb_msg_new(XETH_MSG_KIND_ETHTOOL_FLAGS, sizeof(*flags),
+			    GFP_KERNEL);
+	if (m) {
+		flags = (struct xeth_msg_ethtool_flags *)m->data;
+		flags->xid = p->xid;
+	}
+	xeth_dump(mux, m);
+}
+
+static void xeth_dump_addrs(struct xeth_mux *mux, struct xeth_proxy *p)
+{
+	struct in_device *in_dev = __in_dev_get_rtnl(p->dev);
+	struct inet6_dev *in6_dev = __in6_dev_get(p->dev);
+	const struct inet6_ifaddr *ifa6;
+	const struct in_ifaddr *ifa;
+
+	if (in_dev)
+		in_dev_for_each_ifa_rtnl(ifa, in_dev)
+			xeth_dump(mux, xeth_msg_ifa(p->xid, ifa->ifa_address,
+						    ifa->ifa_mask, XETH_IFA_ADD,
+						    GFP_KERNEL));
+	if (!in6_dev)
+		return;
+	read_lock_bh(&in6_dev->lock);
+	list_for_each_entry(ifa6, &in6_dev->addr_list, if_list)
+		xeth_dump(mux, xeth_msg_ifa6(p->xid, &ifa6->addr,
+					     ifa6->prefix_len, XETH_IFA_ADD,
+					     GFP_ATOMIC));
+	read_unlock_bh(&in6_dev->lock);
+}
+
+static void xeth_dump_break(struct xeth_mux *mux)
+{
+	xeth_dump(mux, xeth_sb_msg_new(XETH_MSG_KIND_BREAK,
+				       sizeof(struct xeth_msg), GFP_KERNEL));
+}
+
+static void xeth_dump_netns(struct xeth_mux *mux, struct net *net)
+{
+	struct xeth_sb_msg *m;
+	struct xeth_msg_netns *msg;
+
+	m = xeth_sb_msg_new(XETH_MSG_KIND_NETNS_ADD, sizeof(*msg), GFP_KERNEL);
+	if (m) {
+		msg = (struct xeth_msg_netns *)m->data;
+		msg->net = xeth_net_id(net);
+	}
+	xeth_dump(mux, m);
+}
+
+/* Each namespace that holds a proxy, once. */
+static void xeth_dump_netnses(struct xeth_mux *mux)
+{
+	struct xeth_proxy *p, *q;
+
+	list_for_each_entry(p, &mux->proxy_list, list) {
+		bool first = true;
+
+		list_for_each_entry(q, &mux->proxy_list, list) {
+			if (q == p)
+				break;
+			if (net_eq(dev_net(q->dev), dev_net(p->dev))) {
+				first = false;
+				break;
+			}
+		}
+		if (first)
+			xeth_dump_netns(mux, dev_net(p->dev));
+	}
+}
+
+/*
+ * The answer to DUMP_IFINFO: per proxy its IFINFO, port settings,
+ * addresses (not for bridge members) and members; BREAK; then, as xeth
+ * 3.x daemons expect, NETNS_ADD per namespace and IFINFO REG per proxy.
+ * Under RTNL, so that no event falls between the dump and the live
+ * stream that starts with it.
+ */
+void xeth_sb_dump_ifinfo(struct xeth_mux *mux)
+{
+	struct xeth_proxy *p, *q;
+
+	rtnl_lock();
+	list_for_each_entry(p, &mux->proxy_list, list) {
+		xeth_dump(mux, xeth_msg_ifinfo(p, XETH_IFINFO_REASON_DUMP,
+					       GFP_KERNEL));
+		if (p->kind == XETH_DEV_KIND_PORT)
+			xeth_dump_port(mux, p);
+		if (!p->master || !xeth_proxy_is(p->master, XETH_DEV_KIND_BRIDGE))
+			xeth_dump_addrs(mux, p);
+		list_for_each_entry(q, &mux->proxy_list, list)
+			if (q->master == p->dev)
+				xeth_dump(mux, xeth_msg_upper(p->xid, q->xid,
+							      true, GFP_KERNEL));
+	}
+	xeth_dump_break(mux);
+	xeth_dump_netnses(mux);
+	list_for_each_entry(p, &mux->proxy_list, list)
+		xeth_dump(mux, xeth_msg_ifinfo(p, XETH_IFINFO_REASON_REG,
+					       GFP_KERNEL));
+	WRITE_ONCE(mux->sb.live, true);
+	rtnl_unlock();
+}
+
+/*
+ * The answer to DUMP_FIBINFO.  FIB and neighbour entries are not sent
+ * yet: the namespaces, then BREAK, so that daemons proceed.
+ */
+void xeth_sb_dump_fibinfo(struct xeth_mux *mux)
+{
+	rtnl_lock();
+	xeth_dump_netnses(mux);
+	xeth_dump_break(mux);
+	rtnl_unlock();
+}

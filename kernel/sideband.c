@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The side-band server of a mux: an abstract SOCK_SEQPACKET listener
+ * "@<mux name>" in the mux's namespace from admin-up to admin-down, and
+ * one daemon connection at a time (a newer one replaces an older one).
+ *
+ * Event-driven: socket callbacks and new messages queue the mux's work,
+ * which accepts, receives and sends as much as the sockets allow, then
+ * returns.  The transmit queue is bounded (xeth_sb_txq_max); when a live
+ * event finds it full, the connection is closed and counted as a resync,
+ * so the daemon reconnects and dumps instead of missing the event.
+ */
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/un.h>
+#include <linux/user_namespace.h>
+#include <net/sock.h>
+#include "xeth.h"
+
+unsigned int xeth_sb_txq_max = 4096;
+module_param_named(sb_txq_max, xeth_sb_txq_max, uint, 0644);
+MODULE_PARM_DESC(sb_txq_max,
+		 "messages queued for a daemon before it must resync (dump)");
+
+/* Messages received per run of the work before it yields. */
+#define XETH_SB_RX_BUDGET	256
+
+static struct workqueue_struct *xeth_wq;
+
+int xeth_wq_init(void)
+{
+	xeth_wq = alloc_workqueue("xeth", WQ_UNBOUND, 0);
+	return xeth_wq ? 0 : -ENOMEM;
+}
+
+void xeth_wq_exit(void)
+{
+	destroy_workqueue(xeth_wq);
+}
+
+static void xeth_sb_count(struct xeth_sb *sb, enum xeth_sb_counter c)
+{
+	atomic64_inc(&sb->count[c]);
+}
+
+static void xeth_sb_kick(struct xeth_sb *sb)
+{
+	queue_work(xeth_wq, &sb->work);
+}
+
+static void xeth_sb_data_ready(struct sock *sk)
+{
+	struct xeth_sb *sb;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	sb = sk->sk_user_data;
+	if (sb)
+		xeth_sb_kick(sb);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* Installs our wake-ups; the socket's own ones are not needed because
+ * no task ever waits on these kernel sockets.
+ */
+static void xeth_sb_hook(struct socket *sock, struct xeth_sb *sb)
+{
+	struct sock *sk = sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = sb;
+	sk->sk_data_ready = xeth_sb_data_ready;
+	sk->sk_write_space = xeth_sb_data_ready;
+	sk->sk_state_change = xeth_sb_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void xeth_sb_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = NULL;
+	write_unlock_bh(&sk->sk_callback_lock);
+	sock_release(sock);
+}
+
+struct xeth_sb_msg *xeth_sb_msg_new(u8 kind, size_t len, gfp_t gfp)
+{
+	struct xeth_sb_msg *m = kzalloc(struct_size(m, data, len), gfp);
+	struct xeth_msg_header *h;
+
+	if (!m)
+		return NULL;
+	m->len = len;
+	h = (struct xeth_msg_header *)m->data;
+	h->version = XETH_MSG_VERSION;
+	h->kind = kind;
+	return m;
+}
+
+static void xeth_sb_flush_txq(struct xeth_sb *sb)
+{
+	struct xeth_sb_msg *m, *tmp;
+	LIST_HEAD(drop);
+
+	spin_lock_bh(&sb->txq_lock);
+	list_splice_init(&sb->txq, &drop);
+	sb->txq_len = 0;
+	sb->overrun = false;
+	spin_unlock_bh(&sb->txq_lock);
+	list_for_each_entry_safe(m, tmp, &drop, list)
+		kfree(m);
+}
+
+bool xeth_sb_live(const struct xeth_mux *mux)
+{
+	return READ_ONCE(mux->sb.live);
+}
+
+/*
+ * Queues a message for the daemon; it is dropped when no daemon has
+ * dumped.  Live events are bounded by xeth_sb_txq_max; dump messages are
+ * not, since a dump is bounded by the state it describes.  Any context.
+ */
+void xeth_sb_queue(struct xeth_mux *mux, struct xeth_sb_msg *m, bool dump)
+{
+	struct xeth_sb *sb = &mux->sb;
+	bool queued = false;
+
+	if (!m) {
+		/* an event we could not even allocate: resync */
+		spin_lock_bh(&sb->txq_lock);
+		sb->overrun = xeth_sb_live(mux);
+		spin_unlock_bh(&sb->txq_lock);
+		xeth_sb_kick(sb);
+		return;
+	}
+	spin_lock_bh(&sb->txq_lock);
+	if ((dump || xeth_sb_live(mux)) && !sb->overrun) {
+		if (dump || sb->txq_len < xeth_sb_txq_max) {
+			list_add_tail(&m->list, &sb->txq);
+			sb->txq_len++;
+			sb->txq_high = max(sb->txq_high, sb->txq_len);
+			queued = true;
+		} else {
+			sb->overrun = true;
+		}
+	}
+	spin_unlock_bh(&sb->txq_lock);
+	if (!queued)
+		kfree(m);
+	xeth_sb_kick(sb);
+}
+
+/* Caller holds sb->lock. */
+static void xeth_sb_disconnect(struct xeth_mux *mux)
+{
+	struct xeth_sb *sb = &mux->sb;
+
+	if (!sb->conn)
+		return;
+	WRITE_ONCE(sb->live, false);
+	xeth_sb_release(sb->conn);
+	sb->conn = NULL;
+	xeth_sb_flush_txq(sb);
+	xeth_relay_carrier_off(mux);
+}
+
+/*
+ * CAP_NET_ADMIN over the mux's namespace, judged on the credentials the
+ * peer connected with: the capability in that user namespace, or
+ * ownership of it or of an ancestor below the peer's own namespace (the
+ * rule of commoncap; no task is at hand to ask ns_capable()).
+ */
+static bool xeth_sb_peer_capable(const struct cred *cred,
+				 struct user_namespace *ns)
+{
+	for (;;) {
+		if (ns == cred->user_ns)
+			return cap_raised(cred->cap_effective, CAP_NET_ADMIN);
+		if (ns->level <= cred->user_ns->level)
+			return false;
+		if (ns->parent == cred->user_ns && uid_eq(ns->owner, cred->euid))
+			return true;
+		ns = ns->parent;
+	}
+}
+
+static bool xeth_sb_peer_allowed(struct xeth_mux *mux, struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	const struct cred *cred;
+	bool ok;
+
+	spin_lock(&sk->sk_peer_lock);
+	cred = get_cred(sk->sk_peer_cred);
+	spin_unlock(&sk->sk_peer_lock);
+	if (!cred)
+		return false;
+	ok = xeth_sb_peer_capable(cred, dev_net(mux->dev)->user_ns);
+	put_cred(cred);
+	return ok;
+}
+
+/* Caller holds sb->lock. */
+static void xeth_sb_accept(struct xeth_mux *mux)
+{
+	struct xeth_sb *sb = &mux->sb;
+	struct socket *sock;
+
+	while (sb->listener && !kernel_accept(sb->listener, &sock, O_NONBLOCK)) {
+		if (!xeth_sb_peer_allowed(mux, sock)) {
+			xeth_sb_count(sb, XETH_SB_REFUSED);
+			net_info_ratelimited("%s: refused a side-band peer without CAP_NET_ADMIN\n",
+					     netdev_name(mux->dev));
+			sock_release(sock);
+			continue;
+		}
+		if (sb->conn) {
+			xeth_sb_count(sb, XETH_SB_REPLACED);
+			xeth_sb_disconnect(mux);
+		}
+		/* a dump the last daemon asked for is not this one's */
+		xeth_sb_flush_txq(sb);
+		sb->conn = sock;
+		xeth_sb_hook(sock, sb);
+		xeth_sb_count(sb, XETH_SB_CONNECTS);
+		xeth_relay_reset(mux);
+	}
+}
+
+/* Caller holds sb->lock; returns false when the connection went away. */
+static bool xeth_sb_transmit(struct xeth_mux *mux)
+{
+	struct xeth_sb *sb = &mux->sb;
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct xeth_sb_msg *m;
+	struct kvec iov;
+	int n;
+
+	while (sb->conn) {
+		spin_lock_bh(&sb->txq_lock);
+		m = list_first_entry_or_null(&sb->txq, struct xeth_sb_msg, list);
+		if (m) {
+			list_del(&m->list);
+			sb->txq_len--;
+		}
+		spin_unlock_bh(&sb->txq_lock);
+		if (!m)
+			return true;
+		iov.iov_base = m->data;
+		iov.iov_len = m->len;
+		n = kernel_sendmsg(sb->conn, &msg, &iov, 1, m->len);
+		if (n == -EAGAIN) {
+			/* the write-space callback queues us again */
+			spin_lock_bh(&sb->txq_lock);
+			list_add(&m->list, &sb->txq);
+			sb->txq_len++;
+			spin_unlock_bh(&sb->txq_lock);
+			return true;
+		}
+		kfree(m);
+		if (n < 0)
+			return false;
+		xeth_sb_count(sb, XETH_SB_TX_MSGS);
+	}
+	return true;
+}
+
+static void xeth_sb_work(struct work_struct *work)
+{
+	struct xeth_sb *sb = container_of(work, struct xeth_sb, work);
+	struct xeth_mux *mux = container_of(sb, struct xeth_mux, sb);
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct kvec iov;
+	unsigned int i;
+	bool overrun;
+	u8 *buf;
+	int n;
+
+	buf = kmalloc(XETH_MSG_MAX_SIZE, GFP_KERNEL);
+	if (!buf) {
+		xeth_sb_kick(sb);
+		return;
+	}
+	mutex_lock(&sb->lock);
+	xeth_sb_accept(mux);
+	spin_lock_bh(&sb->txq_lock);
+	overrun = sb->overrun;
+	spin_unlock_bh(&sb->txq_lock);
+	if (overrun && sb->conn) {
+		xeth_sb_count(sb, XETH_SB_RESYNCS);
+		net_warn_ratelimited("%s: side-band queue overrun (%u messages): closing the connection so the daemon resyncs\n",
+				     netdev_name(mux->dev), xeth_sb_txq_max);
+		xeth_sb_disconnect(mux);
+	}
+	for (i = 0; sb->conn && i < XETH_SB_RX_BUDGET; i++) {
+		iov.iov_base = buf;
+		iov.iov_len = XETH_MSG_MAX_SIZE;
+		n = kernel_recvmsg(sb->conn, &msg, &iov, 1, XETH_MSG_MAX_SIZE,
+				   MSG_DONTWAIT | MSG_TRUNC);
+		if (n == -EAGAIN)
+			break;
+		/* SEQPACKET: 0 is an empty datagram unless the peer is gone */
+		if (!n && !(READ_ONCE(sb->conn->sk->sk_shutdown) & RCV_SHUTDOWN)) {
+			xeth_sb_count(sb, XETH_SB_RX_MSGS);
+			mutex_unlock(&sb->lock);
+			xeth_relay(mux, buf, 0);
+			mutex_lock(&sb->lock);
+			continue;
+		}
+		if (n <= 0) {
+			/* the daemon closed its end, or the socket failed */
+			xeth_sb_disconnect(mux);
+			break;
+		}
+		xeth_sb_count(sb, XETH_SB_RX_MSGS);
+		/* the relay may take RTNL (dumps), which ranks above sb->lock */
+		mutex_unlock(&sb->lock);
+		xeth_relay(mux, buf, n);
+		mutex_lock(&sb->lock);
+	}
+	if (sb->conn && !xeth_sb_transmit(mux))
+		xeth_sb_disconnect(mux);
+	if (i == XETH_SB_RX_BUDGET)
+		xeth_sb_kick(sb);
+	mutex_unlock(&sb->lock);
+	kfree(buf);
+}
+
+void xeth_sb_init(struct xeth_mux *mux)
+{
+	struct xeth_sb *sb = &mux->sb;
+	int i;
+
+	mutex_init(&sb->lock);
+	spin_lock_init(&sb->txq_lock);
+	INIT_LIST_HEAD(&sb->txq);
+	INIT_WORK(&sb->work, xeth_sb_work);
+	for (i = 0; i < XETH_SB_N_COUNTERS; i++)
+		atomic64_set(&sb->count[i], 0);
+}
+
+/* Admin-up: listen on "@<mux name>" in the mux's namespace. */
+int xeth_sb_start(struct xeth_mux *mux)
+{
+	struct xeth_sb *sb = &mux->sb;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t n = strnlen(mux->dev->name, IFNAMSIZ);
+	struct socket *sock;
+	int err;
+
+	err = sock_create_kern(dev_net(mux->dev), AF_UNIX, SOCK_SEQPACKET, 0,
+			       &sock);
+	if (err)
+		return err;
+	/* abstract: a NUL, then the name, not NUL-terminated */
+	memcpy(addr.sun_path + 1, mux->dev->name, n);
+	err = kernel_bind(sock, (struct sockaddr *)&addr,
+			  offsetof(struct sockaddr_un, sun_path) + 1 + n);
+	if (!err)
+		err = kernel_listen(sock, 4);
+	if (err) {
+		netdev_err(mux->dev, "side-band: cannot listen on @%s: %d\n",
+			   mux->dev->name, err);
+		sock_release(sock);
+		return err;
+	}
+	mutex_lock(&sb->lock);
+	sb->listener = sock;
+	xeth_sb_hook(sock, sb);
+	mutex_unlock(&sb->lock);
+	return 0;
+}
+
+/* Admin-down: close the listener and the connection. */
+void xeth_sb_stop(struct xeth_mux *mux)
+{
+	struct xeth_sb *sb = &mux->sb;
+
+	mutex_lock(&sb->lock);
+	xeth_sb_disconnect(mux);
+	if (sb->listener) {
+		xeth_sb_release(sb->listener);
+		sb->listener = NULL;
+	}
+	mutex_unlock(&sb->lock);
+}
+
+/* The mux is going away: nothing may run on its behalf any more. */
+void xeth_sb_destroy(struct xeth_mux *mux)
+{
+	xeth_sb_stop(mux);
+	cancel_work_sync(&mux->sb.work);
+	xeth_sb_flush_txq(&mux->sb);
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""A scriptable side-band daemon for the VM scenarios (python3 stdlib).
+
+    sbclient.py MUX < SCRIPT      one JSON line per event on stdout
+
+It speaks the protocol (version 2) as PROTOCOL.md gives it, independently
+of the kernel's header, so that a test compares the two. Script lines:
+
+    connect                  connect to @MUX; prints {"connect": "ok"|error}
+    dump                     DUMP_IFINFO; prints messages up to BREAK and
+                             what follows it until the socket is quiet
+    fibdump                  DUMP_FIBINFO; prints messages up to BREAK
+    read SECS                prints what arrives within SECS
+    sh CMD...                runs a shell command; prints its exit code
+    carrier XID 0|1 | speed XID MBPS | linkstat XID INDEX COUNT
+    ethstat XID INDEX COUNT  daemon-to-kernel messages
+    raw HEX                  sends bytes as they are
+    close                    closes the connection
+    mark TEXT                prints {"mark": TEXT}
+"""
+import json
+import select
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+VERSION = 2
+KINDS = [
+    "BREAK", "LINK_STAT", "ETHTOOL_STAT", "ETHTOOL_FLAGS", "ETHTOOL_SETTINGS",
+    "LINK_MODES_SUPPORTED", "LINK_MODES_ADVERTISING", "LINK_MODES_LP_ADVERTISING",
+    "DUMP_IFINFO", "CARRIER", "SPEED", "IFINFO", "IFA", "IFA6", "DUMP_FIBINFO",
+    "FIBENTRY", "FIB6ENTRY", "NEIGH_UPDATE", "CHANGE_UPPER_XID", "NETNS_ADD",
+    "NETNS_DEL",
+]
+K = {name: i for i, name in enumerate(KINDS)}
+REASONS = ["NEW", "DEL", "UP", "DOWN", "DUMP", "REG", "UNREG", "FEATURES"]
+
+
+def header(kind):
+    return bytes(14) + bytes([VERSION, kind])
+
+
+def decode(b):
+    if len(b) < 16:
+        return {"kind": "SHORT", "len": len(b)}
+    if any(b[:14]) or b[14] != VERSION:
+        return {"kind": "BAD_HEADER", "hex": b[:16].hex()}
+    kind = KINDS[b[15]] if b[15] < len(KINDS) else f"KIND_{b[15]}"
+    m = {"kind": kind, "len": len(b)}
+    body = b[16:]
+    if kind == "IFINFO":
+        xid, kdata, name, net, ifindex, flags, addr, dkind, reason, feat = \
+            struct.unpack("=II16sQiI6sBBQ", body[:56])
+        m.update(xid=xid, kdata=kdata, ifname=name.rstrip(b"\0").decode(),
+                 net=net, ifindex=ifindex, flags=flags, addr=addr.hex(":"),
+                 devkind=dkind, reason=REASONS[reason], features=feat)
+    elif kind == "IFA":
+        xid, event = struct.unpack("=II", body[:8])
+        m.update(xid=xid, event=event, address=socket.inet_ntoa(body[8:12]),
+                 mask=socket.inet_ntoa(body[12:16]))
+    elif kind == "IFA6":
+        xid, event = struct.unpack("=II", body[:8])
+        m.update(xid=xid, event=event,
+                 address=socket.inet_ntop(socket.AF_INET6, body[8:24]),
+                 length=body[24])
+    elif kind == "ETHTOOL_SETTINGS":
+        xid, speed = struct.unpack("=II", body[:8])
+        m.update(xid=xid, speed=speed, duplex=body[8], port=body[9],
+                 autoneg=body[11])
+    elif kind == "ETHTOOL_FLAGS":
+        m.update(zip(("xid", "flags"), struct.unpack("=II", body[:8])))
+    elif kind.startswith("LINK_MODES"):
+        xid, _, modes = struct.unpack("=IIQ", body[:16])
+        m.update(xid=xid, modes=modes)
+    elif kind == "CHANGE_UPPER_XID":
+        upper, lower, linking = struct.unpack("=IIB", body[:9])
+        m.update(upper=upper, lower=lower, linking=linking)
+    elif kind in ("NETNS_ADD", "NETNS_DEL"):
+        (m["net"],) = struct.unpack("=Q", body[:8])
+    return m
+
+
+def out(obj):
+    print(json.dumps(obj, separators=(",", ":")), flush=True)
+
+
+class Session:
+    def __init__(self, mux):
+        self.mux = mux
+        self.sock = None
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            s.connect("\0" + self.mux)
+        except OSError as e:
+            out({"connect": e.strerror})
+            return
+        self.sock = s
+        out({"connect": "ok"})
+
+    def recv(self, timeout):
+        """One message, None on timeout; closes on EOF."""
+        if not self.sock:
+            return None
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        if not r:
+            return None
+        try:
+            b = self.sock.recv(16384)
+        except OSError as e:
+            b = b""
+            out({"error": e.strerror})
+        if not b:
+            out({"eof": True})
+            self.sock.close()
+            self.sock = None
+            return None
+        return b
+
+    def until_break(self, timeout=10.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            b = self.recv(end - time.monotonic())
+            if b is None:
+                if not self.sock:
+                    return
+                continue
+            m = decode(b)
+            out(m)
+            if m["kind"] == "BREAK":
+                return
+        out({"timeout": "no BREAK"})
+
+    def read(self, secs, quiet=None):
+        end = time.monotonic() + secs
+        while time.monotonic() < end:
+            wait = end - time.monotonic()
+            b = self.recv(min(wait, quiet) if quiet else wait)
+            if b is None:
+                return
+            out(decode(b))
+
+    def send(self, data):
+        if not self.sock:
+            out({"send": "not connected"})
+            return
+        try:
+            self.sock.send(data)
+        except OSError as e:
+            out({"send": e.strerror})
+
+
+def main():
+    s = Session(sys.argv[1])
+    for line in sys.stdin:
+        w = line.split()
+        if not w or w[0].startswith("#"):
+            continue
+        op, args = w[0], w[1:]
+        if op == "connect":
+            s.connect()
+        elif op == "dump":
+            s.send(header(K["DUMP_IFINFO"]))
+            s.until_break()
+            s.read(5.0, quiet=0.5)
+        elif op == "fibdump":
+            s.send(header(K["DUMP_FIBINFO"]))
+            s.until_break()
+        elif op == "read":
+            s.read(float(args[0]))
+        elif op == "sh":
+            cmd = line.split(None, 1)[1]
+            r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+            out({"sh": cmd.strip(), "rc": r.returncode})
+        elif op == "carrier":
+            s.send(header(K["CARRIER"]) + struct.pack("=IB3x", int(args[0]), int(args[1])))
+        elif op == "speed":
+            s.send(header(K["SPEED"]) + struct.pack("=II", int(args[0]), int(args[1])))
+        elif op in ("linkstat", "ethstat"):
+            kind = K["LINK_STAT"] if op == "linkstat" else K["ETHTOOL_STAT"]
+            s.send(header(kind) + struct.pack("=IIQ", *map(int, args)))
+        elif op == "raw":
+            s.send(bytes.fromhex(args[0]) if args else b"")
+        elif op == "close":
+            if s.sock:
+                s.sock.close()
+                s.sock = None
+        elif op == "mark":
+            out({"mark": " ".join(args)})
+        else:
+            sys.exit(f"sbclient: unknown script line: {line.strip()}")
+
+
+if __name__ == "__main__":
+    main()
