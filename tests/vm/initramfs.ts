@@ -91,7 +91,18 @@ export async function initramfs(
   const builtin = await Deno.readTextFile(`${kernel.modules}/modules.builtin`);
   const mods = loadOrder(dep, builtin);
   const entries: CpioEntry[] = [];
-  for (const d of ["bin", "dev", "proc", "sys", "mnt", "mnt/host", "mnt/host2", "modules"]) {
+  for (
+    const d of [
+      "bin",
+      "dev",
+      "proc",
+      "sys",
+      "mnt",
+      "mnt/host",
+      "mnt/host2",
+      "modules",
+    ]
+  ) {
     entries.push({ name: d, mode: 0o040755 });
   }
   entries.push({
