@@ -25,14 +25,6 @@ static int xeth_netdev_event(struct notifier_block *nb, unsigned long event,
 	struct xeth_proxy *p;
 	struct xeth_mux *mux;
 
-	mux = xeth_mux_of(dev);
-	if (mux && event == NETDEV_CHANGENAME && netif_running(dev)) {
-		/* the side-band address is the mux's name */
-		xeth_sb_stop(mux);
-		if (xeth_sb_start(mux))
-			netdev_warn(dev, "side-band: not listening after the rename\n");
-		return NOTIFY_DONE;
-	}
 	p = xeth_proxy_of(dev);
 	switch (event) {
 	case NETDEV_REGISTER:
