@@ -23,9 +23,12 @@ static int __init xeth_init(void)
 	err = xeth_wq_init();
 	if (err)
 		return err;
-	err = xeth_notify_init();
+	err = xeth_fib_init();
 	if (err)
 		goto wq;
+	err = xeth_notify_init();
+	if (err)
+		goto fib;
 	for (i = 0; i < ARRAY_SIZE(xeth_link_ops); i++) {
 		err = rtnl_link_register(xeth_link_ops[i]);
 		if (err)
@@ -36,6 +39,8 @@ unregister:
 	while (i--)
 		rtnl_link_unregister(xeth_link_ops[i]);
 	xeth_notify_exit();
+fib:
+	xeth_fib_exit();
 wq:
 	xeth_wq_exit();
 	return err;
@@ -48,6 +53,7 @@ static void __exit xeth_exit(void)
 	for (i = 0; i < ARRAY_SIZE(xeth_link_ops); i++)
 		rtnl_link_unregister(xeth_link_ops[i]);
 	xeth_notify_exit();
+	xeth_fib_exit();
 	/* every mux is gone, and with it every side-band work item */
 	xeth_wq_exit();
 }

@@ -391,6 +391,7 @@ static void xeth_mux_setup(struct net_device *dev)
 	xeth_sb_init(mux);
 	xa_init(&mux->proxies);
 	INIT_LIST_HEAD(&mux->proxy_list);
+	INIT_LIST_HEAD(&mux->nets);
 }
 
 static const struct nla_policy xeth_mux_policy[IFLA_XETH_MUX_MAX + 1] = {
@@ -446,10 +447,12 @@ static int xeth_mux_newlink(struct net *src_net, struct net_device *dev,
 	err = register_netdevice(dev);
 	if (err)
 		return err;
+	xeth_fib_add_mux(mux);
 	netif_carrier_on(dev);
 	if (lower) {
 		err = xeth_mux_add_lower(dev, lower, extack);
 		if (err) {
+			xeth_fib_del_mux(mux);
 			unregister_netdevice(dev);
 			return err;
 		}
@@ -473,6 +476,7 @@ static void xeth_mux_dellink(struct net_device *dev, struct list_head *head)
 	while ((l = rtnl_dereference(mux->lowers)) && l->n)
 		xeth_mux_del_lower(dev, l->dev[l->n - 1]);
 	xeth_mux_publish_lowers(mux, NULL);
+	xeth_fib_del_mux(mux);
 	unregister_netdevice_queue(dev, head);
 }
 

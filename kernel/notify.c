@@ -31,6 +31,7 @@ static int xeth_netdev_event(struct notifier_block *nb, unsigned long event,
 		if (!p)
 			break;
 		/* the first time it is new; later, moved into a namespace */
+		xeth_mux_net_get(p->mux, dev_net(dev));
 		xeth_sb_ifinfo(p, p->registered ? XETH_IFINFO_REASON_REG :
 			       XETH_IFINFO_REASON_NEW);
 		p->registered = true;
@@ -39,6 +40,7 @@ static int xeth_netdev_event(struct notifier_block *nb, unsigned long event,
 		if (p) {
 			xeth_sb_ifinfo(p, p->dying ? XETH_IFINFO_REASON_DEL :
 				       XETH_IFINFO_REASON_UNREG);
+			xeth_mux_net_put(p->mux, dev_net(dev));
 			break;
 		}
 		mux = xeth_mux_of_lower(dev);

@@ -212,25 +212,12 @@ static void xeth_dump_netns(struct xeth_mux *mux, struct net *net)
 	xeth_dump(mux, m);
 }
 
-/* Each namespace that holds a proxy, once. */
 static void xeth_dump_netnses(struct xeth_mux *mux)
 {
-	struct xeth_proxy *p, *q;
+	struct xeth_mux_net *mn;
 
-	list_for_each_entry(p, &mux->proxy_list, list) {
-		bool first = true;
-
-		list_for_each_entry(q, &mux->proxy_list, list) {
-			if (q == p)
-				break;
-			if (net_eq(dev_net(q->dev), dev_net(p->dev))) {
-				first = false;
-				break;
-			}
-		}
-		if (first)
-			xeth_dump_netns(mux, dev_net(p->dev));
-	}
+	list_for_each_entry(mn, &mux->nets, list)
+		xeth_dump_netns(mux, mn->net);
 }
 
 /*
@@ -263,17 +250,5 @@ void xeth_sb_dump_ifinfo(struct xeth_mux *mux)
 		xeth_dump(mux, xeth_msg_ifinfo(p, XETH_IFINFO_REASON_REG,
 					       GFP_KERNEL));
 	WRITE_ONCE(mux->sb.live, true);
-	rtnl_unlock();
-}
-
-/*
- * The answer to DUMP_FIBINFO.  FIB and neighbour entries are not sent
- * yet: the namespaces, then BREAK, so that daemons proceed.
- */
-void xeth_sb_dump_fibinfo(struct xeth_mux *mux)
-{
-	rtnl_lock();
-	xeth_dump_netnses(mux);
-	xeth_dump_break(mux);
 	rtnl_unlock();
 }

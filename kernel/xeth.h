@@ -78,9 +78,19 @@ struct xeth_lowers {
 	struct net_device *dev[XETH_MUX_MAX_LOWERS];
 };
 
+/* A namespace that holds proxies of a mux, and how many. */
+struct xeth_mux_net {
+	struct list_head list;
+	struct rcu_head rcu;
+	struct net *net;
+	unsigned int proxies;
+};
+
 /* struct xeth_mux - private data of an xeth-mux netdev */
 struct xeth_mux {
 	struct net_device *dev;
+	struct list_head node;		/* in the list of muxes */
+	struct list_head nets;		/* struct xeth_mux_net, RTNL, RCU */
 	u8 encap;			/* enum xeth_encap */
 	struct xarray proxies;		/* xid -> struct xeth_proxy */
 	struct list_head proxy_list;	/* every proxy, RTNL */
@@ -224,7 +234,16 @@ void xeth_sb_ifa(struct xeth_proxy *p, __be32 addr, __be32 mask, u32 event);
 void xeth_sb_ifa6(struct xeth_proxy *p, const struct in6_addr *addr,
 		  u8 len, u32 event);
 void xeth_sb_dump_ifinfo(struct xeth_mux *mux);
+
+/* fib.c: routes, neighbours and namespaces */
 void xeth_sb_dump_fibinfo(struct xeth_mux *mux);
+void xeth_fib_add_mux(struct xeth_mux *mux);
+void xeth_fib_del_mux(struct xeth_mux *mux);
+bool xeth_mux_in_net(struct xeth_mux *mux, const struct net *net);
+void xeth_mux_net_get(struct xeth_mux *mux, struct net *net);
+void xeth_mux_net_put(struct xeth_mux *mux, struct net *net);
+int xeth_fib_init(void);
+void xeth_fib_exit(void);
 
 /* relay.c: what the daemon tells the kernel */
 void xeth_relay(struct xeth_mux *mux, const u8 *buf, size_t len);

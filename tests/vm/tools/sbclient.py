@@ -77,6 +77,33 @@ def decode(b):
     elif kind == "CHANGE_UPPER_XID":
         upper, lower, linking = struct.unpack("=IIB", body[:9])
         m.update(upper=upper, lower=lower, linking=linking)
+    elif kind == "FIBENTRY":
+        net, addr, mask, event, nhs, tos, rtype, table = \
+            struct.unpack("=Q4s4sBBBBI", body[:24])
+        hops = []
+        for i in range(nhs):
+            ifindex, weight, flags, gw, scope = \
+                struct.unpack_from("=iiI4sB", body, 24 + 24 * i)
+            hops.append({"ifindex": ifindex, "weight": weight, "flags": flags,
+                         "gw": socket.inet_ntoa(gw), "scope": scope})
+        m.update(net=net, prefix=f"{socket.inet_ntoa(addr)}/{bin(int.from_bytes(mask, 'big')).count('1')}",
+                 event=event, tos=tos, type=rtype, table=table, nh=hops)
+    elif kind == "FIB6ENTRY":
+        net, addr, length, event, nsib, rtype, table = \
+            struct.unpack("=Q16sBBBBI", body[:32])
+        hops = []
+        for i in range(1 + nsib):
+            ifindex, weight, flags, _, gw = struct.unpack_from("=iiII16s", body, 32 + 32 * i)
+            hops.append({"ifindex": ifindex, "weight": weight, "flags": flags,
+                         "gw": socket.inet_ntop(socket.AF_INET6, gw)})
+        m.update(net=net, prefix=f"{socket.inet_ntop(socket.AF_INET6, addr)}/{length}",
+                 event=event, type=rtype, table=table, nh=hops)
+    elif kind == "NEIGH_UPDATE":
+        net, ifindex, family, alen = struct.unpack("=QiBB", body[:14])
+        dst = body[16:16 + alen]
+        fam = socket.AF_INET if family == socket.AF_INET else socket.AF_INET6
+        m.update(net=net, ifindex=ifindex, family=family,
+                 dst=socket.inet_ntop(fam, dst), lladdr=body[32:38].hex(":"))
     elif kind in ("NETNS_ADD", "NETNS_DEL"):
         (m["net"],) = struct.unpack("=Q", body[:8])
     return m
