@@ -222,6 +222,9 @@ static void xeth_sb_accept(struct xeth_mux *mux)
 		}
 		/* a dump the last daemon asked for is not this one's */
 		xeth_sb_flush_txq(sb);
+		spin_lock_bh(&sb->txq_lock);
+		sb->txq_high = 0;	/* the high-water mark of this session */
+		spin_unlock_bh(&sb->txq_lock);
 		sb->conn = sock;
 		xeth_sb_hook(sock, sb);
 		xeth_sb_count(sb, XETH_SB_CONNECTS);

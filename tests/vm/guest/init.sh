@@ -40,16 +40,16 @@ ln -sf /proc/self/fd/2 "$H/dev/stderr"
 mkdir -p "$H/dev/pts"
 mount -t devpts devpts "$H/dev/pts" 2>/dev/null
 mount -t debugfs debugfs "$H/sys/kernel/debug" 2>/dev/null
-# Writable scratch space where programs expect it.
+# Writable scratch space where programs expect it. A project under one of
+# those (a CI clone in /tmp) is kept visible: bound aside first, then back
+# onto an empty directory in the tmpfs.
+mount -o bind "$H$ROOT" /mnt/host2 || fail "cannot bind $ROOT"
 for d in tmp run root; do
 	mount -t tmpfs tmpfs "$H/$d"
 done
-# A project under one of those (a CI clone in /tmp) is shown again from a
-# second mount of the host root.
 if [ ! -d "$H$ROOT/tests/vm" ]; then
-	mount -t 9p -o "$opts,ro" host /mnt/host2 || fail "cannot mount the host root twice"
 	mkdir -p "$H$ROOT"
-	mount -o bind "/mnt/host2$ROOT" "$H$ROOT" || fail "cannot show $ROOT in the guest"
+	mount -o bind /mnt/host2 "$H$ROOT" || fail "cannot show $ROOT in the guest"
 fi
 # The results share lands on the host path it comes from, so paths are the
 # same inside and outside the guest.

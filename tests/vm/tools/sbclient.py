@@ -147,19 +147,18 @@ class Session:
             return None
         return b
 
-    def until_break(self, timeout=10.0):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            b = self.recv(end - time.monotonic())
+    def until_break(self, idle=10.0):
+        """Messages up to BREAK; gives up after idle seconds of silence."""
+        while True:
+            b = self.recv(idle)
             if b is None:
-                if not self.sock:
-                    return
-                continue
+                if self.sock:
+                    out({"timeout": "no BREAK"})
+                return
             m = decode(b)
             out(m)
             if m["kind"] == "BREAK":
                 return
-        out({"timeout": "no BREAK"})
 
     def read(self, secs, quiet=None):
         end = time.monotonic() + secs
