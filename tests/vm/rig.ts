@@ -100,6 +100,16 @@ function fmtCounts(c: Counts): string {
   return `${c.passed} passed, ${c.failed} failed`;
 }
 
+/** The host's XETH_BENCH_* settings, as a file the guest sources. */
+export function guestEnv(env: Record<string, string>): string {
+  return Object.entries(env)
+    .filter(([k, v]) =>
+      /^XETH_BENCH_[A-Z0-9_]+$/.test(k) && /^[\w.,:/-]*$/.test(v)
+    )
+    .map(([k, v]) => `export ${k}=${v}\n`)
+    .join("");
+}
+
 // Parallel runs on one kernel share one initramfs build.
 const initramfsBuilds = new Map<string, Promise<string>>();
 function initramfsOnce(kernel: Kernel): Promise<string> {
@@ -123,6 +133,7 @@ async function runOne(
     settings.timeoutSeconds;
   const logDir = `${runsDir}/${kernel.alias}-${scenario.name}`;
   await Deno.mkdir(logDir, { recursive: true });
+  await Deno.writeTextFile(`${logDir}/env`, guestEnv(Deno.env.toObject()));
   const initrd = await initramfsOnce(kernel);
   const tag = `[${kernel.alias} ${scenario.name}]`;
   const t0 = performance.now();

@@ -7,6 +7,8 @@ export HOME=/root XETH_ROOT=$ROOT XETH_OUT=$OUT
 export DENO_DIR=$ROOT/.tools/deno-dir DENO_NO_UPDATE_CHECK=1
 PATH=$ROOT/.tools/bin:$PATH
 cd "$ROOT" || exit 1
+# settings the rig passes on (XETH_BENCH_*)
+[ -f "$OUT/env" ] && . "$OUT/env"
 ip link set lo up
 
 echo "xrig: running $RUN on $(uname -r)"
