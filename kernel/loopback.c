@@ -16,17 +16,12 @@ static int xeth_loopback_newlink(struct net *src_net, struct net_device *dev,
 	struct xeth_proxy *p = netdev_priv(dev);
 	struct net_device *lower;
 
-	lower = xeth_proxy_lower_dev(src_net, tb,
-				     "an xeth-loopback needs its mux: link MUX",
-				     extack);
+	lower = xeth_proxy_link_mux(src_net, tb, p,
+				    "an xeth-loopback needs its mux: link MUX",
+				    "the link of an xeth-loopback must be an xeth-mux",
+				    extack);
 	if (!lower)
 		return -EINVAL;
-	p->mux = xeth_mux_of(lower);
-	if (!p->mux) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_LINK],
-				    "the link of an xeth-loopback must be an xeth-mux");
-		return -EINVAL;
-	}
 	if (data && data[IFLA_XETH_LOOPBACK_CHANNEL])
 		p->channel = nla_get_u8(data[IFLA_XETH_LOOPBACK_CHANNEL]);
 	p->xid = xeth_mux_alloc_aux_xid(p->mux);

@@ -15,17 +15,12 @@ static int xeth_port_newlink(struct net *src_net, struct net_device *dev,
 	struct xeth_proxy *p = netdev_priv(dev);
 	struct net_device *lower;
 
-	lower = xeth_proxy_lower_dev(src_net, tb,
-				     "an xeth-port needs its mux: link MUX",
-				     extack);
+	lower = xeth_proxy_link_mux(src_net, tb, p,
+				    "an xeth-port needs its mux: link MUX",
+				    "the link of an xeth-port must be an xeth-mux",
+				    extack);
 	if (!lower)
 		return -EINVAL;
-	p->mux = xeth_mux_of(lower);
-	if (!p->mux) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_LINK],
-				    "the link of an xeth-port must be an xeth-mux");
-		return -EINVAL;
-	}
 	if (data && data[IFLA_XETH_PORT_XID]) {
 		p->xid = nla_get_u32(data[IFLA_XETH_PORT_XID]);
 		if (!xeth_mux_xid_valid(p->mux, p->xid)) {

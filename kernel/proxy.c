@@ -182,6 +182,25 @@ struct net_device *xeth_proxy_lower_dev(struct net *net, struct nlattr *tb[],
 	return lower;
 }
 
+/* For kinds whose link is the mux: the lower, with p->mux set. */
+struct net_device *xeth_proxy_link_mux(struct net *net, struct nlattr *tb[],
+				       struct xeth_proxy *p,
+				       const char *missing, const char *not_mux,
+				       struct netlink_ext_ack *extack)
+{
+	struct net_device *lower = xeth_proxy_lower_dev(net, tb, missing,
+							extack);
+
+	if (!lower)
+		return NULL;
+	p->mux = xeth_mux_of(lower);
+	if (!p->mux) {
+		xeth_extack(extack, tb[IFLA_LINK], not_mux);
+		return NULL;
+	}
+	return lower;
+}
+
 /*
  * Registers a proxy whose xid, mux and kind data are set.  A port,
  * loopback or vlan becomes an upper of its lower; a lag or bridge

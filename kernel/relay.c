@@ -59,18 +59,26 @@ static struct xeth_proxy *xeth_relay_proxy(struct xeth_mux *mux, u32 xid)
 	return p;
 }
 
+/* Carrier and speed are a port's: other xids are invalid there. */
+static struct xeth_proxy *xeth_relay_port(struct xeth_mux *mux, u32 xid)
+{
+	struct xeth_proxy *p = xeth_relay_proxy(mux, xid);
+
+	if (p && p->kind != XETH_DEV_KIND_PORT) {
+		xeth_relay_invalid(mux, "port message for a proxy that is not a port",
+				   xid);
+		return NULL;
+	}
+	return p;
+}
+
 static void xeth_relay_carrier(struct xeth_mux *mux,
 			       const struct xeth_msg_carrier *msg)
 {
-	struct xeth_proxy *p = xeth_relay_proxy(mux, msg->xid);
+	struct xeth_proxy *p = xeth_relay_port(mux, msg->xid);
 
 	if (!p)
 		return;
-	if (p->kind != XETH_DEV_KIND_PORT) {
-		xeth_relay_invalid(mux, "carrier of a proxy that is not a port",
-				   msg->xid);
-		return;
-	}
 	/* VLANs and masters follow through the netdev notifier. */
 	if (msg->flag)
 		netif_carrier_on(p->dev);
@@ -81,16 +89,10 @@ static void xeth_relay_carrier(struct xeth_mux *mux,
 static void xeth_relay_speed(struct xeth_mux *mux,
 			     const struct xeth_msg_speed *msg)
 {
-	struct xeth_proxy *p = xeth_relay_proxy(mux, msg->xid);
+	struct xeth_proxy *p = xeth_relay_port(mux, msg->xid);
 
-	if (!p)
-		return;
-	if (p->kind != XETH_DEV_KIND_PORT) {
-		xeth_relay_invalid(mux, "speed of a proxy that is not a port",
-				   msg->xid);
-		return;
-	}
-	WRITE_ONCE(p->speed, msg->mbps);
+	if (p)
+		WRITE_ONCE(p->speed, msg->mbps);
 }
 
 static void xeth_relay_link_stat(struct xeth_mux *mux,

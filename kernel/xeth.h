@@ -196,6 +196,10 @@ unsigned int xeth_encap_overhead(u8 encap, u8 kind);
 
 /* proxy.c */
 void xeth_proxy_setup(struct net_device *dev);
+struct net_device *xeth_proxy_link_mux(struct net *net, struct nlattr *tb[],
+				       struct xeth_proxy *p,
+				       const char *missing, const char *not_mux,
+				       struct netlink_ext_ack *extack);
 int xeth_proxy_register(struct net_device *dev, struct xeth_proxy *p,
 			struct net_device *lower, u8 kind,
 			struct netlink_ext_ack *extack);
