@@ -24,7 +24,7 @@ enum xeth_mux_counter {
 	XETH_MUX_TX_TO_LOWER,	/* proxy frames sent out of a lower link */
 	XETH_MUX_TX_TO_DAEMON,	/* link-less proxy frames given to taps */
 	XETH_MUX_RX_FROM_LOWER,	/* frames demuxed from a lower link */
-	XETH_MUX_EXCEPTIONS,	/* marked frames demuxed to a proxy */
+	XETH_MUX_EXCEPTIONS,	/* marked frames from the daemon */
 	XETH_MUX_DAEMON_TO_LOWER, /* unmarked raw-socket frames forwarded */
 	XETH_MUX_RX_NOHANDLER,	/* no proxy has the frame's xid */
 	XETH_MUX_RX_PROXY_DOWN,	/* the proxy is admin-down */
