@@ -10,8 +10,9 @@ import { ROOT, runRig, totals } from "./rig.ts";
 
 const HELP = `usage: deno task demo [--kernel 6.12|6.1|all] [--verbose]
 
-Boots each kernel under QEMU, loads the xeth module, creates a link-less
-xeth-mux, shows it with ip -d link, and runs SWITCHD --version in the guest.
+Boots each kernel under QEMU, loads the xeth module, builds a link-less
+switch (mux, ports, VLAN, lag), shows it with ip -d link, dumps it over the
+side-band as SWITCHD will, and runs SWITCHD --version in the guest.
 `;
 
 async function main(): Promise<number> {
@@ -57,7 +58,7 @@ async function main(): Promise<number> {
     ok
       ? `\nWhat you saw: the xeth module built for ${
         kernels.join(" and ")
-      } loaded in a real kernel, created a link-less xeth-mux with the real iproute2, and SWITCHD loaded its Rust data plane inside the guest. Next: ./run test runs every check.`
+      } loaded in a real kernel, built a link-less switch with the real iproute2, answered a side-band dump of it, and SWITCHD loaded its Rust data plane inside the guest. Next: ./run test runs every check.`
       : "\nThe demo failed: the lines above say where; the console log is kept.",
   );
   console.log(`${t.passed} passed, ${t.failed} failed`);

@@ -1,19 +1,36 @@
 #!/bin/bash
-# The demo's guest side: load the module, create a link-less mux, show it.
+# The demo's guest side: load the module, build a small link-less switch
+# (a mux, two ports, a VLAN, a lag), show it, and let a side-band client
+# dump it the way SWITCHD will.
 . "$(dirname "$0")/../lib.sh"
 
 say() { printf '\n== %s\n' "$*"; }
 
-say "kernel $(uname -r): loading $XETH_KO"
+say "kernel $(uname -r): insmod $XETH_KO"
 check "insmod xeth.ko" load_xeth
-say "ip link add xeth-mux type xeth-mux; ip link set xeth-mux up"
-check "create the mux" ip link add xeth-mux type xeth-mux
-check "bring it up" ip link set xeth-mux up
-say "ip -d link show xeth-mux"
-ip -d link show xeth-mux
+say "a link-less mux with two ports, a VLAN and a lag"
+check "ip link add xeth-mux type xeth-mux" ip link add xeth-mux type xeth-mux
+check "ip link add xeth1 link xeth-mux type xeth-port xid 1" \
+	ip link add xeth1 link xeth-mux type xeth-port xid 1
+check "ip link add xeth2 link xeth-mux type xeth-port xid 2" \
+	ip link add xeth2 link xeth-mux type xeth-port xid 2
+check "ip link add xeth1.100 link xeth1 type xeth-vlan" \
+	ip link add xeth1.100 link xeth1 type xeth-vlan
+check "ip link add lag1 link xeth2 type xeth-lag" ip link add lag1 link xeth2 type xeth-lag
+check "ip link set xeth-mux up" ip link set xeth-mux up
+ip addr add 192.0.2.1/24 dev xeth1
+say "ip -d link show (xeth devices)"
+ip -d link show | grep -A2 -E '^[0-9]+: (xeth|lag)'
+say "a side-band client on @xeth-mux: DUMP_IFINFO, DUMP_FIBINFO"
+printf 'connect\ndump\nfibdump\nclose\n' |
+	python3 "$XETH_ROOT/tests/vm/tools/sbclient.py" xeth-mux >/tmp/demo.jsonl
+jq -r 'select(.kind) | [.kind, (.reason // ""), (.xid // .prefix // .net // "" | tostring), (.ifname // "")] | join(" ")' \
+	/tmp/demo.jsonl | sort | uniq -c | sort -rn | head -20
+check "the dump ended with BREAK" grep -q '"kind":"BREAK"' /tmp/demo.jsonl
+say "ethtool -S xeth-mux (side-band counters)"
+ethtool -S xeth-mux | grep -E 'sb-(tx|rx)-msgs|sb-connects'
 say "SWITCHD (deno task switchd --version) in this guest"
 check "SWITCHD loads its data plane here" deno run --allow-ffi --allow-env --allow-read main.ts --version
-say "clean up: ip link del xeth-mux; rmmod xeth"
-check "delete the mux" ip link del xeth-mux
-check "unload the module" rmmod xeth
+say "clean up: rmmod xeth"
+check "unload the module (and every device with it)" rmmod xeth
 finish
