@@ -110,6 +110,21 @@ export function guestEnv(env: Record<string, string>): string {
     .join("");
 }
 
+/** Logs of failed runs are kept; only the newest few runs' worth. */
+const KEEP_RUNS = 20;
+
+export function pruneRuns(dir: string, keep: number): void {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  } catch {
+    return;
+  }
+  for (const n of names.slice(0, Math.max(0, names.length - keep))) {
+    Deno.removeSync(`${dir}/${n}`, { recursive: true });
+  }
+}
+
 // Parallel runs on one kernel share one initramfs build.
 const initramfsBuilds = new Map<string, Promise<string>>();
 function initramfsOnce(kernel: Kernel): Promise<string> {
@@ -207,6 +222,7 @@ export async function runRig(opts: RigOptions): Promise<RunResult[]> {
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const runsDir = `${BUILD}/vm/runs/${stamp}`;
+  pruneRuns(`${BUILD}/vm/runs`, KEEP_RUNS);
   const queue: Array<[Kernel, Scenario]> = [];
   for (const k of kernels) for (const s of opts.scenarios) queue.push([k, s]);
   const results: RunResult[] = [];

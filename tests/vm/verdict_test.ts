@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { findSplats, type GuestResult, judge, parseCounts } from "./verdict.ts";
+import { pruneRuns } from "./rig.ts";
 
 const base: GuestResult = {
   timedOut: false,
@@ -67,4 +68,16 @@ Deno.test("judge: each way to fail", () => {
     }).outcome,
     "splat",
   );
+});
+
+Deno.test("pruneRuns: keeps the newest runs' logs", async () => {
+  const dir = await Deno.makeTempDir();
+  for (const n of ["2026-01-01", "2026-01-03", "2026-01-02", "2026-01-04"]) {
+    await Deno.mkdir(`${dir}/${n}/6.1-x`, { recursive: true });
+  }
+  pruneRuns(dir, 2);
+  const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  assert.deepEqual(left, ["2026-01-03", "2026-01-04"]);
+  pruneRuns(`${dir}/missing`, 2); // no runs yet: nothing to do
+  await Deno.remove(dir, { recursive: true });
 });
