@@ -77,7 +77,10 @@ static int xeth_proxy_get_iflink(const struct net_device *dev)
 {
 	const struct xeth_proxy *p = netdev_priv(dev);
 
-	return p->lower ? READ_ONCE(p->lower->ifindex) : 0;
+	/* a lag or bridge has members, not a link: its own index hides
+	 * the "@NONE" that 0 would show
+	 */
+	return p->lower ? READ_ONCE(p->lower->ifindex) : READ_ONCE(dev->ifindex);
 }
 
 static int xeth_proxy_add_slave(struct net_device *dev,

@@ -78,6 +78,9 @@ expect_error "loopback on a port" "the link of an xeth-loopback must be an xeth-
 # lag
 check "lag with its first member" ip link add lag1 link xeth2 type xeth-lag
 check_eq "the member's master is the lag" lag1 "$(info xeth2 master)"
+check_fails "a lag has members, not a link (ip shows no @NONE)" \
+	bash -c 'ip link show lag1 | grep -q "lag1@NONE"'
+check "ip shows a port's link" bash -c 'ip link show xeth2 | grep -q "xeth2@xm0"'
 check "a second member joins with master" ip link set xeth3 master lag1
 check_eq "second member's master" lag1 "$(info xeth3 master)"
 expect_error "a vlan cannot join a lag" "an xeth-lag takes only xeth-port members" \
