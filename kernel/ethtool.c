@@ -3,6 +3,7 @@
  * ethtool operations of the mux (its counters) and of proxies.
  */
 #include <linux/ethtool.h>
+#include <linux/linkmode.h>
 #include "xeth.h"
 
 static const char xeth_mux_counter_names[XETH_MUX_N_COUNTERS][ETH_GSTRING_LEN] = {
@@ -99,13 +100,32 @@ static int xeth_proxy_get_link_ksettings(struct net_device *dev,
 	const struct xeth_proxy *p = netdev_priv(dev);
 	u32 speed = READ_ONCE(p->speed);
 
-	ethtool_link_ksettings_zero_link_mode(ks, supported);
-	ethtool_link_ksettings_zero_link_mode(ks, advertising);
+	/* the switch knows what the port can do; any mode may be asked */
+	bitmap_fill(ks->link_modes.supported, __ETHTOOL_LINK_MODE_MASK_NBITS);
+	linkmode_copy(ks->link_modes.advertising, p->advertising);
 	ks->base.speed = speed && netif_carrier_ok(dev) ? speed : SPEED_UNKNOWN;
 	ks->base.duplex = speed && netif_carrier_ok(dev) ?
 		DUPLEX_FULL : DUPLEX_UNKNOWN;
 	ks->base.port = PORT_OTHER;
-	ks->base.autoneg = AUTONEG_DISABLE;
+	ks->base.autoneg = p->autoneg;
+	return 0;
+}
+
+/* ethtool -s on a port: kept, and told to the daemon, which drives the
+ * switch; speed then comes back with SPEED.  RTNL is held.
+ */
+static int xeth_proxy_set_link_ksettings(struct net_device *dev,
+					 const struct ethtool_link_ksettings *ks)
+{
+	struct xeth_proxy *p = netdev_priv(dev);
+
+	if (p->kind != XETH_DEV_KIND_PORT)
+		return -EOPNOTSUPP;
+	linkmode_copy(p->advertising, ks->link_modes.advertising);
+	p->autoneg = ks->base.autoneg;
+	p->cfg_speed = ks->base.speed;
+	p->cfg_duplex = ks->base.duplex;
+	xeth_sb_port_settings(p);
 	return 0;
 }
 
@@ -143,6 +163,7 @@ const struct ethtool_ops xeth_proxy_ethtool_ops = {
 	.get_drvinfo		= xeth_get_drvinfo,
 	.get_link		= ethtool_op_get_link,
 	.get_link_ksettings	= xeth_proxy_get_link_ksettings,
+	.set_link_ksettings	= xeth_proxy_set_link_ksettings,
 	.get_sset_count		= xeth_proxy_get_sset_count,
 	.get_strings		= xeth_proxy_get_strings,
 	.get_ethtool_stats	= xeth_proxy_get_ethtool_stats,

@@ -37,6 +37,9 @@ static int xeth_port_newlink(struct net *src_net, struct net_device *dev,
 			return -ENOSPC;
 		}
 	}
+	p->cfg_speed = SPEED_UNKNOWN;
+	p->cfg_duplex = DUPLEX_UNKNOWN;
+	p->autoneg = AUTONEG_DISABLE;
 	/* A port has no carrier until SWITCHD reports one. */
 	netif_carrier_off(dev);
 	return xeth_proxy_register(dev, p, lower, XETH_DEV_KIND_PORT, extack);

@@ -136,6 +136,7 @@ static const size_t xeth_relay_size[] = {
 	[XETH_MSG_KIND_CARRIER] = sizeof(struct xeth_msg_carrier),
 	[XETH_MSG_KIND_SPEED] = sizeof(struct xeth_msg_speed),
 	[XETH_MSG_KIND_DUMP_FIBINFO] = sizeof(struct xeth_msg),
+	[XETH_MSG_KIND_EXT_ENABLE] = sizeof(struct xeth_msg_ext_enable),
 };
 
 /* One datagram from the daemon, in the side-band work. */
@@ -178,6 +179,11 @@ void xeth_relay(struct xeth_mux *mux, const u8 *buf, size_t len)
 		return;
 	case XETH_MSG_KIND_DUMP_FIBINFO:
 		xeth_sb_dump_fibinfo(mux);
+		return;
+	case XETH_MSG_KIND_EXT_ENABLE:
+		/* what this kernel does not know stays off */
+		WRITE_ONCE(mux->sb.ext, ((const struct xeth_msg_ext_enable *)buf)->extensions &
+			   XETH_EXT_SUPPORTED);
 		return;
 	}
 	rcu_read_lock();
@@ -267,8 +273,18 @@ static ssize_t ethtool_stat_names_store(struct device *d,
 
 static DEVICE_ATTR_RW(ethtool_stat_names);
 
+/* The side-band extensions this kernel offers (uapi: "Extensions"). */
+static ssize_t extensions_show(struct device *d, struct device_attribute *attr,
+			       char *buf)
+{
+	return sysfs_emit(buf, "%d link-modes-ext\n", XETH_EXT_LINK_MODES);
+}
+
+static DEVICE_ATTR_RO(extensions);
+
 static struct attribute *xeth_mux_sysfs_attrs[] = {
 	&dev_attr_ethtool_stat_names.attr,
+	&dev_attr_extensions.attr,
 	NULL,
 };
 

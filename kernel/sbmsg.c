@@ -4,6 +4,7 @@
  * port settings, live and as the DUMP_IFINFO answer.
  */
 #include <linux/inetdevice.h>
+#include <linux/linkmode.h>
 #include <net/addrconf.h>
 #include <net/net_namespace.h>
 #include "xeth.h"
@@ -134,34 +135,90 @@ static void xeth_dump(struct xeth_mux *mux, struct xeth_sb_msg *m)
 	xeth_sb_queue(mux, m, true);
 }
 
-static void xeth_dump_port(struct xeth_mux *mux, struct xeth_proxy *p)
+static struct xeth_sb_msg *xeth_msg_settings(const struct xeth_proxy *p)
 {
 	struct xeth_msg_ethtool_settings *set;
-	struct xeth_msg_ethtool_link_modes *modes;
-	struct xeth_msg_ethtool_flags *flags;
 	struct xeth_sb_msg *m;
-	u8 kind;
 
 	m = xeth_sb_msg_new(XETH_MSG_KIND_ETHTOOL_SETTINGS, sizeof(*set),
 			    GFP_KERNEL);
+	if (!m)
+		return NULL;
+	set = (struct xeth_msg_ethtool_settings *)m->data;
+	set->xid = p->xid;
+	set->speed = p->cfg_speed;
+	set->duplex = p->cfg_duplex;
+	set->port = PORT_OTHER;
+	set->autoneg = p->autoneg;
+	return m;
+}
+
+/* A port's link-mode bitmap: supported (everything; the switch knows
+ * better), advertising (ethtool -s), or the partner's (not known here).
+ */
+static void xeth_port_modes(const struct xeth_proxy *p, u8 which,
+			    unsigned long *modes)
+{
+	linkmode_zero(modes);
+	if (which == XETH_LINK_MODES_SUPPORTED)
+		bitmap_fill(modes, __ETHTOOL_LINK_MODE_MASK_NBITS);
+	else if (which == XETH_LINK_MODES_ADVERTISING)
+		linkmode_copy(modes, p->advertising);
+}
+
+/* The classic message with the first 64 bits, then, for a daemon that
+ * enabled XETH_EXT_LINK_MODES, the whole bitmap.
+ */
+static void xeth_queue_modes(struct xeth_proxy *p, u8 which, bool dump)
+{
+	__ETHTOOL_DECLARE_LINK_MODE_MASK(modes);
+	const unsigned int nwords = DIV_ROUND_UP(__ETHTOOL_LINK_MODE_MASK_NBITS, 64);
+	struct xeth_msg_ethtool_link_modes_ext *ext;
+	struct xeth_msg_ethtool_link_modes *msg;
+	struct xeth_sb_msg *m;
+
+	xeth_port_modes(p, which, modes);
+	m = xeth_sb_msg_new(XETH_MSG_KIND_ETHTOOL_LINK_MODES_SUPPORTED + which,
+			    sizeof(*msg), GFP_KERNEL);
 	if (m) {
-		set = (struct xeth_msg_ethtool_settings *)m->data;
-		set->xid = p->xid;
-		set->speed = p->speed ? p->speed : SPEED_UNKNOWN;
-		set->duplex = DUPLEX_FULL;
-		set->port = PORT_OTHER;
-		set->autoneg = AUTONEG_DISABLE;
+		msg = (struct xeth_msg_ethtool_link_modes *)m->data;
+		msg->xid = p->xid;
+		bitmap_to_arr64(&msg->modes, modes, 64);
 	}
-	xeth_dump(mux, m);
-	for (kind = XETH_MSG_KIND_ETHTOOL_LINK_MODES_SUPPORTED;
-	     kind <= XETH_MSG_KIND_ETHTOOL_LINK_MODES_LP_ADVERTISING; kind++) {
-		m = xeth_sb_msg_new(kind, sizeof(*modes), GFP_KERNEL);
-		if (m) {
-			modes = (struct xeth_msg_ethtool_link_modes *)m->data;
-			modes->xid = p->xid;
-		}
-		xeth_dump(mux, m);
+	xeth_sb_queue(p->mux, m, dump);
+	if (!(READ_ONCE(p->mux->sb.ext) & _BITULL(XETH_EXT_LINK_MODES)))
+		return;
+	m = xeth_sb_msg_new(XETH_MSG_KIND_ETHTOOL_LINK_MODES_EXT,
+			    struct_size(ext, modes, nwords), GFP_KERNEL);
+	if (m) {
+		ext = (struct xeth_msg_ethtool_link_modes_ext *)m->data;
+		ext->xid = p->xid;
+		ext->which = which;
+		ext->nwords = nwords;
+		bitmap_to_arr64(ext->modes, modes, nwords * 64);
 	}
+	xeth_sb_queue(p->mux, m, dump);
+}
+
+/* ethtool -s changed a port: its settings and advertised modes, live. */
+void xeth_sb_port_settings(struct xeth_proxy *p)
+{
+	if (!xeth_sb_live(p->mux))
+		return;
+	xeth_sb_queue(p->mux, xeth_msg_settings(p), false);
+	xeth_queue_modes(p, XETH_LINK_MODES_ADVERTISING, false);
+}
+
+static void xeth_dump_port(struct xeth_mux *mux, struct xeth_proxy *p)
+{
+	struct xeth_msg_ethtool_flags *flags;
+	struct xeth_sb_msg *m;
+	u8 which;
+
+	xeth_dump(mux, xeth_msg_settings(p));
+	for (which = XETH_LINK_MODES_SUPPORTED;
+	     which <= XETH_LINK_MODES_LP_ADVERTISING; which++)
+		xeth_queue_modes(p, which, true);
 	m = xeth_sb_msg_new(XETH_MSG_KIND_ETHTOOL_FLAGS, sizeof(*flags),
 			    GFP_KERNEL);
 	if (m) {

@@ -226,6 +226,7 @@ static void xeth_sb_accept(struct xeth_mux *mux)
 		sb->txq_high = 0;	/* the high-water mark of this session */
 		spin_unlock_bh(&sb->txq_lock);
 		sb->conn = sock;
+		WRITE_ONCE(sb->ext, 0);
 		xeth_sb_hook(sock, sb);
 		xeth_sb_count(sb, XETH_SB_CONNECTS);
 		xeth_relay_reset(mux);

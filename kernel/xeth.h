@@ -69,6 +69,7 @@ struct xeth_sb {
 	unsigned int txq_high;
 	bool overrun;
 	bool live;			/* a daemon dumped: stream events */
+	u64 ext;			/* XETH_EXT_* the daemon enabled */
 	atomic64_t count[XETH_SB_N_COUNTERS];
 };
 
@@ -117,6 +118,11 @@ struct xeth_proxy {
 	bool registered;		/* NETDEV_REGISTER seen once */
 	/* relayed by SWITCHD: absolute counts, link speed */
 	u32 speed;			/* Mb/s, ports */
+	/* set with ethtool -s on a port, told to the daemon */
+	__ETHTOOL_DECLARE_LINK_MODE_MASK(advertising);
+	u32 cfg_speed;
+	u8 cfg_duplex;
+	u8 autoneg;
 	unsigned long link_stats_set;	/* bit per XETH_LINK_STAT_* given */
 	u64 link_stats[XETH_N_LINK_STATS];
 	u64 *ethtool_stats;		/* ports: XETH_MAX_ETHTOOL_STATS */
@@ -238,6 +244,7 @@ void xeth_sb_ifa(struct xeth_proxy *p, __be32 addr, __be32 mask, u32 event);
 void xeth_sb_ifa6(struct xeth_proxy *p, const struct in6_addr *addr,
 		  u8 len, u32 event);
 void xeth_sb_dump_ifinfo(struct xeth_mux *mux);
+void xeth_sb_port_settings(struct xeth_proxy *p);
 
 /* fib.c: routes, neighbours and namespaces */
 void xeth_sb_dump_fibinfo(struct xeth_mux *mux);

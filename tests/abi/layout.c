@@ -118,6 +118,15 @@ int main(void)
 	FIELD(xeth_msg_change_upper_xid, linking);
 	FIELD(xeth_msg_change_upper_xid, pad); END();
 	STRUCT(xeth_msg_netns); FIELD(xeth_msg_netns, net); END();
+	STRUCT(xeth_msg_ext_enable); FIELD(xeth_msg_ext_enable, extensions); END();
+	STRUCT(xeth_msg_ethtool_link_modes_ext);
+	FIELD(xeth_msg_ethtool_link_modes_ext, xid);
+	FIELD(xeth_msg_ethtool_link_modes_ext, which);
+	FIELD(xeth_msg_ethtool_link_modes_ext, nwords);
+	FIELD(xeth_msg_ethtool_link_modes_ext, reserved);
+	field("modes", offsetof(struct xeth_msg_ethtool_link_modes_ext, modes),
+	      sizeof(__u64));
+	END();
 	printf("\n  },\n  \"values\": {");
 	first = 1;
 	VALUE(XETH_MSG_VERSION); VALUE(XETH_MSG_MAX_SIZE); VALUE(XETH_IFNAMSIZ);
@@ -133,7 +142,11 @@ int main(void)
 	VALUE(XETH_MSG_KIND_DUMP_FIBINFO); VALUE(XETH_MSG_KIND_FIBENTRY);
 	VALUE(XETH_MSG_KIND_FIB6ENTRY); VALUE(XETH_MSG_KIND_NEIGH_UPDATE);
 	VALUE(XETH_MSG_KIND_CHANGE_UPPER_XID); VALUE(XETH_MSG_KIND_NETNS_ADD);
-	VALUE(XETH_MSG_KIND_NETNS_DEL);
+	VALUE(XETH_MSG_KIND_NETNS_DEL); VALUE(XETH_MSG_KIND_EXT_ENABLE);
+	VALUE(XETH_MSG_KIND_ETHTOOL_LINK_MODES_EXT);
+	VALUE(XETH_EXT_LINK_MODES); VALUE(XETH_EXT_SUPPORTED);
+	VALUE(XETH_LINK_MODES_SUPPORTED); VALUE(XETH_LINK_MODES_ADVERTISING);
+	VALUE(XETH_LINK_MODES_LP_ADVERTISING);
 	VALUE(XETH_IFINFO_REASON_NEW); VALUE(XETH_IFINFO_REASON_DEL);
 	VALUE(XETH_IFINFO_REASON_UP); VALUE(XETH_IFINFO_REASON_DOWN);
 	VALUE(XETH_IFINFO_REASON_DUMP); VALUE(XETH_IFINFO_REASON_REG);

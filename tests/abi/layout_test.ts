@@ -97,6 +97,15 @@ const PROTOCOL: Record<string, [number, Record<string, number>]> = {
     pad: 25,
   }],
   xeth_msg_netns: [24, { net: 16 }],
+  // our extensions (kinds 21 and 22), not in the 3.x protocol
+  xeth_msg_ext_enable: [24, { extensions: 16 }],
+  xeth_msg_ethtool_link_modes_ext: [24, {
+    xid: 16,
+    which: 20,
+    nwords: 21,
+    reserved: 22,
+    modes: 24,
+  }],
 };
 
 Deno.test("abi: every message has the protocol's size and field offsets", () => {
@@ -141,6 +150,9 @@ Deno.test("abi: message kinds are numbered as in protocol version 2", () => {
   kinds.forEach((k, i) =>
     assert.equal(layout.values[`XETH_MSG_KIND_${k}`], i, k)
   );
+  // extensions start after the protocol's last kind
+  assert.equal(layout.values.XETH_MSG_KIND_EXT_ENABLE, 21);
+  assert.equal(layout.values.XETH_MSG_KIND_ETHTOOL_LINK_MODES_EXT, 22);
   assert.equal(layout.values.XETH_MSG_VERSION, 2);
   assert.equal(layout.values.XETH_MSG_MAX_SIZE, 9728);
 });

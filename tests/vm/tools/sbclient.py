@@ -14,6 +14,7 @@ of the kernel's header, so that a test compares the two. Script lines:
     sh CMD...                runs a shell command; prints its exit code
     carrier XID 0|1 | speed XID MBPS | linkstat XID INDEX COUNT
     ethstat XID INDEX COUNT  daemon-to-kernel messages
+    ext BITS                 EXT_ENABLE with these extension bits
     raw HEX                  sends bytes as they are
     close                    closes the connection
     mark TEXT                prints {"mark": TEXT}
@@ -32,7 +33,7 @@ KINDS = [
     "LINK_MODES_SUPPORTED", "LINK_MODES_ADVERTISING", "LINK_MODES_LP_ADVERTISING",
     "DUMP_IFINFO", "CARRIER", "SPEED", "IFINFO", "IFA", "IFA6", "DUMP_FIBINFO",
     "FIBENTRY", "FIB6ENTRY", "NEIGH_UPDATE", "CHANGE_UPPER_XID", "NETNS_ADD",
-    "NETNS_DEL",
+    "NETNS_DEL", "EXT_ENABLE", "LINK_MODES_EXT",
 ]
 K = {name: i for i, name in enumerate(KINDS)}
 REASONS = ["NEW", "DEL", "UP", "DOWN", "DUMP", "REG", "UNREG", "FEATURES"]
@@ -71,7 +72,7 @@ def decode(b):
                  autoneg=body[11])
     elif kind == "ETHTOOL_FLAGS":
         m.update(zip(("xid", "flags"), struct.unpack("=II", body[:8])))
-    elif kind.startswith("LINK_MODES"):
+    elif kind.startswith("LINK_MODES_") and kind != "LINK_MODES_EXT":
         xid, _, modes = struct.unpack("=IIQ", body[:16])
         m.update(xid=xid, modes=modes)
     elif kind == "CHANGE_UPPER_XID":
@@ -104,6 +105,11 @@ def decode(b):
         fam = socket.AF_INET if family == socket.AF_INET else socket.AF_INET6
         m.update(net=net, ifindex=ifindex, family=family,
                  dst=socket.inet_ntop(fam, dst), lladdr=body[32:38].hex(":"))
+    elif kind == "LINK_MODES_EXT":
+        xid, which, nwords = struct.unpack("=IBB", body[:6])
+        words = struct.unpack_from(f"={nwords}Q", body, 8)
+        m.update(xid=xid, which=which, nwords=nwords,
+                 bits=[64 * w + b for w, v in enumerate(words) for b in range(64) if v >> b & 1])
     elif kind in ("NETNS_ADD", "NETNS_DEL"):
         (m["net"],) = struct.unpack("=Q", body[:8])
     return m
@@ -208,6 +214,8 @@ def main():
         elif op in ("linkstat", "ethstat"):
             kind = K["LINK_STAT"] if op == "linkstat" else K["ETHTOOL_STAT"]
             s.send(header(kind) + struct.pack("=IIQ", *map(int, args)))
+        elif op == "ext":
+            s.send(header(K["EXT_ENABLE"]) + struct.pack("=Q", int(args[0], 0)))
         elif op == "raw":
             s.send(bytes.fromhex(args[0]) if args else b"")
         elif op == "close":

@@ -161,7 +161,33 @@ enum xeth_msg_kind {
 	XETH_MSG_KIND_CHANGE_UPPER_XID = 18,		/* K->D */
 	XETH_MSG_KIND_NETNS_ADD = 19,			/* K->D */
 	XETH_MSG_KIND_NETNS_DEL = 20,			/* K->D */
-	/* extensions start at 21, used only once both sides agree */
+	/* extensions: see "Extensions" below */
+	XETH_MSG_KIND_EXT_ENABLE = 21,			/* D->K */
+	XETH_MSG_KIND_ETHTOOL_LINK_MODES_EXT = 22,	/* K->D */
+};
+
+/*
+ * Extensions.  A kernel lists the extensions it supports in
+ * /sys/class/net/<mux>/xeth/extensions, one "<bit> <name>" per line; a
+ * daemon that knows one of them may send EXT_ENABLE with those bits set,
+ * before its dumps.  Only then does the kernel send extension kinds on
+ * that connection.  Old daemons never read the file nor send EXT_ENABLE,
+ * so they never see an extension kind; old kernels have no file, so new
+ * daemons never send one to them.  Enabled extensions end with the
+ * connection.
+ *
+ * XETH_EXT_LINK_MODES: ETHTOOL_LINK_MODES_EXT carries a port's whole
+ * ethtool link-mode bitmaps (modes past bit 63: 200G, 400G, 800G), after
+ * each classic ETHTOOL_LINK_MODES_* message, in dumps and live.
+ */
+#define XETH_EXT_LINK_MODES		0
+#define XETH_EXT_SUPPORTED		_BITULL(XETH_EXT_LINK_MODES)
+
+/* which bitmap an ETHTOOL_LINK_MODES_EXT carries */
+enum xeth_link_modes_which {
+	XETH_LINK_MODES_SUPPORTED = 0,
+	XETH_LINK_MODES_ADVERTISING = 1,
+	XETH_LINK_MODES_LP_ADVERTISING = 2,
 };
 
 /* IFINFO reason */
@@ -378,6 +404,22 @@ struct xeth_msg_change_upper_xid {
 struct xeth_msg_netns {
 	struct xeth_msg_header header;
 	__u64 net;
+};
+
+/* EXT_ENABLE: the XETH_EXT_* bits the daemon wants */
+struct xeth_msg_ext_enable {
+	struct xeth_msg_header header;
+	__u64 extensions;
+};
+
+/* ETHTOOL_LINK_MODES_EXT: bit n of the bitmap is bit n % 64 of modes[n / 64] */
+struct xeth_msg_ethtool_link_modes_ext {
+	struct xeth_msg_header header;
+	__u32 xid;
+	__u8 which;		/* enum xeth_link_modes_which */
+	__u8 nwords;		/* of modes */
+	__u16 reserved;
+	__u64 modes[];
 };
 
 #endif /* _UAPI_LINUX_XETH_H */
