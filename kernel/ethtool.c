@@ -36,8 +36,8 @@ static const char xeth_sb_counter_names[][ETH_GSTRING_LEN] = {
 	[XETH_SB_REPLACED]	= "sb-replaced",
 	[XETH_SB_RESYNCS]	= "sb-resyncs",
 	/* gauges, after the counters */
-	"sb-txq-depth",
-	"sb-txq-high-water",
+	"sb-txq-depth",		/* every queued message */
+	"sb-txq-high-water",	/* of queued live events, this connection */
 	"sb-txq-max",
 };
 

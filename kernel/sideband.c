@@ -106,6 +106,7 @@ static void xeth_sb_flush_txq(struct xeth_sb *sb)
 	spin_lock_bh(&sb->txq_lock);
 	list_splice_init(&sb->txq, &drop);
 	sb->txq_len = 0;
+	sb->live_len = 0;
 	sb->overrun = false;
 	spin_unlock_bh(&sb->txq_lock);
 	list_for_each_entry_safe(m, tmp, &drop, list)
@@ -135,12 +136,17 @@ void xeth_sb_queue(struct xeth_mux *mux, struct xeth_sb_msg *m, bool dump)
 		xeth_sb_kick(sb);
 		return;
 	}
+	m->dump = dump;
 	spin_lock_bh(&sb->txq_lock);
 	if ((dump || xeth_sb_live(mux)) && !sb->overrun) {
-		if (dump || sb->txq_len < xeth_sb_txq_max) {
+		/* a dump being sent does not count against live events */
+		if (dump || sb->live_len < xeth_sb_txq_max) {
 			list_add_tail(&m->list, &sb->txq);
 			sb->txq_len++;
-			sb->txq_high = max(sb->txq_high, sb->txq_len);
+			if (!dump) {
+				sb->live_len++;
+				sb->txq_high = max(sb->txq_high, sb->live_len);
+			}
 			queued = true;
 		} else {
 			sb->overrun = true;
@@ -248,6 +254,7 @@ static bool xeth_sb_transmit(struct xeth_mux *mux)
 		if (m) {
 			list_del(&m->list);
 			sb->txq_len--;
+			sb->live_len -= !m->dump;
 		}
 		spin_unlock_bh(&sb->txq_lock);
 		if (!m)
@@ -260,6 +267,7 @@ static bool xeth_sb_transmit(struct xeth_mux *mux)
 			spin_lock_bh(&sb->txq_lock);
 			list_add(&m->list, &sb->txq);
 			sb->txq_len++;
+			sb->live_len += !m->dump;
 			spin_unlock_bh(&sb->txq_lock);
 			return true;
 		}

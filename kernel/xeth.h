@@ -54,6 +54,7 @@ enum xeth_sb_counter {
 struct xeth_sb_msg {
 	struct list_head list;
 	size_t len;
+	bool dump;			/* part of a dump answer: not bounded */
 	u8 data[] __aligned(8);
 };
 
@@ -63,10 +64,11 @@ struct xeth_sb {
 	struct socket *listener;
 	struct socket *conn;
 	struct work_struct work;
-	spinlock_t txq_lock;		/* txq, txq_len, txq_high, overrun */
+	spinlock_t txq_lock;		/* txq, its lengths, overrun */
 	struct list_head txq;
-	unsigned int txq_len;
-	unsigned int txq_high;
+	unsigned int txq_len;		/* every queued message */
+	unsigned int live_len;		/* queued live events: the bound */
+	unsigned int txq_high;		/* of live_len, this connection */
 	bool overrun;
 	bool live;			/* a daemon dumped: stream events */
 	u64 ext;			/* XETH_EXT_* the daemon enabled */
