@@ -66,7 +66,7 @@ void xeth_mux_net_get(struct xeth_mux *mux, struct net *net)
 	mn = kzalloc(sizeof(*mn), GFP_KERNEL);
 	if (!mn) {
 		/* the daemon would miss this namespace: make it resync */
-		xeth_sb_queue(mux, NULL, false);
+		xeth_sb_resync(mux);
 		return;
 	}
 	mn->net = net;
@@ -343,7 +343,7 @@ void xeth_sb_dump_fibinfo(struct xeth_mux *mux)
 	if (!nets) {
 		rtnl_unlock();
 		/* no dump without every namespace: make the daemon retry */
-		xeth_sb_queue(mux, NULL, false);
+		xeth_sb_resync(mux);
 		return;
 	}
 	n = 0;
@@ -358,8 +358,16 @@ void xeth_sb_dump_fibinfo(struct xeth_mux *mux)
 				xeth_net_id(nets[i]);
 		xeth_sb_queue(mux, m, true);
 		d.net = nets[i];
-		if (!register_fib_notifier(nets[i], &d.nb, NULL, NULL))
+		/* The FIB core gives up (-EBUSY) when routes keep changing
+		 * under its walk; an incomplete dump must not end in BREAK.
+		 */
+		if (!register_fib_notifier(nets[i], &d.nb, NULL, NULL)) {
 			unregister_fib_notifier(nets[i], &d.nb);
+		} else {
+			net_info_ratelimited("%s: side-band: the FIB changed during the dump; the daemon resyncs\n",
+					     netdev_name(mux->dev));
+			xeth_sb_resync(mux);
+		}
 		put_net(nets[i]);
 	}
 	kfree(nets);

@@ -113,6 +113,19 @@ static void xeth_sb_flush_txq(struct xeth_sb *sb)
 		kfree(m);
 }
 
+/* The daemon cannot be told the truth this way: make it reconnect and
+ * dump again.  Any context.
+ */
+void xeth_sb_resync(struct xeth_mux *mux)
+{
+	struct xeth_sb *sb = &mux->sb;
+
+	spin_lock_bh(&sb->txq_lock);
+	sb->overrun = true;
+	spin_unlock_bh(&sb->txq_lock);
+	xeth_sb_kick(sb);
+}
+
 bool xeth_sb_live(const struct xeth_mux *mux)
 {
 	return READ_ONCE(mux->sb.live);

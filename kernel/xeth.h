@@ -234,6 +234,7 @@ void xeth_sb_destroy(struct xeth_mux *mux);
 struct xeth_sb_msg *xeth_sb_msg_new(u8 kind, size_t len, gfp_t gfp);
 void xeth_sb_queue(struct xeth_mux *mux, struct xeth_sb_msg *m, bool dump);
 bool xeth_sb_live(const struct xeth_mux *mux);
+void xeth_sb_resync(struct xeth_mux *mux);
 int xeth_wq_init(void);
 void xeth_wq_exit(void);
 

@@ -61,6 +61,30 @@ check_eq "overload: after the resync the daemon holds every route" "$N" "$got"
 kernel=$(ip -j route show | jq '[.[] | select(.dst | startswith("10."))] | length')
 check_eq "overload: as many as the kernel has" "$kernel" "$got"
 
+# a FIB dump while routes keep changing is complete, or the daemon is made
+# to resync: never an incomplete dump ending in BREAK
+python3 - >/tmp/churn <<'PY'
+for i in range(20000):
+    print(f"route add 11.{i >> 8 & 255}.{i & 255}.0/24 via 192.0.2.2 dev xeth1")
+PY
+python3 "$T/sbclient.py" xm0 >/tmp/churn.jsonl <<'SCRIPT'
+connect
+dump
+sh ip -batch /tmp/churn >/dev/null 2>&1 &
+fibdump
+read 40
+SCRIPT
+wait
+held() { jq -r 'select(.kind == "FIBENTRY" and (.prefix | startswith("11.")) and .event != 3) | .prefix' "$1" | sort -u | wc -l; }
+if grep -q '"eof":true' /tmp/churn.jsonl; then
+	echo "# churn: the daemon was made to resync"
+	printf 'connect\ndump\nfibdump\nclose\n' | python3 "$T/sbclient.py" xm0 >/tmp/churn2.jsonl
+	check_eq "churn: after the resync the daemon holds every route" 20000 "$(held /tmp/churn2.jsonl)"
+else
+	echo "# churn: the dump was consistent"
+	check_eq "churn: dump and live updates hold every route" 20000 "$(held /tmp/churn.jsonl)"
+fi
+
 # a daemon killed mid-dump, then a clean dump: the same state
 printf 'connect\ndump\nfibdump\nclose\n' | python3 "$T/sbclient.py" xm0 >/tmp/clean.jsonl &
 sleep 0.5
