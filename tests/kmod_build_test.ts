@@ -4,15 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { ROOT } from "./vm/rig.ts";
+import { installedRelease, type KernelAlias } from "./vm/kernels.ts";
 
-function release(alias: string): string {
-  const out = new Deno.Command("bash", {
-    args: [
-      "-c",
-      `. ${ROOT}/scripts/kernels.sh && xeth_kernel_release ${alias}`,
-    ],
-  }).outputSync();
-  return new TextDecoder().decode(out.stdout).trim();
+function release(alias: KernelAlias): string {
+  const rel = installedRelease(alias);
+  if (!rel) {
+    throw new Error(`kernel ${alias} is not installed: run ./run build`);
+  }
+  return rel;
 }
 
 async function buildKmod(src: string, krel: string) {

@@ -3,6 +3,7 @@
  * closing "N passed, N failed" that sums the individual tests.
  */
 import { ROOT } from "./vm/rig.ts";
+import { installedRelease, KERNEL_ALIASES } from "./vm/kernels.ts";
 
 interface Step {
   name: string;
@@ -50,16 +51,6 @@ function summaryCounts(out: string) {
   return m ? { passed: Number(m[1]), failed: Number(m[2]) } : undefined;
 }
 
-function kernelRelease(alias: string): string {
-  const out = new Deno.Command("bash", {
-    args: [
-      "-c",
-      `. ${ROOT}/scripts/kernels.sh && xeth_kernel_release ${alias}`,
-    ],
-  }).outputSync();
-  return new TextDecoder().decode(out.stdout).trim();
-}
-
 const cargo = (...args: string[]): string[] => [
   "cargo",
   ...args,
@@ -91,8 +82,8 @@ function steps(): Step[] {
       count: cargoTestCounts,
     },
   ];
-  for (const alias of ["6.1", "6.12"]) {
-    const rel = kernelRelease(alias);
+  for (const alias of KERNEL_ALIASES) {
+    const rel = installedRelease(alias) ?? "";
     s.push({
       name: `xeth.ko W=1 on ${rel || alias}`,
       // a fresh directory, so that nothing is skipped as up to date

@@ -44,8 +44,13 @@ export function installedReleases(boot = "/boot"): string[] {
   return out;
 }
 
+/** The installed release of an alias, or undefined when it is missing. */
+export function installedRelease(alias: KernelAlias): string | undefined {
+  return releaseOf(alias, installedReleases());
+}
+
 export function resolveKernel(alias: KernelAlias): Kernel {
-  const release = releaseOf(alias, installedReleases());
+  const release = installedRelease(alias);
   if (!release) {
     throw new Error(
       `kernel ${alias} is not installed (no /boot/vmlinuz-${alias}.*): run ./run build`,
