@@ -8,6 +8,10 @@
  * @module
  */
 
+import { PUNT_SYMBOLS } from "./punt_symbols.ts";
+import { SIDEBAND_SYMBOLS } from "./sideband_symbols.ts";
+import { VFIO_SYMBOLS } from "./vfio_symbols.ts";
+
 /** Symbols of the data plane library, in the form Deno.dlopen takes. */
 export const SYMBOLS = {
   /** `u32 xeth_dp_abi_version(void)` */
@@ -16,6 +20,9 @@ export const SYMBOLS = {
   xeth_dp_version: { parameters: ["buffer", "usize"], result: "isize" },
   /** `isize xeth_dp_last_error(u8 *buf, usize len)`: length or -errno. */
   xeth_dp_last_error: { parameters: ["buffer", "usize"], result: "isize" },
+  ...SIDEBAND_SYMBOLS,
+  ...PUNT_SYMBOLS,
+  ...VFIO_SYMBOLS,
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Type of {@link SYMBOLS}, for typing Deno.DynamicLibrary. */

@@ -114,7 +114,7 @@ mod tests {
     fn io_error_keeps_errno() {
         let e: Error = std::io::Error::from_raw_os_error(libc::EPERM).into();
         assert_eq!(e, Error::Os(libc::EPERM));
-        let e: Error = std::io::Error::new(std::io::ErrorKind::Other, "no errno").into();
+        let e: Error = std::io::Error::other("no errno").into();
         assert_eq!(e, Error::Os(libc::EIO));
     }
 }

@@ -21,6 +21,10 @@ use std::panic::{self, AssertUnwindSafe};
 use crate::error::Error;
 use crate::{ABI_VERSION, VERSION};
 
+mod punt;
+mod sideband;
+mod vfio;
+
 thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
 }
@@ -134,7 +138,7 @@ fn set_last_error(e: &Error) {
 ///
 /// `buf` must be null or valid for writes of `len` bytes for `'a`, and not
 /// accessed through any other pointer during `'a`.
-unsafe fn out_buf<'a>(buf: *mut u8, len: usize) -> Result<&'a mut [u8], Error> {
+pub(crate) unsafe fn out_buf<'a>(buf: *mut u8, len: usize) -> Result<&'a mut [u8], Error> {
     if buf.is_null() {
         return Err(Error::InvalidArgument("null buffer"));
     }

@@ -4,22 +4,30 @@
 //! through `Deno.dlopen`. The C ABI lives in [`ffi`] and nowhere else, so
 //! that the rest of the crate is ordinary safe Rust returning [`error::Error`].
 //!
-//! For now the crate is a skeleton: it proves the load path (lookup, ABI
-//! check, error reporting, panic containment) before the side-band, punt and
-//! switch backends are added behind it.
+//! Hot paths live here, never in TypeScript:
+//! * [`sideband`]: the `SOCK_SEQPACKET` session with the xeth mux, received
+//!   and sent in batches.
+//! * [`encap`] and [`punt`]: the exception path through a raw socket on the
+//!   mux, with the mux's VLAN or VPLS encapsulation.
+//! * [`vfio`]: register and DMA access to a switch chip through vfio-pci.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod encap;
 pub mod error;
 pub mod ffi;
+mod handles;
+pub mod punt;
+pub mod sideband;
+pub mod vfio;
 
 /// Version of the C ABI exported by [`ffi`].
 ///
 /// Bump it on any change of an exported signature or of the meaning of a
 /// return value; SWITCHD refuses to run against a library whose version
 /// differs from the one it was written for.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Version of this crate, as reported to SWITCHD.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
