@@ -57,6 +57,17 @@ export interface Dataplane extends Disposable {
   version(): string;
   /** Message of the last failed library call on this thread; "" if none. */
   lastError(): string;
+  /**
+   * The raw C functions, for the typed wrappers in ffi/ (sideband.ts,
+   * punt.ts, vfio.ts). Throws once the library is closed.
+   */
+  readonly symbols: DataplaneLibrary["symbols"];
+  /**
+   * Throws a {@link DataplaneError} for a negative return `r` of the call
+   * named `what`, with the library's message; returns `r` as a number
+   * otherwise.
+   */
+  check(what: string, r: bigint | number): number;
   /** Unloads the library; later calls throw. Safe to call twice. */
   close(): void;
 }
@@ -238,6 +249,19 @@ class LoadedDataplane implements Dataplane {
       "xeth_dp_version",
       readCString((buf, len) => sym.xeth_dp_version(buf, len)),
     );
+  }
+
+  get symbols(): DataplaneLibrary["symbols"] {
+    return this.#symbols();
+  }
+
+  check(what: string, r: bigint | number): number {
+    // isize results are far below 2^53, so Number() is exact.
+    const n = Number(r);
+    if (n >= 0) return n;
+    throw new DataplaneError(`${what} failed: ${this.lastError()}`, {
+      errno: -n,
+    });
   }
 
   lastError(): string {

@@ -110,8 +110,22 @@ newer_sources() { # newer_sources TARGET DIR...: true when a source is newer tha
 	shift
 	[ ! -e "$target" ] || [ -n "$(find "$@" -newer "$target" -type f -print -quit 2>/dev/null)" ]
 }
+# dataplane/Cargo.toml's rust-version; Debian bookworm's cargo (1.63) is
+# too old for vfio-ioctls and its dependencies.
+RUST_MIN=1.85
+rust_too_old() { # rust_too_old: true (and says what to do) when cargo is missing or older than RUST_MIN
+	local v
+	v=$(cargo --version 2>/dev/null | awk '{print $2}')
+	if [ -z "$v" ] || [ "$(printf '%s\n%s\n' "$RUST_MIN" "$v" | sort -V | head -n1)" != "$RUST_MIN" ]; then
+		echo "bootstrap: the dataplane needs Rust >= $RUST_MIN (found: ${v:-no cargo});" \
+			"install it with rustup: curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal" \
+			"--component clippy,rustfmt, then put ~/.cargo/bin on PATH" >&2
+		return 0
+	fi
+	return 1
+}
 check_dataplane() {
-	command -v cargo >/dev/null || { echo "cargo is required (rustup or apt-get install cargo)"; return 1; }
+	if rust_too_old; then exit 1; fi
 	! newer_sources "$DP_LIB" "$ROOT/dataplane/src" "$CARGO_MANIFEST" "$ROOT/dataplane/Cargo.lock"
 }
 do_dataplane() { cargo build --release --locked --manifest-path "$CARGO_MANIFEST"; }

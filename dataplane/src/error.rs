@@ -19,6 +19,20 @@ pub enum Error {
     Overflow,
     /// Rust code panicked; the text is the panic message.
     Panic(String),
+    /// A failure with this errno whose text says what happened and what to
+    /// do about it (for example which driver to bind, or which link to set
+    /// up), for errors where the bare errno text would not help an operator.
+    Described { errno: i32, text: String },
+}
+
+impl Error {
+    /// An error with `errno` and an explanatory text.
+    pub fn described(errno: i32, text: impl Into<String>) -> Self {
+        Error::Described {
+            errno,
+            text: text.into(),
+        }
+    }
 }
 
 impl Error {
@@ -33,6 +47,8 @@ impl Error {
             Error::BufferTooSmall { .. } => libc::ERANGE,
             Error::Overflow => libc::EOVERFLOW,
             Error::Panic(_) => libc::EIO,
+            Error::Described { errno, .. } if *errno > 0 => *errno,
+            Error::Described { .. } => libc::EIO,
         }
     }
 }
@@ -47,6 +63,7 @@ impl fmt::Display for Error {
             }
             Error::Overflow => write!(f, "result does not fit the return type"),
             Error::Panic(msg) => write!(f, "panic: {msg}"),
+            Error::Described { text, .. } => f.write_str(text),
         }
     }
 }
@@ -58,6 +75,12 @@ impl From<std::io::Error> for Error {
         // std::io errors built from an ErrorKind carry no errno; EIO keeps
         // the failure visible instead of inventing a more specific cause.
         Error::Os(e.raw_os_error().unwrap_or(libc::EIO))
+    }
+}
+
+impl From<nix::errno::Errno> for Error {
+    fn from(e: nix::errno::Errno) -> Self {
+        Error::Os(e as i32)
     }
 }
 
@@ -75,6 +98,8 @@ mod tests {
             Error::BufferTooSmall { needed: 2, got: 1 },
             Error::Overflow,
             Error::Panic("boom".into()),
+            Error::described(libc::ENODEV, "x"),
+            Error::described(0, "x"),
         ];
         for e in all {
             assert!(e.errno() > 0, "{e:?} has errno {}", e.errno());
@@ -92,6 +117,8 @@ mod tests {
         );
         assert_eq!(Error::Overflow.errno(), libc::EOVERFLOW);
         assert_eq!(Error::Panic(String::new()).errno(), libc::EIO);
+        assert_eq!(Error::described(libc::ENODEV, "x").errno(), libc::ENODEV);
+        assert_eq!(Error::described(-1, "x").errno(), libc::EIO);
     }
 
     #[test]
@@ -108,6 +135,10 @@ mod tests {
             "buffer too small: need 6 bytes, got 4"
         );
         assert_eq!(Error::Panic("boom".into()).to_string(), "panic: boom");
+        assert_eq!(
+            Error::described(libc::ENODEV, "no such mux; create it").to_string(),
+            "no such mux; create it"
+        );
     }
 
     #[test]
@@ -116,5 +147,11 @@ mod tests {
         assert_eq!(e, Error::Os(libc::EPERM));
         let e: Error = std::io::Error::other("no errno").into();
         assert_eq!(e, Error::Os(libc::EIO));
+    }
+
+    #[test]
+    fn nix_errno_keeps_errno() {
+        let e: Error = nix::errno::Errno::ECONNREFUSED.into();
+        assert_eq!(e, Error::Os(libc::ECONNREFUSED));
     }
 }

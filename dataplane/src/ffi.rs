@@ -153,6 +153,63 @@ pub(crate) unsafe fn out_buf<'a>(buf: *mut u8, len: usize) -> Result<&'a mut [u8
     Ok(unsafe { std::slice::from_raw_parts_mut(buf, len) })
 }
 
+/// Views a caller's input array of `len` elements as a slice.
+///
+/// A null pointer is accepted only with `len == 0` (Deno passes null for an
+/// empty buffer), giving an empty slice.
+///
+/// # Safety
+///
+/// `ptr` must be null or valid for reads of `len` elements of `T` for `'a`,
+/// and not written by anyone during `'a`.
+pub(crate) unsafe fn in_slice<'a, T>(ptr: *const T, len: usize) -> Result<&'a [T], Error> {
+    check_array(ptr, len)?;
+    if len == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: check_array proved ptr non-null, aligned for T, and len
+    // elements within isize::MAX bytes; validity and the absence of writers
+    // for 'a are the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Views a caller's output array of `len` elements as a mutable slice; null
+/// only with `len == 0`, as for [`in_slice`].
+///
+/// # Safety
+///
+/// `ptr` must be null or valid for reads and writes of `len` elements of
+/// `T` for `'a`, and not accessed through any other pointer during `'a`;
+/// every bit pattern must be a valid `T` (true of the integer types used).
+pub(crate) unsafe fn out_slice<'a, T>(ptr: *mut T, len: usize) -> Result<&'a mut [T], Error> {
+    check_array(ptr, len)?;
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: as in in_slice, plus exclusive access for 'a from the
+    // caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
+
+fn check_array<T>(ptr: *const T, len: usize) -> Result<(), Error> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument("null array with a non-zero length"))
+        };
+    }
+    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
+        return Err(Error::InvalidArgument("misaligned array"));
+    }
+    match len.checked_mul(std::mem::size_of::<T>()) {
+        Some(bytes) if bytes <= isize::MAX as usize => Ok(()),
+        _ => Err(Error::InvalidArgument(
+            "array length exceeds isize::MAX bytes",
+        )),
+    }
+}
+
 /// Copies `s` plus a NUL into `out`, returning `s.len()`.
 fn write_cstr(out: &mut [u8], s: &str) -> Result<usize, Error> {
     let needed = s.len() + 1;
@@ -319,6 +376,31 @@ mod tests {
         let n = guard(|| panic!("a\0b"));
         assert_eq!(n, -(libc::EIO as isize));
         assert_eq!(last_error(), "panic: a\\0b");
+    }
+
+    #[test]
+    fn in_and_out_slices_check_null_alignment_and_size() {
+        // SAFETY: null with length 0 is allowed by the contract.
+        assert!(unsafe { in_slice::<u32>(std::ptr::null(), 0) }
+            .unwrap()
+            .is_empty());
+        // SAFETY: null is rejected before use.
+        let e = unsafe { in_slice::<u32>(std::ptr::null(), 1) }.unwrap_err();
+        assert_eq!(e.errno(), libc::EINVAL);
+        let mut words = [0u32; 4];
+        let bytes = words.as_mut_ptr().cast::<u8>();
+        // SAFETY: the misaligned pointer is rejected before use.
+        let e = unsafe { out_slice::<u32>(bytes.wrapping_add(1).cast(), 1) }.unwrap_err();
+        assert_eq!(e, Error::InvalidArgument("misaligned array"));
+        // SAFETY: the length is rejected before the pointer is used.
+        let e = unsafe { in_slice::<u32>(words.as_ptr(), usize::MAX / 2) }.unwrap_err();
+        assert_eq!(e.errno(), libc::EINVAL);
+        // SAFETY: words is a live local array of 4 u32.
+        let s = unsafe { out_slice(words.as_mut_ptr(), 4) }.unwrap();
+        s[3] = 9;
+        assert_eq!(words[3], 9);
+        // SAFETY: words is a live local array of 4 u32.
+        assert_eq!(unsafe { in_slice(words.as_ptr(), 4) }.unwrap()[3], 9);
     }
 
     #[test]
