@@ -59,6 +59,7 @@ impl<T> Handles<T> {
     }
 
     /// Number of live handles.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.lock().live.len()
     }
