@@ -10,5 +10,5 @@
 import { processIo, runCli } from "./switchd/cli.ts";
 
 if (import.meta.main) {
-  Deno.exit(runCli(Deno.args, processIo()));
+  Deno.exit(await runCli(Deno.args, processIo()));
 }

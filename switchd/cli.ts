@@ -2,7 +2,7 @@
  * Command line of SWITCHD: argument parsing and what each command does.
  *
  * Kept apart from main.ts so that tests can run every command with fake
- * output streams and a fake data plane, without spawning a process.
+ * output streams, without spawning a process.
  *
  * @module
  */
@@ -13,6 +13,25 @@ import {
   DataplaneError,
   openDataplane,
 } from "../ffi/library.ts";
+import { defaultControlPath, queryControl, serveControl } from "./control.ts";
+import {
+  isLogFormat,
+  isLogLevel,
+  LOG_LEVELS,
+  type LogFormat,
+  logger,
+  type LogLevel,
+  startLogging,
+  stopLogging,
+} from "./log.ts";
+import { Session } from "./session.ts";
+import {
+  formatView,
+  isShowWhat,
+  SHOW_WHAT,
+  showView,
+  type ShowWhat,
+} from "./show.ts";
 import { formatVersionReport } from "./version.ts";
 
 /** Name the CLI calls itself in messages. */
@@ -21,17 +40,33 @@ export const PROGRAM = "xeth-switchd";
 /** Mux device SWITCHD attaches to unless told otherwise. */
 export const DEFAULT_MUX = "xeth-mux";
 
+/** Default --stats-interval, in seconds (Cumulus switchd polls every 2 s). */
+export const DEFAULT_STATS_INTERVAL = 2;
+
 /** Text printed by --help. */
 export const HELP: string = `Usage: ${PROGRAM} [options]
+       ${PROGRAM} show [session|links|fib|neighbours|counters] [--json] [options]
 
-Runs the SWITCHD daemon of xeth-switchd. The daemon is not implemented yet:
-for now ${PROGRAM} loads the data plane library, reports its version and
-exits.
+Runs SWITCHD, the daemon of xeth-switchd: it connects to the side-band socket
+of an xeth mux, dumps interfaces, FIB and neighbours into its mirror, follows
+live updates, and reconnects and dumps again whenever the kernel ends the
+session. It waits (retrying with a backoff) while the mux is missing or down.
+SIGINT or SIGTERM stop it cleanly.
+
+"show" asks the running daemon for the mux through its control socket and
+prints a table (or JSON with --json).
 
 Options:
-  --mux NAME      xeth mux device to attach to (default: ${DEFAULT_MUX})
-  -V, --version   print the versions of SWITCHD and the data plane, then exit
-  -h, --help      print this help, then exit
+  --mux NAME             xeth mux device to attach to (default: ${DEFAULT_MUX})
+  --stats-interval SECS  how often to relay the switch's counters
+                         (default: ${DEFAULT_STATS_INTERVAL}; 0.1 to 3600)
+  --log-level LEVEL      trace, debug, info, warning, error or fatal
+                         (default: info)
+  --log-format FORMAT    text or json (one JSON object per line) (default: text)
+  --control PATH         control socket (default: /run/xeth-switchd/MUX.sock)
+  --json                 show: print JSON instead of a table
+  -V, --version          print the versions of SWITCHD and the data plane, then exit
+  -h, --help             print this help, then exit
 
 Environment:
   XETH_DATAPLANE_LIB  path of libxeth_dataplane.so, instead of searching for it
@@ -39,15 +74,22 @@ Environment:
 Exit status: 0 on success, 1 on a runtime failure, 2 on a usage error.`;
 
 const USAGE =
-  `usage: ${PROGRAM} [--mux NAME] [-V|--version] [-h|--help]; see --help`;
+  `usage: ${PROGRAM} [show [WHAT]] [--mux NAME] [--log-level LEVEL] [--log-format text|json] ...; see --help`;
 
 /** Exit status of a usage error, the convention of getopt-style tools. */
 export const EXIT_USAGE = 2;
 
 /** What the command line asks for. */
 export interface CliOptions {
-  readonly command: "run" | "version" | "help";
+  readonly command: "run" | "show" | "version" | "help";
   readonly mux: string;
+  readonly statsIntervalMs: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly control: string;
+  /** show: what to show */
+  readonly what: ShowWhat;
+  readonly json: boolean;
 }
 
 /** A command line that cannot be acted on; the message says why. */
@@ -60,14 +102,22 @@ export class UsageError extends Error {
 
 /** Parses the arguments after the program name. */
 export function parseCli(args: readonly string[]): CliOptions {
-  let values;
+  let values, positionals;
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: [...args],
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
       options: {
         mux: { type: "string", default: DEFAULT_MUX },
+        "stats-interval": {
+          type: "string",
+          default: String(DEFAULT_STATS_INTERVAL),
+        },
+        "log-level": { type: "string", default: "info" },
+        "log-format": { type: "string", default: "text" },
+        control: { type: "string" },
+        json: { type: "boolean", default: false },
         version: { type: "boolean", short: "V", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -86,8 +136,67 @@ export function parseCli(args: readonly string[]): CliOptions {
       `invalid --mux ${JSON.stringify(values.mux)}: ${problem}`,
     );
   }
-  const command = values.help ? "help" : values.version ? "version" : "run";
-  return { command, mux: values.mux };
+  const interval = Number(values["stats-interval"]);
+  if (!Number.isFinite(interval) || interval < 0.1 || interval > 3600) {
+    throw new UsageError(
+      `invalid --stats-interval ${
+        JSON.stringify(values["stats-interval"])
+      }: give seconds from 0.1 to 3600`,
+    );
+  }
+  const level = values["log-level"];
+  if (!isLogLevel(level)) {
+    throw new UsageError(
+      `invalid --log-level ${JSON.stringify(level)}: use one of ${
+        LOG_LEVELS.join(", ")
+      }`,
+    );
+  }
+  const format = values["log-format"];
+  if (!isLogFormat(format)) {
+    throw new UsageError(
+      `invalid --log-format ${JSON.stringify(format)}: use text or json`,
+    );
+  }
+  let command: CliOptions["command"] = "run";
+  let what: ShowWhat = "session";
+  if (positionals.length > 0) {
+    if (positionals[0] !== "show") {
+      throw new UsageError(
+        `unknown command ${
+          JSON.stringify(positionals[0])
+        }: the only command is "show"`,
+      );
+    }
+    command = "show";
+    if (positionals.length > 2) {
+      throw new UsageError(
+        `show takes one argument, got ${positionals.length - 1}`,
+      );
+    }
+    if (positionals.length === 2) {
+      if (!isShowWhat(positionals[1])) {
+        throw new UsageError(
+          `cannot show ${JSON.stringify(positionals[1])}: use one of ${
+            SHOW_WHAT.join(", ")
+          }`,
+        );
+      }
+      what = positionals[1];
+    }
+  }
+  if (values.version) command = "version";
+  if (values.help) command = "help";
+  return {
+    command,
+    mux: values.mux,
+    statsIntervalMs: Math.round(interval * 1000),
+    logLevel: level,
+    logFormat: format,
+    control: values.control ?? defaultControlPath(values.mux),
+    what,
+    json: values.json,
+  };
 }
 
 function parseArgsCode(e: TypeError): boolean {
@@ -115,10 +224,17 @@ export interface CliIo {
   stdout(line: string): void;
   stderr(line: string): void;
   openDataplane(): Dataplane;
+  /** Aborts when the daemon should stop (SIGINT/SIGTERM). */
+  stopSignal(): AbortSignal;
+  /** Log lines of the daemon; stderr when absent. */
+  log?: (line: string) => void;
 }
 
-/** Runs the command line `args`; returns the process exit status. */
-export function runCli(args: readonly string[], io: CliIo): number {
+/** Runs the command line `args`; resolves to the process exit status. */
+export async function runCli(
+  args: readonly string[],
+  io: CliIo,
+): Promise<number> {
   let opts: CliOptions;
   try {
     opts = parseCli(args);
@@ -132,10 +248,11 @@ export function runCli(args: readonly string[], io: CliIo): number {
     io.stdout(HELP);
     return 0;
   }
+  if (opts.command === "show") return await show(opts, io);
 
-  let report: string;
+  let dp: Dataplane;
   try {
-    report = dataplaneReport(io.openDataplane());
+    dp = io.openDataplane();
   } catch (e) {
     const message = startupFailure(e);
     // Still answer --version with what is known without the library.
@@ -143,12 +260,72 @@ export function runCli(args: readonly string[], io: CliIo): number {
     io.stderr(`${PROGRAM}: ${message}`);
     return 1;
   }
-  io.stdout(report);
-  if (opts.command === "run") {
-    io.stderr(
-      `${PROGRAM}: the daemon is not implemented yet; not attaching to ${opts.mux}`,
-    );
+  if (opts.command === "version") {
+    io.stdout(dataplaneReport(dp));
+    return 0;
   }
+  try {
+    return await runDaemon(opts, dp, io);
+  } finally {
+    dp.close();
+  }
+}
+
+async function runDaemon(
+  opts: CliOptions,
+  dp: Dataplane,
+  io: CliIo,
+): Promise<number> {
+  await startLogging(opts.logLevel, opts.logFormat, io.log);
+  const log = logger("main");
+  const stop = io.stopSignal();
+  try {
+    const version = formatVersionReport({
+      version: dp.version(),
+      abiVersion: dp.abiVersion(),
+      path: dp.path,
+    });
+    log.info(`${version}; attaching to @${opts.mux}`, {
+      version,
+      mux: opts.mux,
+    });
+    const session = new Session({ dataplane: dp, mux: opts.mux });
+    const control = serveControl(
+      opts.control,
+      (req) => {
+        if (!isShowWhat(req.show)) {
+          throw new Error(`cannot show "${req.show}"`);
+        }
+        return showView(req.show, session, opts.mux);
+      },
+      stop,
+    ).catch((e) => {
+      // The daemon works without its control socket; say why show won't.
+      const error = e instanceof Error ? e.message : String(e);
+      log.error(`no control socket at ${opts.control}: ${error}`, {
+        path: opts.control,
+        error,
+      });
+    });
+    await session.run(stop);
+    await control;
+    log.info("stopped");
+    return 0;
+  } finally {
+    await stopLogging();
+  }
+}
+
+async function show(opts: CliOptions, io: CliIo): Promise<number> {
+  let result: unknown;
+  try {
+    result = await queryControl(opts.control, { show: opts.what });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) throw e;
+    io.stderr(`${PROGRAM}: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  io.stdout(opts.json ? JSON.stringify(result, null, 2) : formatView(result));
   return 0;
 }
 
@@ -169,7 +346,7 @@ function dataplaneReport(dp: Dataplane): string {
 function startupFailure(e: unknown): string {
   if (e instanceof DataplaneError) return e.message;
   if (e instanceof Deno.errors.NotCapable) {
-    return `${e.message}\n${PROGRAM} needs --allow-ffi --allow-env --allow-read, as \`deno task switchd\` gives it`;
+    return `${e.message}\n${PROGRAM} needs --allow-ffi --allow-env --allow-read --allow-write, as \`deno task switchd\` gives it`;
   }
   throw e;
 }
@@ -180,5 +357,12 @@ export function processIo(): CliIo {
     stdout: (line) => console.log(line),
     stderr: (line) => console.error(line),
     openDataplane: () => openDataplane(),
+    stopSignal: () => {
+      const c = new AbortController();
+      for (const sig of ["SIGINT", "SIGTERM"] as const) {
+        Deno.addSignalListener(sig, () => c.abort());
+      }
+      return c.signal;
+    },
   };
 }

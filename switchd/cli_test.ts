@@ -3,10 +3,16 @@ import {
   doesNotMatch,
   equal,
   match,
+  ok,
+  rejects,
   throws,
 } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type Dataplane, DataplaneError } from "../ffi/library.ts";
+import {
+  type Dataplane,
+  DataplaneError,
+  openDataplane,
+} from "../ffi/library.ts";
 import {
   type CliIo,
   DEFAULT_MUX,
@@ -19,7 +25,38 @@ import {
 import { SWITCHD_VERSION } from "./version.ts";
 
 Deno.test("parseCli: defaults to running on the default mux", () => {
-  deepEqual(parseCli([]), { command: "run", mux: DEFAULT_MUX });
+  deepEqual(parseCli([]), {
+    command: "run",
+    mux: DEFAULT_MUX,
+    statsIntervalMs: 2000,
+    logLevel: "info",
+    logFormat: "text",
+    control: `/run/xeth-switchd/${DEFAULT_MUX}.sock`,
+    what: "session",
+    json: false,
+  });
+});
+
+Deno.test("parseCli: daemon options and show", () => {
+  const o = parseCli([
+    "--mux=xm0",
+    "--stats-interval",
+    "0.5",
+    "--log-level",
+    "debug",
+    "--log-format",
+    "json",
+  ]);
+  equal(o.statsIntervalMs, 500);
+  equal(o.logLevel, "debug");
+  equal(o.logFormat, "json");
+  equal(o.control, "/run/xeth-switchd/xm0.sock");
+  const s = parseCli(["show", "fib", "--json", "--control", "/tmp/c.sock"]);
+  equal(s.command, "show");
+  equal(s.what, "fib");
+  equal(s.json, true);
+  equal(s.control, "/tmp/c.sock");
+  equal(parseCli(["show"]).what, "session");
 });
 
 Deno.test("parseCli: short and long flags", () => {
@@ -40,6 +77,13 @@ Deno.test("parseCli: bad command lines are usage errors", () => {
       ["--mux"],
       ["--version=yes"],
       ["--mux", "a/b"],
+      ["--stats-interval", "0"],
+      ["--stats-interval", "x"],
+      ["--log-level", "loud"],
+      ["--log-format", "xml"],
+      ["list"],
+      ["show", "everything"],
+      ["show", "fib", "links"],
     ]
   ) {
     throws(() => parseCli(args), UsageError, args.join(" "));
@@ -64,17 +108,23 @@ interface Captured {
   closed: boolean;
 }
 
-function runFake(args: string[], open: () => Dataplane): Captured {
+async function runFake(
+  args: string[],
+  open: () => Dataplane,
+): Promise<Captured> {
   const out: Captured = { code: -1, stdout: [], stderr: [], closed: false };
   const io: CliIo = {
     stdout: (l) => out.stdout.push(l),
     stderr: (l) => out.stderr.push(l),
     openDataplane: open,
+    stopSignal: () => AbortSignal.abort(),
   };
-  out.code = runCli(args, io);
+  out.code = await runCli(args, io);
   return out;
 }
 
+// Only what the version report calls; the daemon is tested with the real
+// library below.
 function fakeDataplane(onClose: () => void): Dataplane {
   return {
     path: "/fake/libxeth_dataplane.so",
@@ -83,32 +133,32 @@ function fakeDataplane(onClose: () => void): Dataplane {
     lastError: () => "",
     close: onClose,
     [Symbol.dispose]: onClose,
-  };
+  } as unknown as Dataplane;
 }
 
 const FAKE_LINE =
   `xeth-switchd ${SWITCHD_VERSION}, dataplane 9.8.7 (ABI 1) from /fake/libxeth_dataplane.so`;
 
-Deno.test("runCli: version report, then the library is closed", () => {
-  for (const args of [[], ["-V"]]) {
+Deno.test("runCli: version report, then the library is closed", async () => {
+  for (const args of [["-V"], ["--version", "--mux", "xm0"]]) {
     let closed = false;
-    const r = runFake(args, () => fakeDataplane(() => closed = true));
+    const r = await runFake(args, () => fakeDataplane(() => closed = true));
     equal(r.code, 0);
     deepEqual(r.stdout, [FAKE_LINE]);
     equal(closed, true);
   }
 });
 
-Deno.test("runCli: help does not need the library", () => {
-  const r = runFake(["--help"], () => {
+Deno.test("runCli: help does not need the library", async () => {
+  const r = await runFake(["--help"], () => {
     throw new Error("must not open");
   });
   equal(r.code, 0);
   match(r.stdout.join("\n"), /--mux NAME/);
 });
 
-Deno.test("runCli: usage error exits 2 pointing at --help", () => {
-  const r = runFake(["--nope"], () => {
+Deno.test("runCli: usage error exits 2 pointing at --help", async () => {
+  const r = await runFake(["--nope"], () => {
     throw new Error("must not open");
   });
   equal(r.code, EXIT_USAGE);
@@ -117,22 +167,22 @@ Deno.test("runCli: usage error exits 2 pointing at --help", () => {
   match(r.stderr.join("\n"), /see --help/);
 });
 
-Deno.test("runCli: library failure exits 1 with its message", () => {
+Deno.test("runCli: library failure exits 1 with its message", async () => {
   const fail = () => {
     throw new DataplaneError("no library at /x");
   };
-  const run = runFake([], fail);
+  const run = await runFake([], fail);
   equal(run.code, 1);
   deepEqual(run.stdout, []);
   deepEqual(run.stderr, ["xeth-switchd: no library at /x"]);
 
   // --version still says which SWITCHD this is.
-  const version = runFake(["--version"], fail);
+  const version = await runFake(["--version"], fail);
   equal(version.code, 1);
   deepEqual(version.stdout, [`xeth-switchd ${SWITCHD_VERSION}`]);
 });
 
-Deno.test("runCli: unexpected errors are not disguised", () => {
+Deno.test("runCli: unexpected errors are not disguised", async () => {
   for (const args of [[], ["--version"]]) {
     const io: CliIo = {
       stdout: (l) => {
@@ -144,15 +194,16 @@ Deno.test("runCli: unexpected errors are not disguised", () => {
       openDataplane: () => {
         throw new RangeError("bug");
       },
+      stopSignal: () => AbortSignal.abort(),
     };
-    throws(() => runCli(args, io), RangeError);
+    await rejects(() => runCli(args, io), RangeError);
   }
 });
 
 // The real program, as a user runs it.
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
-const PERMS = ["--allow-ffi", "--allow-env", "--allow-read"];
+const PERMS = ["--allow-ffi", "--allow-env", "--allow-read", "--allow-write"];
 
 async function runMain(
   args: string[],
@@ -176,19 +227,13 @@ async function runMain(
 
 const STACK = /^\s+at /m;
 
-Deno.test("main.ts: prints the version line and exits 0", async () => {
-  const r = await runMain([]);
+Deno.test("main.ts: --version prints the version line and exits 0", async () => {
+  const r = await runMain(["--version"]);
   equal(r.code, 0, r.stderr);
   match(
     r.stdout,
-    /^xeth-switchd \d+\.\d+\.\d+, dataplane \d+\.\d+\.\d+ \(ABI 1\) from \/\S*\/libxeth_dataplane\.so\n$/,
+    /^xeth-switchd \d+\.\d+\.\d+, dataplane \d+\.\d+\.\d+ \(ABI \d+\) from \/\S*\/libxeth_dataplane\.so\n$/,
   );
-});
-
-Deno.test("main.ts: --version prints the same line", async () => {
-  const r = await runMain(["--version"]);
-  equal(r.code, 0, r.stderr);
-  match(r.stdout, /^xeth-switchd .* \(ABI 1\) from /);
   equal(r.stderr, "");
 });
 
@@ -214,4 +259,112 @@ Deno.test("main.ts: missing permission says which flags to give", async () => {
   equal(r.code, 1);
   match(r.stderr, /--allow-env/);
   doesNotMatch(r.stderr, STACK);
+});
+
+// The daemon in this process, with the real library: no mux of that name
+// exists, so it waits, and show reports it through the control socket.
+Deno.test("runCli: the daemon waits for its mux, answers show, stops on the signal", async () => {
+  const dir = await Deno.makeTempDir();
+  const control = `${dir}/c.sock`;
+  const mux = `xnomux${Deno.pid % 1000}`;
+  const stop = new AbortController();
+  const logs: string[] = [];
+  const out: string[] = [];
+  const io: CliIo = {
+    stdout: (l) => out.push(l),
+    stderr: (l) => out.push(l),
+    openDataplane: () => openDataplane(),
+    stopSignal: () => stop.signal,
+    log: (l) => logs.push(l),
+  };
+  const daemon = runCli(
+    ["--mux", mux, "--control", control, "--log-format", "json"],
+    io,
+  );
+  // Until the control socket answers.
+  let view = "";
+  for (let i = 0; i < 100 && !view.includes("state"); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const shown: string[] = [];
+    const code = await runCli(["show", "--control", control], {
+      ...io,
+      stdout: (l) => shown.push(l),
+      stderr: () => {},
+    });
+    if (code === 0) view = shown.join("\n");
+  }
+  match(view, new RegExp(`^mux: ${mux}$`, "m"));
+  match(view, /^state: (waiting|connecting)$/m);
+  match(view, /^links: 0$/m);
+
+  const json: string[] = [];
+  equal(
+    await runCli(["show", "counters", "--json", "--control", control], {
+      ...io,
+      stdout: (l) => json.push(l),
+    }),
+    0,
+  );
+  equal(JSON.parse(json.join("\n")).connects, 0);
+
+  stop.abort();
+  equal(await daemon, 0);
+  const records = logs.map((l) => JSON.parse(l));
+  ok(
+    records.some((r) =>
+      r.level === "WARN" &&
+      /waiting for @xnomux.*nothing listens/.test(r.message)
+    ),
+    logs.join(""),
+  );
+  equal(records.at(-1).message, "stopped");
+  // The control socket is gone with the daemon.
+  const after: string[] = [];
+  equal(
+    await runCli(["show", "--control", control], {
+      ...io,
+      stderr: (l) => after.push(l),
+    }),
+    1,
+  );
+  match(after.join(""), /no xeth-switchd answers on .*c\.sock/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("main.ts: SIGTERM stops a waiting daemon cleanly", async () => {
+  const dir = await Deno.makeTempDir();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...PERMS,
+      MAIN,
+      "--mux",
+      "xnomux-sig",
+      "--control",
+      `${dir}/c.sock`,
+    ],
+    env: { XETH_DATAPLANE_LIB: "", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const err = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("waiting for @xnomux-sig")) {
+    const r = await err.read();
+    if (r.done) break;
+    text += r.value;
+  }
+  child.kill("SIGTERM");
+  for (;;) {
+    const r = await err.read();
+    if (r.done) break;
+    text += r.value;
+  }
+  const status = await child.status;
+  await child.stdout.cancel();
+  equal(status.code, 0, text);
+  match(text, /stopped/);
+  doesNotMatch(text, STACK);
+  await Deno.remove(dir, { recursive: true });
 });

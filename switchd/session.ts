@@ -1,0 +1,255 @@
+/**
+ * The side-band session: connect to `@<mux>`, dump, follow live updates,
+ * and start over whenever the kernel ends the connection.
+ *
+ * One pass: DUMP_IFINFO, messages up to BREAK, DUMP_FIBINFO, messages up to
+ * BREAK, then live updates. The dumps build a fresh mirror; when the second
+ * BREAK arrives the session swaps it in and hands the SWITCH only the
+ * differences from the mirror it had (diffMirrors), so a reconnect does not
+ * flush the hardware. When the mux is gone or down (nothing listens), the
+ * state is cleared, since the proxies it described are gone too, and the
+ * session retries with a backoff, saying what it waits for.
+ *
+ * @module
+ */
+
+import type { Dataplane } from "../ffi/library.ts";
+import {
+  isClosedError,
+  Ready,
+  SidebandBatch,
+  SidebandConnection,
+} from "../ffi/sideband.ts";
+import { decodeBatch } from "./protocol/decode.ts";
+import { dumpFibinfo, dumpIfinfo } from "./protocol/requests.ts";
+import type { Invalid } from "./protocol/types.ts";
+import { type Logger, logger, RateLimit } from "./log.ts";
+import { type Change, diffMirrors, Mirror } from "./mirror/mirror.ts";
+
+export type SessionState =
+  | "connecting"
+  | "dumping-ifinfo"
+  | "dumping-fibinfo"
+  | "live"
+  | "waiting"
+  | "stopped";
+
+/** Counters of a session, for `show` and tests. */
+export interface SessionCounters {
+  connects: number;
+  /** connections the kernel ended (mux down, deleted, resync, newer daemon) */
+  disconnects: number;
+  /** dumps completed (both tables) */
+  syncs: number;
+  messages: number;
+  batches: number;
+  invalid: number;
+  /** messages sent to the kernel */
+  sent: number;
+}
+
+export interface SessionOptions {
+  dataplane: Dataplane;
+  mux: string;
+  /** Called with what changed, in order, after each batch or resync. */
+  onChanges?: (changes: Change[], mirror: Mirror) => void;
+  /** Called on every state change. */
+  onState?: (state: SessionState) => void;
+  /** First retry delay; doubles up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Messages received per call (1-256). */
+  batchSize?: number;
+  log?: Logger;
+}
+
+/** A session; {@link run} until the signal aborts. */
+export class Session {
+  /** The mirror of the last complete dump, kept current by live updates. */
+  mirror = new Mirror();
+  state: SessionState = "connecting";
+  readonly counters: SessionCounters = {
+    connects: 0,
+    disconnects: 0,
+    syncs: 0,
+    messages: 0,
+    batches: 0,
+    invalid: 0,
+    sent: 0,
+  };
+  readonly #o: Required<Omit<SessionOptions, "onChanges" | "onState">> & {
+    onChanges: NonNullable<SessionOptions["onChanges"]>;
+    onState: NonNullable<SessionOptions["onState"]>;
+  };
+  #conn: SidebandConnection | undefined;
+  readonly #invalidLog = new RateLimit(5, 10_000);
+  #waitReason = "";
+
+  constructor(o: SessionOptions) {
+    this.#o = {
+      onChanges: () => {},
+      onState: () => {},
+      backoffMs: 100,
+      maxBackoffMs: 5000,
+      batchSize: 128,
+      log: logger("session"),
+      ...o,
+    };
+  }
+
+  /** Sends daemon messages on the current connection; false if none. */
+  async send(messages: readonly Uint8Array[]): Promise<boolean> {
+    const c = this.#conn;
+    if (!c || this.state !== "live") return false;
+    try {
+      await c.sendAll(messages);
+      this.counters.sent += messages.length;
+      return true;
+    } catch (e) {
+      if (isClosedError(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Runs sessions until `signal` aborts; resolves once stopped. */
+  async run(signal: AbortSignal): Promise<void> {
+    const log = this.#o.log;
+    let backoff = this.#o.backoffMs;
+    const onAbort = () => this.#conn?.wake();
+    signal.addEventListener("abort", onAbort);
+    try {
+      while (!signal.aborted) {
+        this.#setState("connecting");
+        let conn: SidebandConnection;
+        try {
+          conn = SidebandConnection.connect(this.#o.dataplane, this.#o.mux);
+        } catch (e) {
+          this.#waiting(e);
+          await sleep(backoff, signal);
+          backoff = Math.min(backoff * 2, this.#o.maxBackoffMs);
+          continue;
+        }
+        backoff = this.#o.backoffMs;
+        this.#waitReason = "";
+        this.#conn = conn;
+        this.counters.connects++;
+        log.info(`connected to @${this.#o.mux}`, { mux: this.#o.mux });
+        try {
+          await this.#serve(conn, signal);
+        } catch (e) {
+          if (!isClosedError(e)) throw e;
+          this.counters.disconnects++;
+          log.warning(
+            `@${this.#o.mux} closed the connection (mux down or deleted, queue overrun, or another daemon); reconnecting`,
+            { mux: this.#o.mux },
+          );
+        } finally {
+          this.#conn = undefined;
+          conn.close();
+        }
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      this.#setState("stopped");
+    }
+  }
+
+  async #serve(conn: SidebandConnection, signal: AbortSignal): Promise<void> {
+    const batch = new SidebandBatch(this.#o.batchSize);
+    let next: Mirror | undefined = new Mirror();
+    let breaks = 0;
+    await conn.sendAll([dumpIfinfo()]);
+    this.#setState("dumping-ifinfo");
+    while (!signal.aborted) {
+      const n = conn.recv(batch);
+      if (n === 0) {
+        const ready = await conn.wait(Ready.READABLE);
+        if (ready & Ready.HANGUP && !(ready & Ready.READABLE)) {
+          conn.recv(batch); // throws the closed error with its message
+        }
+        continue;
+      }
+      this.counters.batches++;
+      this.counters.messages += n;
+      const changes: Change[] = [];
+      for (const m of decodeBatch(batch)) {
+        if (m.kind === "invalid") {
+          this.#invalid(m);
+          continue;
+        }
+        if (m.kind === "break") {
+          breaks++;
+          if (breaks === 1) {
+            await conn.sendAll([dumpFibinfo()]);
+            this.#setState("dumping-fibinfo");
+          } else if (breaks === 2 && next) {
+            changes.push(...diffMirrors(this.mirror, next));
+            this.mirror = next;
+            next = undefined;
+            this.counters.syncs++;
+            this.#setState("live");
+            const c = this.mirror.counts();
+            this.#o.log.info(
+              `in sync with @${this.#o.mux}: ${c.links} links, ${c.routes} routes, ${c.neighbours} neighbours, ${c.netns} namespaces`,
+              { mux: this.#o.mux, ...c },
+            );
+          }
+          continue;
+        }
+        if (next) next.apply(m);
+        else changes.push(...this.mirror.apply(m));
+      }
+      if (changes.length) this.#o.onChanges(changes, this.mirror);
+    }
+  }
+
+  #waiting(e: unknown): void {
+    const reason = e instanceof Error ? e.message : String(e);
+    if (this.mirror.counts().links + this.mirror.fib.size > 0) {
+      // The mux is gone or down: what it described no longer exists.
+      const empty = new Mirror();
+      const changes = diffMirrors(this.mirror, empty);
+      this.mirror = empty;
+      this.#o.onChanges(changes, empty);
+    }
+    this.#setState("waiting");
+    if (reason !== this.#waitReason) {
+      this.#waitReason = reason;
+      this.#o.log.warning(`waiting for @${this.#o.mux}: ${reason}`, {
+        mux: this.#o.mux,
+        reason,
+      });
+    }
+  }
+
+  #invalid(m: Invalid): void {
+    this.counters.invalid++;
+    const t = this.#invalidLog.take();
+    if (!t.ok) return;
+    this.#o.log.warning(
+      `ignored an invalid message from @${this.#o.mux} (${m.reason}: ${m.detail})` +
+        (t.suppressed ? `; ${t.suppressed} more were not logged` : ""),
+      { mux: this.#o.mux, ...m, suppressed: t.suppressed },
+    );
+  }
+
+  #setState(s: SessionState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.#o.onState(s);
+  }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+}

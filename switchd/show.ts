@@ -1,0 +1,141 @@
+/**
+ * What `xeth-switchd show` reports: views of the running session as plain
+ * JSON values (the control socket's answers) and as text tables.
+ *
+ * @module
+ */
+
+import { DEV_KIND } from "./protocol/abi.generated.ts";
+import { formatIp4, formatIp6, formatMac } from "./protocol/addresses.ts";
+import type { Mirror } from "./mirror/mirror.ts";
+import type { Session } from "./session.ts";
+
+/** The things `show` can report. */
+export const SHOW_WHAT = [
+  "session",
+  "links",
+  "fib",
+  "neighbours",
+  "counters",
+] as const;
+export type ShowWhat = typeof SHOW_WHAT[number];
+
+export function isShowWhat(s: string): s is ShowWhat {
+  return (SHOW_WHAT as readonly string[]).includes(s);
+}
+
+type Row = Record<string, string | number | boolean>;
+
+const KIND_NAME: Record<number, string> = Object.fromEntries(
+  Object.entries(DEV_KIND).map(([k, v]) => [v, k.toLowerCase()]),
+);
+
+/** The answer to `show WHAT` for the daemon running `session`. */
+export function showView(
+  what: ShowWhat,
+  session: Session,
+  mux: string,
+): Row[] | Row {
+  const m = session.mirror;
+  switch (what) {
+    case "session":
+      return {
+        mux,
+        state: session.state,
+        ...m.counts(),
+        ...session.counters,
+      };
+    case "counters":
+      return { ...session.counters, mirror_ignored: m.ignored };
+    case "links":
+      return links(m);
+    case "fib":
+      return fib(m);
+    case "neighbours":
+      return neighbours(m);
+  }
+}
+
+function ifname(m: Mirror, net: bigint, ifindex: number): string {
+  return m.links.byIfindex(net, ifindex)?.ifname ?? `if${ifindex}`;
+}
+
+function links(m: Mirror): Row[] {
+  return [...m.links.values()].sort((a, b) => a.xid - b.xid).map((l) => ({
+    xid: l.xid,
+    name: l.ifname,
+    kind: KIND_NAME[l.devKind] ?? String(l.devKind),
+    net: String(l.net),
+    ifindex: l.ifindex ?? "-",
+    admin: l.adminUp ? "up" : "down",
+    mac: formatMac(l.addr),
+    addresses: [
+      ...[...l.ipv4.values()].map((a) =>
+        `${formatIp4(a.address)}/${a.prefixLength}`
+      ),
+      ...[...l.ipv6.values()].map((a) =>
+        `${formatIp6(a.address)}/${a.prefixLength}`
+      ),
+    ].join(" "),
+    uppers: [...l.uppers].join(" "),
+  }));
+}
+
+function fib(m: Mirror): Row[] {
+  const rows: Row[] = [];
+  for (const r of m.fib.routes4()) {
+    rows.push({
+      net: String(r.net),
+      table: r.table,
+      prefix: `${formatIp4(r.address)}/${r.prefixLength}`,
+      type: r.type,
+      nexthops: r.nextHops.map((h) =>
+        (h.gw ? `via ${formatIp4(h.gw)} ` : "") +
+        `dev ${ifname(m, r.net, h.ifindex)}` +
+        (r.nextHops.length > 1 ? ` weight ${h.weight}` : "")
+      ).join(", "),
+    });
+  }
+  for (const r of m.fib.routes6()) {
+    rows.push({
+      net: String(r.net),
+      table: r.table,
+      prefix: `${formatIp6(r.address)}/${r.prefixLength}`,
+      type: r.type,
+      nexthops: r.nextHops.map((h) =>
+        (h.gw ? `via ${formatIp6(h.gw)} ` : "") +
+        `dev ${ifname(m, r.net, h.ifindex)}`
+      ).join(", "),
+    });
+  }
+  return rows;
+}
+
+function neighbours(m: Mirror): Row[] {
+  return [...m.neighbours.values()].map((n) => ({
+    net: String(n.net),
+    dev: ifname(m, n.net, n.ifindex),
+    dst: n.family === "inet"
+      ? formatIp4(n.dst as number)
+      : formatIp6(n.dst as bigint),
+    lladdr: formatMac(n.lladdr),
+  }));
+}
+
+/** A view as text: a table for rows, "key: value" lines for one record. */
+export function formatView(view: unknown): string {
+  if (Array.isArray(view)) return formatTable(view as Row[]);
+  return Object.entries(view as Row).map(([k, v]) => `${k}: ${v}`).join("\n");
+}
+
+function formatTable(rows: Row[]): string {
+  if (rows.length === 0) return "(none)";
+  const head = Object.keys(rows[0]);
+  const cells = rows.map((r) => head.map((h) => String(r[h] ?? "")));
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...cells.map((c) => c[i].length))
+  );
+  const line = (c: string[]) =>
+    c.map((x, i) => x.padEnd(widths[i])).join("  ").trimEnd();
+  return [line(head), ...cells.map(line)].join("\n");
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Plays the kernel's side of side-band sessions for switchd/session_test.ts.
+
+usage: fake_kernel.py NAME SCRIPT.json
+
+SCRIPT is {"connections": [CONN, ...]}; connection i is served by CONN:
+  {"ifinfo": [HEX...], "fibinfo": [HEX...], "live": [HEX...],
+   "then": "close" | "hold"}
+On DUMP_IFINFO (kind 8) it sends "ifinfo" then BREAK, on DUMP_FIBINFO
+(kind 14) "fibinfo" then BREAK, then "live"; "close" ends the connection
+at once, "hold" when the client closes it. Other daemon messages are
+recorded. After the last connection the listener closes, so connects are
+refused. Prints "listening", then one JSON line per connection with the
+kinds it received.
+"""
+import json
+import socket
+import sys
+
+BREAK = bytes(14) + bytes([2, 0])
+
+
+def serve(conn, c):
+    got = []
+    dumped = False
+    while True:
+        m = conn.recv(65536)
+        if not m:
+            return got
+        kind = m[15] if len(m) >= 16 else -1
+        got.append(kind)
+        if kind == 8:
+            for h in c.get("ifinfo", []):
+                conn.send(bytes.fromhex(h))
+            conn.send(BREAK)
+        elif kind == 14:
+            for h in c.get("fibinfo", []):
+                conn.send(bytes.fromhex(h))
+            conn.send(BREAK)
+            for h in c.get("live", []):
+                conn.send(bytes.fromhex(h))
+            dumped = True
+        if dumped and c.get("then", "close") == "close":
+            return got
+
+
+def main():
+    name, script = sys.argv[1], json.load(open(sys.argv[2]))
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ls.bind("\0" + name)
+    ls.listen(1)
+    print("listening", flush=True)
+    for c in script["connections"]:
+        conn, _ = ls.accept()
+        got = serve(conn, c)
+        conn.close()
+        print(json.dumps({"received": got}), flush=True)
+    ls.close()
+
+
+main()
