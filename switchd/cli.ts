@@ -45,7 +45,7 @@ export const DEFAULT_STATS_INTERVAL = 2;
 
 /** Text printed by --help. */
 export const HELP: string = `Usage: ${PROGRAM} [options]
-       ${PROGRAM} show [session|links|fib|neighbours|counters] [--json] [options]
+       ${PROGRAM} show [session|links|fib|neighbours|counters|mirror] [--json] [options]
 
 Runs SWITCHD, the daemon of xeth-switchd: it connects to the side-band socket
 of an xeth mux, dumps interfaces, FIB and neighbours into its mirror, follows

@@ -63,6 +63,9 @@ export interface SessionOptions {
   log?: Logger;
 }
 
+/** Longest the receive loop runs without letting other work in, in ms. */
+const SLICE_MS = 20;
+
 /** A session; {@link run} until the signal aborts. */
 export class Session {
   /** The mirror of the last complete dump, kept current by live updates. */
@@ -158,6 +161,7 @@ export class Session {
     const batch = new SidebandBatch(this.#o.batchSize);
     let next: Mirror | undefined = new Mirror();
     let breaks = 0;
+    let slice = performance.now();
     await conn.sendAll([dumpIfinfo()]);
     this.#setState("dumping-ifinfo");
     while (!signal.aborted) {
@@ -200,6 +204,12 @@ export class Session {
         else changes.push(...this.mirror.apply(m));
       }
       if (changes.length) this.#o.onChanges(changes, this.mirror);
+      // While messages keep coming, recv never returns 0 and the loop never
+      // awaits: let timers, signals and the control socket run now and then.
+      if (performance.now() - slice > SLICE_MS) {
+        await new Promise((r) => setTimeout(r, 0));
+        slice = performance.now();
+      }
     }
   }
 

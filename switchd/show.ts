@@ -7,7 +7,7 @@
 
 import { DEV_KIND } from "./protocol/abi.generated.ts";
 import { formatIp4, formatIp6, formatMac } from "./protocol/addresses.ts";
-import type { Mirror } from "./mirror/mirror.ts";
+import { linkJson, type Mirror } from "./mirror/mirror.ts";
 import type { Session } from "./session.ts";
 
 /** The things `show` can report. */
@@ -17,6 +17,7 @@ export const SHOW_WHAT = [
   "fib",
   "neighbours",
   "counters",
+  "mirror",
 ] as const;
 export type ShowWhat = typeof SHOW_WHAT[number];
 
@@ -53,7 +54,47 @@ export function showView(
       return fib(m);
     case "neighbours":
       return neighbours(m);
+    case "mirror":
+      return mirrorJson(m);
   }
+}
+
+/**
+ * The whole mirror as structured JSON (ifindexes, not names; bigints as
+ * strings), for tools that compare it with the kernel.
+ */
+function mirrorJson(m: Mirror): Row {
+  const j = (v: unknown) =>
+    JSON.parse(
+      JSON.stringify(v, (_k, x) => typeof x === "bigint" ? String(x) : x),
+    );
+  return {
+    links: j([...m.links.values()].map(linkJson)),
+    fib4: j([...m.fib.routes4()].map((r) => ({
+      ...r,
+      address: formatIp4(r.address),
+      nextHops: r.nextHops.map((h) => ({
+        ...h,
+        gw: h.gw ? formatIp4(h.gw) : null,
+      })),
+    }))),
+    fib6: j([...m.fib.routes6()].map((r) => ({
+      ...r,
+      address: formatIp6(r.address),
+      nextHops: r.nextHops.map((h) => ({
+        ...h,
+        gw: h.gw ? formatIp6(h.gw) : null,
+      })),
+    }))),
+    neighbours: j([...m.neighbours.values()].map((n) => ({
+      ...n,
+      dst: n.family === "inet"
+        ? formatIp4(n.dst as number)
+        : formatIp6(n.dst as bigint),
+      lladdr: formatMac(n.lladdr),
+    }))),
+    netns: [...m.netns].map(String),
+  } as unknown as Row;
 }
 
 function ifname(m: Mirror, net: bigint, ifindex: number): string {
@@ -125,6 +166,11 @@ function neighbours(m: Mirror): Row[] {
 /** A view as text: a table for rows, "key: value" lines for one record. */
 export function formatView(view: unknown): string {
   if (Array.isArray(view)) return formatTable(view as Row[]);
+  if (view !== null && typeof view === "object" && "fib4" in view) {
+    // The structured mirror is for --json; as text, say how big it is.
+    const m = view as Record<string, unknown[]>;
+    return Object.entries(m).map(([k, v]) => `${k}: ${v.length}`).join("\n");
+  }
   return Object.entries(view as Row).map(([k, v]) => `${k}: ${v}`).join("\n");
 }
 

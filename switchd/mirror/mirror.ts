@@ -12,6 +12,7 @@
  * @module
  */
 
+import { IFINFO_REASON } from "../protocol/abi.generated.ts";
 import type { Message } from "../protocol/types.ts";
 import {
   Fib,
@@ -61,8 +62,22 @@ export class Mirror {
 
   apply(m: Message): Change[] {
     switch (m.kind) {
-      case "ifinfo":
-        return tag("link", this.links.applyIfinfo(m));
+      case "ifinfo": {
+        // A proxy that leaves its namespace or goes away loses its
+        // neighbours; the kernel flushes them without a notification.
+        const was = this.links.get(m.xid);
+        const out: Change[] = [];
+        if (
+          was?.ifindex !== undefined &&
+          (m.reason === IFINFO_REASON.UNREG || m.reason === IFINFO_REASON.DEL)
+        ) {
+          out.push(
+            ...tag("neigh", this.neighbours.dropIfindex(was.net, was.ifindex)),
+          );
+        }
+        out.push(...tag("link", this.links.applyIfinfo(m)));
+        return out;
+      }
       case "ifa":
       case "ifa6":
         return tag("link", this.links.applyIfa(m));

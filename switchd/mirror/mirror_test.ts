@@ -174,8 +174,13 @@ Deno.test("links: identity, admin state, addresses, uppers and deletion", () => 
   m.apply(ifinfo(3000, 1));
   equal(m.links.get(3000), undefined);
   equal(m.links.get(7)!.uppers.size, 0, "a deleted upper leaves its members");
-  // A move to another namespace: UNREG then REG.
-  m.apply(ifinfo(7, 6));
+  // A move to another namespace: UNREG then REG; its neighbours go.
+  m.apply({ ...neigh(1, 2), ifindex: 107 });
+  equal(m.neighbours.size, 1);
+  deepEqual(m.apply(ifinfo(7, 6)).map((c) => `${c.table}:${c.op}`), [
+    "neigh:del",
+    "link:set",
+  ]);
   equal(m.links.get(7)!.ifindex, undefined);
   equal(m.links.get(7)!.ipv6.size, 0);
   m.apply(ifinfo(7, 5, { net: OTHER, ifindex: 2 }));

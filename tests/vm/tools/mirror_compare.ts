@@ -1,0 +1,304 @@
+/**
+ * Compares a running SWITCHD's mirror (`show mirror` over its control
+ * socket) with the kernel's own view (`ip -j`), for VM scenarios.
+ *
+ * usage: deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare [NETNS...]
+ *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait STATE [SECS [--kill PID]]
+ *
+ * `wait` returns once the daemon's session is in STATE (exit 1 after SECS,
+ * default 120), killing process PID at that moment if asked to. `compare` first waits until the daemon has received
+ * nothing new for half a second, then compares.
+ *
+ * Namespaces: the initial one (net id 1) and each named one (net id: the
+ * inode of /run/netns/NAME), as the module numbers them. Compared, as
+ * normalised lines:
+ * - routes of every table, IPv4 and IPv6 (`ip route show table all`),
+ *   with type, table, next hops (gateway, ifindex, weight of multipath);
+ *   of several routes for one prefix in one table, only the first (the
+ *   one in use, which is the one the kernel's FIB notifiers announce);
+ * - neighbours of the proxies that have a lladdr (`nud all`: NOARP
+ *   entries such as multicast ones included);
+ * - proxies: name, namespace, ifindex, admin state, addresses.
+ * Prints `{"equal": bool, "missing": [...], "extra": [...]}`; exits 1
+ * when they differ. "missing" are in the kernel but not in the mirror.
+ *
+ * @module
+ */
+
+import { queryControl } from "../../../switchd/control.ts";
+
+const [control, command, ...args] = Deno.args;
+
+interface IpRoute {
+  dst: string;
+  type?: string;
+  table?: string;
+  dev?: string;
+  gateway?: string;
+  nexthops?: { gateway?: string; dev: string; weight?: number }[];
+  flags?: string[];
+}
+
+const RTN: Record<string, number> = {
+  unicast: 1,
+  local: 2,
+  broadcast: 3,
+  anycast: 4,
+  multicast: 5,
+  blackhole: 6,
+  unreachable: 7,
+  prohibit: 8,
+  throw: 9,
+};
+const TABLES: Record<string, number> = { default: 253, main: 254, local: 255 };
+
+async function ip(ns: string | undefined, ...args: string[]): Promise<unknown> {
+  const out = await new Deno.Command("ip", {
+    args: [...(ns ? ["-n", ns] : []), "-j", ...args],
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `ip ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  const text = new TextDecoder().decode(out.stdout).trim();
+  return text ? JSON.parse(text) : [];
+}
+
+async function netId(ns: string): Promise<string> {
+  return String((await Deno.stat(`/run/netns/${ns}`)).ino);
+}
+
+/** Kernel lines for one namespace. */
+async function kernel(ns: string | undefined, net: string): Promise<string[]> {
+  const links = await ip(ns, "-d", "link", "show") as {
+    ifindex: number;
+    ifname: string;
+    flags: string[];
+    linkinfo?: { info_kind?: string };
+  }[];
+  const index = new Map(links.map((l) => [l.ifname, l.ifindex]));
+  const proxies = links.filter((l) =>
+    l.linkinfo?.info_kind?.startsWith("xeth-") &&
+    l.linkinfo.info_kind !== "xeth-mux"
+  );
+  const lines: string[] = [];
+  for (const family of ["-4", "-6"]) {
+    const routes = await ip(
+      ns,
+      family,
+      "route",
+      "show",
+      "table",
+      "all",
+    ) as IpRoute[];
+    const seen = new Set<string>();
+    for (const r of routes) {
+      const line = routeLine(net, family, r, index);
+      // "route net=N TABLE PREFIX": only the first route of a prefix
+      const prefix = line.split(" ").slice(0, 4).join(" ");
+      if (seen.has(prefix)) continue;
+      seen.add(prefix);
+      lines.push(line);
+    }
+  }
+  for (const p of proxies) {
+    const addrs = await ip(ns, "addr", "show", "dev", p.ifname) as {
+      addr_info: { family: string; local: string; prefixlen: number }[];
+    }[];
+    const a = addrs[0]?.addr_info.map((x) => `${x.local}/${x.prefixlen}`)
+      .sort().join(",");
+    lines.push(
+      `link ${p.ifname} net=${net} ifindex=${p.ifindex} up=${
+        p.flags.includes("UP")
+      } addrs=${a}`,
+    );
+    const neigh = await ip(
+      ns,
+      "neigh",
+      "show",
+      "dev",
+      p.ifname,
+      "nud",
+      "all",
+    ) as {
+      dst: string;
+      lladdr?: string;
+      state?: string[];
+    }[];
+    for (const n of neigh) {
+      if (!n.lladdr) continue; // not valid: no address to forward to
+      lines.push(`neigh net=${net} ${p.ifindex} ${n.dst} ${n.lladdr}`);
+    }
+  }
+  return lines;
+}
+
+function routeLine(
+  net: string,
+  family: string,
+  r: IpRoute,
+  index: Map<string, number>,
+): string {
+  const v6 = family === "-6";
+  let dst = r.dst === "default" ? (v6 ? "::/0" : "0.0.0.0/0") : r.dst;
+  if (!dst.includes("/")) dst += v6 ? "/128" : "/32";
+  const table = r.table === undefined
+    ? 254
+    : TABLES[r.table] ?? Number(r.table);
+  const type = RTN[r.type ?? "unicast"] ?? r.type;
+  const hops = r.nexthops
+    ? r.nexthops.map((h) =>
+      `${h.gateway ?? "-"}@${index.get(h.dev) ?? h.dev}*${h.weight ?? 1}`
+    )
+    : [`${r.gateway ?? "-"}@${r.dev ? index.get(r.dev) ?? r.dev : "-"}`];
+  return `route net=${net} ${table} ${dst} type=${type} ${hops.join(" ")}`;
+}
+
+interface MirrorJson {
+  links: {
+    ifname: string;
+    net: string;
+    ifindex: number | null;
+    adminUp: boolean;
+    ipv4: string[];
+    ipv6: string[];
+  }[];
+  fib4: MirrorRoute[];
+  fib6: MirrorRoute[];
+  neighbours: { net: string; ifindex: number; dst: string; lladdr: string }[];
+}
+
+interface MirrorRoute {
+  net: string;
+  table: number;
+  address: string;
+  prefixLength: number;
+  type: number;
+  nextHops: { ifindex: number; gw: string | null; weight: number }[];
+}
+
+function mirrorLines(m: MirrorJson, nets: Set<string>): string[] {
+  const lines: string[] = [];
+  for (const r of [...m.fib4, ...m.fib6]) {
+    if (!nets.has(r.net)) continue;
+    const multi = r.nextHops.length > 1;
+    // A route with no device (blackhole and the like) has ifindex 0.
+    const hops = r.nextHops.map((h) =>
+      `${h.gw ?? "-"}@${h.ifindex || "-"}${multi ? `*${h.weight}` : ""}`
+    );
+    lines.push(
+      `route net=${r.net} ${r.table} ${r.address}/${r.prefixLength} type=${r.type} ${
+        hops.join(" ")
+      }`,
+    );
+  }
+  for (const l of m.links) {
+    if (l.ifindex === null || !nets.has(l.net)) continue;
+    const addrs = [
+      ...l.ipv4.map(ip4Text),
+      ...l.ipv6.map(ip6Text),
+    ].sort().join(",");
+    lines.push(
+      `link ${l.ifname} net=${l.net} ifindex=${l.ifindex} up=${l.adminUp} addrs=${addrs}`,
+    );
+  }
+  for (const n of m.neighbours) {
+    if (!nets.has(n.net)) continue;
+    lines.push(`neigh net=${n.net} ${n.ifindex} ${n.dst} ${n.lladdr}`);
+  }
+  return lines;
+}
+
+// The mirror keys addresses as "<number>/<len>" and "<bigint>/<len>".
+function ip4Text(k: string): string {
+  const [a, len] = k.split("/");
+  const n = Number(a);
+  return `${n >>> 24}.${n >>> 16 & 255}.${n >>> 8 & 255}.${n & 255}/${len}`;
+}
+
+function ip6Text(k: string): string {
+  const [a, len] = k.split("/");
+  const hex = BigInt(a).toString(16).padStart(32, "0");
+  const groups = hex.match(/.{4}/g)!.map((g) => g.replace(/^0+(?=.)/, ""));
+  // The longest run of zero groups becomes "::", as ip prints it.
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== "0") {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === "0") j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  const text = best < 0
+    ? groups.join(":")
+    : `${groups.slice(0, best).join(":")}::${
+      groups.slice(best + bestLen).join(":")
+    }`;
+  return `${text}/${len}`;
+}
+
+async function session(): Promise<{ state: string; messages: number }> {
+  return await queryControl(control, { show: "session" }) as {
+    state: string;
+    messages: number;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (command === "wait") {
+  const until = Date.now() + 1000 * Number(args[1] ?? 120);
+  let last = "";
+  while (Date.now() < until) {
+    try {
+      last = (await session()).state;
+      if (last === args[0]) {
+        // --kill PID: SIGKILL the daemon the moment it is seen in STATE
+        if (args[2] === "--kill") Deno.kill(Number(args[3]), "SIGKILL");
+        Deno.exit(0);
+      }
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    await sleep(20);
+  }
+  console.error(`still ${last}, not ${args[0]}`);
+  Deno.exit(1);
+}
+if (command !== "compare") {
+  console.error("usage: mirror_compare.ts CONTROL compare|wait ...");
+  Deno.exit(2);
+}
+
+// Quiet: nothing received for half a second (at most two minutes).
+let before = (await session()).messages;
+for (let i = 0; i < 240; i++) {
+  await sleep(500);
+  const now = (await session()).messages;
+  if (now === before) break;
+  before = now;
+}
+
+const namespaces: [string | undefined, string][] = [[undefined, "1"]];
+for (const n of args) namespaces.push([n, await netId(n)]);
+const want: string[] = [];
+for (const [ns, net] of namespaces) want.push(...await kernel(ns, net));
+const mirror = await queryControl(control, { show: "mirror" }) as MirrorJson;
+const have = mirrorLines(mirror, new Set(namespaces.map(([, net]) => net)));
+
+const haveSet = new Set(have), wantSet = new Set(want);
+const missing = want.filter((l) => !haveSet.has(l)).sort();
+const extra = have.filter((l) => !wantSet.has(l)).sort();
+const equal = missing.length === 0 && extra.length === 0;
+console.log(JSON.stringify({
+  equal,
+  compared: want.length,
+  routes: want.filter((l) => l.startsWith("route")).length,
+  missing,
+  extra,
+}));
+Deno.exit(equal ? 0 : 1);
