@@ -24,7 +24,9 @@ import {
   startLogging,
   stopLogging,
 } from "./log.ts";
+import { Relay } from "./relay.ts";
 import { Session } from "./session.ts";
+import { NoSwitch, type SwitchBackend } from "./switch.ts";
 import {
   formatView,
   isShowWhat,
@@ -289,14 +291,26 @@ async function runDaemon(
       version,
       mux: opts.mux,
     });
-    const session = new Session({ dataplane: dp, mux: opts.mux });
+    // The software SWITCH and chip backends plug in here; until one is
+    // configured the mirror feeds a SWITCH that only counts.
+    const backend: SwitchBackend = new NoSwitch();
+    let relay: Relay | undefined = undefined;
+    const session = new Session({
+      dataplane: dp,
+      mux: opts.mux,
+      onChanges: (changes) => backend.apply(changes),
+      // A new connection: the kernel dropped carrier and zeroed the stats.
+      onState: (state) => state === "live" && relay?.reset(),
+    });
+    relay = new Relay(backend, () => session.mirror);
+    const stopRelay = startRelay(relay, session, opts.statsIntervalMs);
     const control = serveControl(
       opts.control,
       (req) => {
         if (!isShowWhat(req.show)) {
           throw new Error(`cannot show "${req.show}"`);
         }
-        return showView(req.show, session, opts.mux);
+        return showView(req.show, session, opts.mux, { backend, relay });
       },
       stop,
     ).catch((e) => {
@@ -308,12 +322,44 @@ async function runDaemon(
       });
     });
     await session.run(stop);
+    stopRelay();
+    backend.close();
     await control;
     log.info("stopped");
     return 0;
   } finally {
     await stopLogging();
   }
+}
+
+/**
+ * Ticks the relay: link state every 200 ms (carrier should reach the
+ * kernel promptly), counters every `statsMs`. Returns its stop function.
+ */
+function startRelay(
+  relay: Relay,
+  session: Session,
+  statsMs: number,
+): () => void {
+  const send = (m: readonly Uint8Array[]) => session.send(m);
+  const linkMs = Math.min(200, statsMs);
+  let busy = false;
+  const run = async (parts: { links: boolean; stats: boolean }) => {
+    // One tick at a time: a slow send must not pile ticks up.
+    if (busy) return;
+    busy = true;
+    try {
+      await relay.tick(send, parts);
+    } finally {
+      busy = false;
+    }
+  };
+  const links = setInterval(() => run({ links: true, stats: false }), linkMs);
+  const stats = setInterval(() => run({ links: false, stats: true }), statsMs);
+  return () => {
+    clearInterval(links);
+    clearInterval(stats);
+  };
 }
 
 async function show(opts: CliOptions, io: CliIo): Promise<number> {

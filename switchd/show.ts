@@ -8,7 +8,9 @@
 import { DEV_KIND } from "./protocol/abi.generated.ts";
 import { formatIp4, formatIp6, formatMac } from "./protocol/addresses.ts";
 import { linkJson, type Mirror } from "./mirror/mirror.ts";
+import type { Relay } from "./relay.ts";
 import type { Session } from "./session.ts";
+import type { SwitchBackend } from "./switch.ts";
 
 /** The things `show` can report. */
 export const SHOW_WHAT = [
@@ -36,18 +38,33 @@ export function showView(
   what: ShowWhat,
   session: Session,
   mux: string,
+  parts: { backend?: SwitchBackend; relay?: Relay } = {},
 ): Row[] | Row {
   const m = session.mirror;
+  const relay = parts.relay?.counters;
   switch (what) {
     case "session":
       return {
         mux,
         state: session.state,
+        switch: parts.backend?.name ?? "none",
         ...m.counts(),
         ...session.counters,
       };
     case "counters":
-      return { ...session.counters, mirror_ignored: m.ignored };
+      return {
+        ...session.counters,
+        mirror_ignored: m.ignored,
+        ...(relay
+          ? {
+            relay_carrier: relay.carrier,
+            relay_speed: relay.speed,
+            relay_link_stats: relay.linkStats,
+            relay_ethtool_stats: relay.ethtoolStats,
+            relay_unsent: relay.unsent,
+          }
+          : {}),
+      };
     case "links":
       return links(m);
     case "fib":

@@ -1,0 +1,79 @@
+/**
+ * The interface through which SWITCHD programs a SWITCH and reads it back.
+ *
+ * A backend is the software SWITCH of switch-less mode (in the data plane
+ * library) or a chip driven over vfio; SWITCHD does not care which. It is
+ * given the mirror's changes in order (see mirror/mirror.ts: additions
+ * before what depends on them, removals in reverse), and it reports its
+ * ports' link state and counters, which the relay (relay.ts) turns into
+ * CARRIER, SPEED, LINK_STAT and ETHTOOL_STAT for the kernel.
+ *
+ * @module
+ */
+
+import type { Change } from "./mirror/mirror.ts";
+
+/** Link state of one port of the SWITCH. */
+export interface PortLink {
+  /** the port proxy's xid */
+  xid: number;
+  carrier: boolean;
+  /** Mb/s; 0 when unknown */
+  speedMbps: number;
+}
+
+/** Counters of one proxy, absolute values. */
+export interface ProxyCounters {
+  xid: number;
+  /**
+   * LINK_STAT values by index (struct rtnl_link_stats64 order, 24 of them;
+   * shorter arrays leave the rest alone).
+   */
+  link: readonly bigint[];
+  /** ethtool stat values by index into the port's stat names */
+  ethtool?: readonly bigint[];
+}
+
+/** A SWITCH that SWITCHD programs. */
+export interface SwitchBackend {
+  /** For logs and `show`: "software", "vfio 0000:03:00.0", ... */
+  readonly name: string;
+  /** Programs what changed; called in the order the mirror gave. */
+  apply(changes: readonly Change[]): void;
+  /** The link state of every port now. */
+  links(): Iterable<PortLink>;
+  /** The counters of every proxy the SWITCH counts for, now. */
+  counters(): Iterable<ProxyCounters>;
+  /** Releases the SWITCH; SWITCHD calls it last. */
+  close(): void;
+}
+
+/**
+ * A SWITCH that forwards nothing: it keeps the count of what it was told
+ * and reports no ports. SWITCHD runs with it until a real backend is
+ * configured, so that the session, the mirror and `show` work on their own.
+ */
+export class NoSwitch implements SwitchBackend {
+  readonly name = "none";
+  /** changes applied, by table */
+  readonly applied: Record<Change["table"], number> = {
+    link: 0,
+    fib: 0,
+    neigh: 0,
+    netns: 0,
+  };
+
+  apply(changes: readonly Change[]): void {
+    for (const c of changes) this.applied[c.table]++;
+  }
+
+  links(): Iterable<PortLink> {
+    return [];
+  }
+
+  counters(): Iterable<ProxyCounters> {
+    return [];
+  }
+
+  close(): void {}
+}
