@@ -17,7 +17,12 @@
 #include <net/sock.h>
 #include "xeth.h"
 
-unsigned int xeth_sb_txq_max = 4096;
+/*
+ * 64k live messages (a few MB) absorb a table load of a million routes with
+ * a daemon that pauses for seconds; at 4k, a pause of half a second under
+ * such a load cost a full resync.
+ */
+unsigned int xeth_sb_txq_max = 65536;
 module_param_named(sb_txq_max, xeth_sb_txq_max, uint, 0644);
 MODULE_PARM_DESC(sb_txq_max,
 		 "messages queued for a daemon before it must resync (dump)");

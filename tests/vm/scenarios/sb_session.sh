@@ -35,6 +35,7 @@ check_eq "one replacement counted" 1 "$(sb_stat sb-replaced)"
 
 # the bounded queue: a daemon that stops reading is disconnected once the
 # socket and 16 queued messages are full, and may resync by dumping again
+txq_default=$(cat /sys/module/xeth/parameters/sb_txq_max)
 echo 16 >/sys/module/xeth/parameters/sb_txq_max
 for _ in $(seq 300); do echo "link set xeth1 up"; echo "link set xeth1 down"; done >/tmp/flap
 $SB xm0 >/tmp/overrun.jsonl <<'SCRIPT'
@@ -51,7 +52,7 @@ check_eq "one resync counted" 1 "$(sb_stat sb-resyncs)"
 check "the queue never grew past its bound" test "$(sb_stat sb-txq-high-water)" -le 16
 check_eq "it reconnects and dumps" 2 "$(grep -c '"kind":"BREAK"' /tmp/overrun.jsonl)"
 check_eq "nothing stays queued without a daemon" 0 "$(sb_stat sb-txq-depth)"
-echo 4096 >/sys/module/xeth/parameters/sb_txq_max
+echo "$txq_default" >/sys/module/xeth/parameters/sb_txq_max
 
 # admin-down closes the connection and the listener
 $SB xm0 >/tmp/down.jsonl <<'SCRIPT'

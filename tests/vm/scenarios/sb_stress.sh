@@ -36,6 +36,7 @@ sed 's/^route add/route del/' /tmp/routes >/tmp/unroutes
 settle() { sleep 2; slab_kb; }
 # what the routes themselves cost, with no daemon
 s0=$(settle); ip -batch /tmp/routes; s1=$(settle); ip -batch /tmp/unroutes
+txq_default=$(cat /sys/module/xeth/parameters/sb_txq_max)
 echo 64 >/sys/module/xeth/parameters/sb_txq_max
 s2=$(settle)
 python3 "$T/sbclient.py" xm0 >/tmp/stall.jsonl <<'SCRIPT'
@@ -54,7 +55,7 @@ check "overload: live events queued never passed the bound" \
 # a queued message costs well over 64 bytes; 30000 of them would show
 check "overload: no memory beyond the routes' own (slack 16 bytes a route)" \
 	test $((s3 - s2)) -lt $((s1 - s0 + N * 16 / 1024))
-echo 4096 >/sys/module/xeth/parameters/sb_txq_max
+echo "$txq_default" >/sys/module/xeth/parameters/sb_txq_max
 printf 'connect\ndump\nfibdump\nclose\n' | python3 "$T/sbclient.py" xm0 >/tmp/resync.jsonl
 got=$(jq -r 'select(.kind == "FIBENTRY" and (.prefix | startswith("10."))) | .prefix' /tmp/resync.jsonl | sort -u | wc -l)
 check_eq "overload: after the resync the daemon holds every route" "$N" "$got"
