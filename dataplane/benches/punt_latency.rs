@@ -10,7 +10,10 @@
 //! millisecond, as exceptions usually come) and bursts (32 frames every 2
 //! ms). Prints median, p99 and maximum per ring layout; asserts nothing.
 
+// The crate's own test helper; its unit tests come along and see nothing
+// of the crate from here, hence the allow.
 #[path = "../src/punt/testnet.rs"]
+#[allow(unused_imports)]
 mod testnet;
 
 use std::sync::{Arc, Mutex, OnceLock};
@@ -170,6 +173,14 @@ fn main() {
         println!("{}", p.name);
         for (name, ring) in &rings {
             let v = measure(&net, *ring, p);
+            // One machine-readable line per figure for `deno task bench`.
+            println!(
+                "bench: {{\"punt_latency_us\": {{\"{} / {}\": {{\"median\": {:.1}, \"p99\": {:.1}}}}}}}",
+                p.name,
+                name,
+                pct(&v, 0.5),
+                pct(&v, 0.99)
+            );
             println!(
                 "  {name:<34} median {:>8.1}  p99 {:>8.1}  max {:>8.1}  ({} frames)",
                 pct(&v, 0.5),

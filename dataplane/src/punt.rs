@@ -18,7 +18,7 @@
 //!
 //! # Ring layout: TPACKET_V2, by measurement
 //!
-//! `cargo run --release --example punt_latency` (as root) sends
+//! `cargo bench --bench punt_latency` (as root) sends
 //! timestamped exceptions through a veth pair in a network namespace into
 //! a punt and prints the time from just before `sendmmsg` on the peer to
 //! the sink call on the punt thread. Three runs on the development host (2

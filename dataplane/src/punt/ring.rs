@@ -8,7 +8,7 @@
 //!   reader is woken per block.
 //!
 //! Exceptions are sparse and latency-sensitive, so the default is V2:
-//! `examples/punt_latency.rs` measures both over a veth pair (see the
+//! `benches/punt_latency.rs` measures both over a veth pair (see the
 //! numbers in the punt module's documentation); V3 is kept for that
 //! measurement and for bulk use.
 //!

@@ -1,6 +1,6 @@
 //! Test helper: a veth pair in a network namespace of its own, removed on
 //! drop (also when the test fails). Used by the punt tests and, through
-//! `#[path]`, by `examples/punt_latency.rs`; std and libc only.
+//! `#[path]`, by `benches/punt_latency.rs`; std and libc only.
 
 use std::fs::File;
 use std::os::fd::AsRawFd;

@@ -4,6 +4,7 @@
  *
  * usage: deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare [NETNS...]
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait STATE [SECS [--kill PID]]
+ *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait-routes N [SECS]
  *
  * `wait` returns once the daemon's session is in STATE (exit 1 after SECS,
  * default 120), killing process PID at that moment if asked to. `compare` first waits until the daemon has received
@@ -267,6 +268,25 @@ if (command === "wait") {
     await sleep(20);
   }
   console.error(`still ${last}, not ${args[0]}`);
+  Deno.exit(1);
+}
+if (command === "wait-routes") {
+  // Until the mirror holds at least N routes; prints progress every 10 s.
+  const want = Number(args[0]);
+  const until = Date.now() + 1000 * Number(args[1] ?? 600);
+  let next = Date.now() + 10_000;
+  while (Date.now() < until) {
+    const s = await queryControl(control, { show: "session" }) as {
+      routes: number;
+    };
+    if (s.routes >= want) Deno.exit(0);
+    if (Date.now() > next) {
+      console.error(`mirror: ${s.routes}/${want} routes`);
+      next += 10_000;
+    }
+    await sleep(20);
+  }
+  console.error(`the mirror never reached ${want} routes`);
   Deno.exit(1);
 }
 if (command !== "compare") {
