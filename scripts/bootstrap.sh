@@ -48,7 +48,7 @@ as_root() {
 	fi
 }
 
-APT_PKGS="qemu-system-x86 busybox-static iproute2 ethtool jq python3 strace kmod xz-utils make gcc libc6-dev linux-source-6.1 $XETH_K61_PKGS"
+APT_PKGS="qemu-system-x86 busybox-static iproute2 ethtool iputils-ping jq python3 strace kmod xz-utils make gcc libc6-dev linux-source-6.1 $XETH_K61_PKGS"
 
 pkgs_missing() {
 	local p
