@@ -168,6 +168,8 @@ export class Session {
       const n = conn.recv(batch);
       if (n === 0) {
         const ready = await conn.wait(Ready.READABLE);
+        // Waiting is not running: the slice starts again.
+        slice = performance.now();
         if (ready & Ready.HANGUP && !(ready & Ready.READABLE)) {
           conn.recv(batch); // throws the closed error with its message
         }

@@ -9,6 +9,8 @@
  *   speed XID MBPS       send SPEED
  *   stats XID BASE       send LINK_STAT index 0..23 with counts BASE+index,
  *                        all 24 in one batch
+ *   pause MS             read nothing for MS ms
+ *   drain N              read until N messages arrived; print the time
  *   hold MS              keep reading (waiting, not polling) for MS ms or
  *                        until the kernel closes; print {"eof":bool,"count":n}
  * Commands run in order on one connection.
@@ -133,6 +135,25 @@ for (let i = 0; i < cmds.length; i++) {
       return m;
     });
     console.log(JSON.stringify({ sent: conn.send(msgs) }));
+  } else if (cmd === "pause") {
+    // Reads nothing for MS: the kernel's queue fills meanwhile.
+    await new Promise((r) => setTimeout(r, Number(cmds[++i])));
+  } else if (cmd === "drain") {
+    // Reads until N messages arrived; prints how long it took.
+    const want = Number(cmds[++i]);
+    const t0 = performance.now();
+    let count = 0, calls = 0;
+    while (count < want) {
+      const n = conn.recv(batch);
+      count += n;
+      if (n === 0) await conn.wait(Ready.READABLE, 10_000);
+      else calls++;
+    }
+    console.log(JSON.stringify({
+      drained: count,
+      calls,
+      ms: Math.round(performance.now() - t0),
+    }));
   } else if (cmd === "hold") {
     const until = Date.now() + Number(cmds[++i]);
     let count = 0, eof = false;
