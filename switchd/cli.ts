@@ -367,8 +367,12 @@ async function show(opts: CliOptions, io: CliIo): Promise<number> {
   try {
     result = await queryControl(opts.control, { show: opts.what });
   } catch (e) {
-    if (e instanceof Deno.errors.NotCapable) throw e;
-    io.stderr(`${PROGRAM}: ${e instanceof Error ? e.message : String(e)}`);
+    const message = e instanceof Deno.errors.NotCapable
+      ? startupFailure(e)
+      : e instanceof Error
+      ? e.message
+      : String(e);
+    io.stderr(`${PROGRAM}: ${message}`);
     return 1;
   }
   io.stdout(opts.json ? JSON.stringify(result, null, 2) : formatView(result));
@@ -392,7 +396,7 @@ function dataplaneReport(dp: Dataplane): string {
 function startupFailure(e: unknown): string {
   if (e instanceof DataplaneError) return e.message;
   if (e instanceof Deno.errors.NotCapable) {
-    return `${e.message}\n${PROGRAM} needs --allow-ffi --allow-env --allow-read --allow-write, as \`deno task switchd\` gives it`;
+    return `${e.message}\n${PROGRAM} needs --allow-ffi --allow-env --allow-read --allow-write --allow-net (unix sockets need it), as \`deno task switchd\` gives it`;
   }
   throw e;
 }

@@ -203,7 +203,14 @@ Deno.test("runCli: unexpected errors are not disguised", async () => {
 // The real program, as a user runs it.
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
-const PERMS = ["--allow-ffi", "--allow-env", "--allow-read", "--allow-write"];
+// What `deno task switchd` gives (deno.json); unix sockets need --allow-net.
+const PERMS = [
+  "--allow-ffi",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+];
 
 async function runMain(
   args: string[],
@@ -251,6 +258,17 @@ Deno.test("main.ts: missing library exits 1 naming the path", async () => {
   equal(r.code, 1);
   match(r.stderr, /\/nonexistent \(not found\)/);
   match(r.stderr, /cargo build --release/);
+  doesNotMatch(r.stderr, STACK);
+});
+
+Deno.test("main.ts: show without --allow-net says which flags to give", async () => {
+  const r = await runMain(
+    ["show", "--control", "/tmp/xnone.sock"],
+    {},
+    PERMS.filter((p) => p !== "--allow-net"),
+  );
+  equal(r.code, 1);
+  match(r.stderr, /--allow-net/);
   doesNotMatch(r.stderr, STACK);
 });
 
@@ -355,6 +373,10 @@ Deno.test("main.ts: SIGTERM stops a waiting daemon cleanly", async () => {
     if (r.done) break;
     text += r.value;
   }
+  // show, as a user runs it, answers from this daemon.
+  const shown = await runMain(["show", "--control", `${dir}/c.sock`]);
+  equal(shown.code, 0, shown.stderr);
+  match(shown.stdout, /^mux: xnomux-sig$/m);
   child.kill("SIGTERM");
   for (;;) {
     const r = await err.read();

@@ -12,7 +12,8 @@ const HELP = `usage: deno task demo [--kernel 6.12|6.1|all] [--verbose]
 
 Boots each kernel under QEMU, loads the xeth module, builds a link-less
 switch (mux, ports, VLAN, lag), shows it with ip -d link, dumps it over the
-side-band as SWITCHD will, and runs SWITCHD --version in the guest.
+side-band, then runs SWITCHD on it in the guest and shows its session,
+links and FIB, checked against the kernel's own view.
 `;
 
 async function main(): Promise<number> {
@@ -58,7 +59,7 @@ async function main(): Promise<number> {
     ok
       ? `\nWhat you saw: the xeth module built for ${
         kernels.join(" and ")
-      } loaded in a real kernel, built a link-less switch with the real iproute2, answered a side-band dump of it, and SWITCHD loaded its Rust data plane inside the guest. Next: ./run test runs every check.`
+      } loaded in a real kernel, built a link-less switch with the real iproute2, answered a side-band dump of it, and SWITCHD (Deno, through its Rust data plane) dumped it into its mirror, which equals what ip -j shows; "deno task switchd show" printed that mirror. Next: ./run test runs every check.`
       : "\nThe demo failed: the lines above say where; the console log is kept.",
   );
   console.log(`${t.passed} passed, ${t.failed} failed`);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The demo's guest side: load the module, build a small link-less switch
-# (a mux, two ports, a VLAN, a lag), show it, and let a side-band client
-# dump it the way SWITCHD will.
+# (a mux, two ports, a VLAN, a lag), show it, let a side-band client dump
+# it, then run SWITCHD on it and show what it mirrored.
 . "$(dirname "$0")/../lib.sh"
 
 say() { printf '\n== %s\n' "$*"; }
@@ -29,8 +29,23 @@ jq -r 'select(.kind) | [.kind, (.reason // ""), (.xid // .prefix // .net // "" |
 check "the dump ended with BREAK" grep -q '"kind":"BREAK"' /tmp/demo.jsonl
 say "ethtool -S xeth-mux (side-band counters)"
 ethtool -S xeth-mux | grep -E 'sb-(tx|rx)-msgs|sb-connects'
-say "SWITCHD (deno task switchd --version) in this guest"
-check "SWITCHD loads its data plane here" deno run --allow-ffi --allow-env --allow-read main.ts --version
+say "SWITCHD (deno task switchd --mux xeth-mux) in this guest"
+SW="deno run --allow-ffi --allow-env --allow-read --allow-write --allow-net --cached-only main.ts"
+ip link set xeth1 up
+ip route add 203.0.113.0/24 via 192.0.2.2 dev xeth1
+$SW --mux xeth-mux --control /tmp/switchd.sock 2>/tmp/switchd.log &
+sw=$!
+check "SWITCHD connects, dumps and goes live" \
+	deno run -A --cached-only tests/vm/tools/mirror_compare.ts /tmp/switchd.sock wait live 120
+say "xeth-switchd show session / links / fib"
+$SW show session --control /tmp/switchd.sock
+$SW show links --control /tmp/switchd.sock
+$SW show fib --control /tmp/switchd.sock | grep -E 'prefix|203\.0\.113|192\.0\.2'
+check "its mirror equals the kernel (ip -j route, addresses, neighbours)" \
+	deno run -A --cached-only tests/vm/tools/mirror_compare.ts /tmp/switchd.sock compare
+kill -TERM $sw
+wait $sw
+check_eq "SWITCHD stops on SIGTERM with status 0" 0 $?
 say "clean up: rmmod xeth"
 check "unload the module (and every device with it)" rmmod xeth
 finish
