@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ethtool operations of the mux (its counters) and of proxies.
+ * ethtool operations of the mux (its counters) and of proxies, and the
+ * module EEPROM of a port whose firmware names its I2C bus.
  */
 #include <linux/ethtool.h>
+#include <linux/i2c.h>
 #include <linux/linkmode.h>
 #include "xeth.h"
 
@@ -23,8 +25,9 @@ static void xeth_get_drvinfo(struct net_device *dev,
 			     struct ethtool_drvinfo *info)
 {
 	strscpy(info->driver, "xeth", sizeof(info->driver));
-	strscpy(info->bus_info, dev->rtnl_link_ops->kind,
-		sizeof(info->bus_info));
+	/* a device from firmware names its platform device, as drivers do */
+	strscpy(info->bus_info, dev->dev.parent ? dev_name(dev->dev.parent) :
+		dev->rtnl_link_ops->kind, sizeof(info->bus_info));
 }
 
 static const char xeth_sb_counter_names[][ETH_GSTRING_LEN] = {
@@ -129,23 +132,36 @@ static int xeth_proxy_set_link_ksettings(struct net_device *dev,
 	return 0;
 }
 
-/* Port stats are the mux's configured names with SWITCHD's counts. */
+/* Port stats are the mux's configured names with SWITCHD's counts; port
+ * private flags are the mux's flag names.
+ */
 static int xeth_proxy_get_sset_count(struct net_device *dev, int sset)
 {
 	const struct xeth_proxy *p = netdev_priv(dev);
 
-	if (sset != ETH_SS_STATS || !p->ethtool_stats)
+	if (p->kind != XETH_DEV_KIND_PORT)
 		return -EOPNOTSUPP;
-	return p->mux->n_stat_names;
+	switch (sset) {
+	case ETH_SS_STATS:
+		return p->ethtool_stats ? p->mux->n_stat_names : -EOPNOTSUPP;
+	case ETH_SS_PRIV_FLAGS:
+		return p->mux->n_flag_names;
+	}
+	return -EOPNOTSUPP;
 }
 
 static void xeth_proxy_get_strings(struct net_device *dev, u32 sset, u8 *buf)
 {
 	const struct xeth_proxy *p = netdev_priv(dev);
 
+	if (p->kind != XETH_DEV_KIND_PORT)
+		return;
 	if (sset == ETH_SS_STATS && p->ethtool_stats)
 		memcpy(buf, p->mux->stat_names,
 		       p->mux->n_stat_names * ETH_GSTRING_LEN);
+	else if (sset == ETH_SS_PRIV_FLAGS && p->mux->n_flag_names)
+		memcpy(buf, p->mux->flag_names,
+		       p->mux->n_flag_names * ETH_GSTRING_LEN);
 }
 
 static void xeth_proxy_get_ethtool_stats(struct net_device *dev,
@@ -159,6 +175,122 @@ static void xeth_proxy_get_ethtool_stats(struct net_device *dev,
 		data[i] = READ_ONCE(p->ethtool_stats[i]);
 }
 
+static u32 xeth_proxy_get_priv_flags(struct net_device *dev)
+{
+	const struct xeth_proxy *p = netdev_priv(dev);
+
+	return p->priv_flags;
+}
+
+/* ethtool --set-priv-flags on a port: kept and told to the daemon. RTNL. */
+static int xeth_proxy_set_priv_flags(struct net_device *dev, u32 flags)
+{
+	struct xeth_proxy *p = netdev_priv(dev);
+
+	if (p->kind != XETH_DEV_KIND_PORT)
+		return -EOPNOTSUPP;
+	if (p->mux->n_flag_names < XETH_MAX_PRIV_FLAGS &&
+	    flags >> p->mux->n_flag_names)
+		return -EINVAL;
+	if (flags == p->priv_flags)
+		return 0;
+	p->priv_flags = flags;
+	xeth_sb_port_flags(p);
+	return 0;
+}
+
+/*
+ * The EEPROM of a port's module (SFP, QSFP) through the I2C bus that
+ * firmware gave the port ("qsfp-bus"), at the mux's two addresses
+ * ("qsfp-i2c-addrs"): bytes 0-255 at the first, 256-511 (SFF-8472's
+ * diagnostics) at the second.  SMBus byte reads, which every adapter
+ * does, or I2C block reads where the adapter has them.
+ */
+static int xeth_module_read(const struct xeth_proxy *p, u32 off, u32 len,
+			    u8 *buf)
+{
+	struct i2c_adapter *adap;
+	union i2c_smbus_data data;
+	bool block;
+	u32 n;
+	u8 addr;
+	int err = 0;
+
+	if (p->qsfp_bus < 0)
+		return -EOPNOTSUPP;
+	adap = i2c_get_adapter(p->qsfp_bus);
+	if (!adap)
+		return -ENODEV;
+	block = i2c_check_functionality(adap, I2C_FUNC_SMBUS_READ_I2C_BLOCK);
+	while (len && !err) {
+		addr = p->mux->qsfp_addrs[off >= 256];
+		n = block ? min3(len, 256 - off % 256, (u32)I2C_SMBUS_BLOCK_MAX) : 1;
+		data.block[0] = n;
+		err = i2c_smbus_xfer(adap, addr, 0, I2C_SMBUS_READ, off % 256,
+				     block ? I2C_SMBUS_I2C_BLOCK_DATA :
+				     I2C_SMBUS_BYTE_DATA, &data);
+		if (err)
+			break;
+		if (block)
+			memcpy(buf, &data.block[1], n);
+		else
+			*buf = data.byte;
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	i2c_put_adapter(adap);
+	return err;
+}
+
+/* SFF-8024 identifiers, byte 0 of a module's EEPROM */
+#define XETH_SFF_ID_SFP		0x03
+#define XETH_SFF_ID_QSFP	0x0c
+#define XETH_SFF_ID_QSFP_PLUS	0x0d
+#define XETH_SFF_ID_QSFP28	0x11
+
+static int xeth_proxy_get_module_info(struct net_device *dev,
+				      struct ethtool_modinfo *mi)
+{
+	const struct xeth_proxy *p = netdev_priv(dev);
+	u8 id;
+	int err = xeth_module_read(p, 0, 1, &id);
+
+	if (err)
+		return err;
+	switch (id) {
+	case XETH_SFF_ID_SFP:
+		mi->type = ETH_MODULE_SFF_8472;
+		mi->eeprom_len = ETH_MODULE_SFF_8472_LEN;
+		break;
+	case XETH_SFF_ID_QSFP:
+	case XETH_SFF_ID_QSFP_PLUS:
+		mi->type = ETH_MODULE_SFF_8436;
+		mi->eeprom_len = ETH_MODULE_SFF_8436_LEN;
+		break;
+	case XETH_SFF_ID_QSFP28:
+		mi->type = ETH_MODULE_SFF_8636;
+		mi->eeprom_len = ETH_MODULE_SFF_8636_LEN;
+		break;
+	default:
+		mi->type = ETH_MODULE_SFF_8079;
+		mi->eeprom_len = ETH_MODULE_SFF_8079_LEN;
+		break;
+	}
+	return 0;
+}
+
+static int xeth_proxy_get_module_eeprom(struct net_device *dev,
+					struct ethtool_eeprom *ee, u8 *data)
+{
+	const struct xeth_proxy *p = netdev_priv(dev);
+
+	if (ee->offset >= ETH_MODULE_SFF_8472_LEN ||
+	    ee->len > ETH_MODULE_SFF_8472_LEN - ee->offset)
+		return -EINVAL;
+	return xeth_module_read(p, ee->offset, ee->len, data);
+}
+
 const struct ethtool_ops xeth_proxy_ethtool_ops = {
 	.get_drvinfo		= xeth_get_drvinfo,
 	.get_link		= ethtool_op_get_link,
@@ -167,4 +299,8 @@ const struct ethtool_ops xeth_proxy_ethtool_ops = {
 	.get_sset_count		= xeth_proxy_get_sset_count,
 	.get_strings		= xeth_proxy_get_strings,
 	.get_ethtool_stats	= xeth_proxy_get_ethtool_stats,
+	.get_priv_flags		= xeth_proxy_get_priv_flags,
+	.set_priv_flags		= xeth_proxy_set_priv_flags,
+	.get_module_info	= xeth_proxy_get_module_info,
+	.get_module_eeprom	= xeth_proxy_get_module_eeprom,
 };

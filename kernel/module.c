@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xeth: proxy netdevs for the ports and functions of a switch ASIC,
- * multiplexed over an xeth-mux.
+ * multiplexed over an xeth-mux; made with ip link (rtnl) or from firmware
+ * (platform.c).
  */
 #include <linux/module.h>
 #include "xeth.h"
@@ -34,6 +35,10 @@ static int __init xeth_init(void)
 		if (err)
 			goto unregister;
 	}
+	/* devices from firmware are made with the kinds' link ops */
+	err = xeth_platform_init();
+	if (err)
+		goto unregister;
 	return 0;
 unregister:
 	while (i--)
@@ -50,6 +55,7 @@ static void __exit xeth_exit(void)
 {
 	int i;
 
+	xeth_platform_exit();
 	for (i = 0; i < ARRAY_SIZE(xeth_link_ops); i++)
 		rtnl_link_unregister(xeth_link_ops[i]);
 	xeth_notify_exit();

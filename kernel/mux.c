@@ -63,6 +63,8 @@ int xeth_mux_add_proxy(struct xeth_mux *mux, struct xeth_proxy *p,
 	if (err)
 		return err;
 	list_add_tail_rcu(&p->list, &mux->proxy_list);
+	if (p->kind == XETH_DEV_KIND_PORT)
+		mux->n_ports++;
 	return 0;
 }
 
@@ -70,6 +72,8 @@ void xeth_mux_del_proxy(struct xeth_mux *mux, struct xeth_proxy *p)
 {
 	xa_erase(&mux->proxies, p->xid);
 	list_del_rcu(&p->list);
+	if (p->kind == XETH_DEV_KIND_PORT)
+		mux->n_ports--;
 }
 
 static struct net_device *xeth_mux_pick_lower(struct xeth_mux *mux, u32 hash)
@@ -337,6 +341,8 @@ static void xeth_mux_uninit(struct net_device *dev)
 
 	free_percpu(mux->stats);
 	mux->stats = NULL;
+	if (mux->fw)
+		xeth_platform_forget(mux->fw);
 }
 
 static int xeth_mux_open(struct net_device *dev)
@@ -356,6 +362,16 @@ static void xeth_mux_destructor(struct net_device *dev)
 
 	xeth_sb_destroy(mux);
 	kfree(mux->stat_names);
+	mux->stat_names = NULL;
+	kfree(mux->flag_names);
+	mux->flag_names = NULL;
+}
+
+/* Frees a mux that was never registered, or whose registration failed. */
+void xeth_mux_free_unregistered(struct net_device *dev)
+{
+	xeth_mux_destructor(dev);
+	free_netdev(dev);
 }
 
 static const struct net_device_ops xeth_mux_netdev_ops = {
@@ -371,7 +387,7 @@ static const struct net_device_ops xeth_mux_netdev_ops = {
 	.ndo_del_slave		= xeth_mux_del_slave,
 };
 
-static void xeth_mux_setup(struct net_device *dev)
+void xeth_mux_setup(struct net_device *dev)
 {
 	struct xeth_mux *mux = netdev_priv(dev);
 
@@ -388,6 +404,8 @@ static void xeth_mux_setup(struct net_device *dev)
 	dev->max_mtu = ETH_MAX_MTU;
 	eth_hw_addr_random(dev);
 	mux->dev = dev;
+	mux->qsfp_addrs[0] = 0x50;
+	mux->qsfp_addrs[1] = 0x51;
 	xeth_sb_init(mux);
 	xa_init(&mux->proxies);
 	INIT_LIST_HEAD(&mux->proxy_list);
@@ -423,6 +441,30 @@ static int xeth_mux_validate(struct nlattr *tb[], struct nlattr *data[],
 	return 0;
 }
 
+/*
+ * Registers a mux whose settings are in place (rtnl or firmware); RTNL
+ * is held.  Ports get the default stat names unless some are set.  On
+ * failure the caller frees the device with xeth_mux_free_unregistered().
+ */
+int xeth_mux_register(struct net_device *dev)
+{
+	struct xeth_mux *mux = netdev_priv(dev);
+	int err;
+
+	if (!mux->stat_names) {
+		err = xeth_relay_set_stat_names(mux, "", 0);
+		if (err)
+			return err;
+	}
+	err = register_netdevice(dev);
+	if (err)
+		return err;
+	xeth_fib_add_mux(mux);
+	netif_carrier_on(dev);
+	xeth_platform_mux_event();
+	return 0;
+}
+
 static int xeth_mux_newlink(struct net *src_net, struct net_device *dev,
 			    struct nlattr *tb[], struct nlattr *data[],
 			    struct netlink_ext_ack *extack)
@@ -433,9 +475,6 @@ static int xeth_mux_newlink(struct net *src_net, struct net_device *dev,
 
 	if (data && data[IFLA_XETH_MUX_ENCAP])
 		mux->encap = nla_get_u8(data[IFLA_XETH_MUX_ENCAP]);
-	err = xeth_relay_set_stat_names(mux, "", 0);
-	if (err)
-		return err;
 	if (tb[IFLA_LINK]) {
 		lower = __dev_get_by_index(src_net, nla_get_u32(tb[IFLA_LINK]));
 		if (!lower) {
@@ -444,11 +483,13 @@ static int xeth_mux_newlink(struct net *src_net, struct net_device *dev,
 			return -ENODEV;
 		}
 	}
-	err = register_netdevice(dev);
-	if (err)
+	err = xeth_mux_register(dev);
+	if (err) {
+		/* rtnl frees the device but knows nothing of its names */
+		kfree(mux->stat_names);
+		mux->stat_names = NULL;
 		return err;
-	xeth_fib_add_mux(mux);
-	netif_carrier_on(dev);
+	}
 	if (lower) {
 		err = xeth_mux_add_lower(dev, lower, extack);
 		if (err) {
@@ -478,6 +519,15 @@ static void xeth_mux_dellink(struct net_device *dev, struct list_head *head)
 	xeth_mux_publish_lowers(mux, NULL);
 	xeth_fib_del_mux(mux);
 	unregister_netdevice_queue(dev, head);
+}
+
+/* Deletes a mux and its proxies, as ip link del does; RTNL is held. */
+void xeth_mux_delete(struct net_device *dev)
+{
+	LIST_HEAD(kill);
+
+	xeth_mux_dellink(dev, &kill);
+	unregister_netdevice_many(&kill);
 }
 
 static size_t xeth_mux_get_size(const struct net_device *dev)

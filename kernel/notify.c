@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Reactions to other devices' events: a lower link that goes away leaves
- * its mux, and carrier follows from a proxy to its VLANs and master.
+ * its mux, one that a firmware mux names joins it when it appears, and
+ * carrier follows from a proxy to its VLANs and master.
  */
 #include <linux/inetdevice.h>
 #include <net/addrconf.h>
@@ -28,8 +29,11 @@ static int xeth_netdev_event(struct notifier_block *nb, unsigned long event,
 	p = xeth_proxy_of(dev);
 	switch (event) {
 	case NETDEV_REGISTER:
-		if (!p)
+		if (!p) {
+			/* a lower link that a firmware mux names */
+			xeth_platform_lower_event(dev);
 			break;
+		}
 		/* the first time it is new; later, moved into a namespace */
 		xeth_mux_net_get(p->mux, dev_net(dev));
 		xeth_sb_ifinfo(p, p->registered ? XETH_IFINFO_REASON_REG :
@@ -46,6 +50,10 @@ static int xeth_netdev_event(struct notifier_block *nb, unsigned long event,
 		mux = xeth_mux_of_lower(dev);
 		if (mux)
 			xeth_mux_del_lower(mux->dev, dev);
+		break;
+	case NETDEV_CHANGENAME:
+		if (!p)
+			xeth_platform_lower_event(dev);
 		break;
 	case NETDEV_FEAT_CHANGE:
 		if (p)

@@ -8,23 +8,25 @@ static const struct nla_policy xeth_port_policy[IFLA_XETH_PORT_MAX + 1] = {
 	[IFLA_XETH_PORT_XID] = NLA_POLICY_EXACT_LEN(sizeof(u32)),
 };
 
-static int xeth_port_newlink(struct net *src_net, struct net_device *dev,
-			     struct nlattr *tb[], struct nlattr *data[],
-			     struct netlink_ext_ack *extack)
+/*
+ * Registers a port on the mux mux_dev, with the xid of xid_attr or an
+ * allocated one: for rtnl and for firmware (platform.c).  RTNL is held.
+ */
+int xeth_port_add(struct net_device *dev, struct net_device *mux_dev,
+		  const struct nlattr *xid_attr,
+		  struct netlink_ext_ack *extack)
 {
 	struct xeth_proxy *p = netdev_priv(dev);
-	struct net_device *lower;
 
-	lower = xeth_proxy_link_mux(src_net, tb, p,
-				    "an xeth-port needs its mux: link MUX",
-				    "the link of an xeth-port must be an xeth-mux",
-				    extack);
-	if (!lower)
-		return -EINVAL;
-	if (data && data[IFLA_XETH_PORT_XID]) {
-		p->xid = nla_get_u32(data[IFLA_XETH_PORT_XID]);
+	p->mux = netdev_priv(mux_dev);
+	if (p->mux->max_ports && p->mux->n_ports >= p->mux->max_ports) {
+		NL_SET_ERR_MSG(extack, "the mux has no room for another port (firmware \"ports\")");
+		return -ENOSPC;
+	}
+	if (xid_attr) {
+		p->xid = nla_get_u32(xid_attr);
 		if (!xeth_mux_xid_valid(p->mux, p->xid)) {
-			xeth_extack(extack, data[IFLA_XETH_PORT_XID],
+			xeth_extack(extack, xid_attr,
 				    p->mux->encap == XETH_ENCAP_VPLS ?
 				    "xid out of range: 16-1048575 with vpls encap" :
 				    "xid out of range: 1-4094 with vlan encap");
@@ -42,7 +44,24 @@ static int xeth_port_newlink(struct net *src_net, struct net_device *dev,
 	p->autoneg = AUTONEG_DISABLE;
 	/* A port has no carrier until SWITCHD reports one. */
 	netif_carrier_off(dev);
-	return xeth_proxy_register(dev, p, lower, XETH_DEV_KIND_PORT, extack);
+	return xeth_proxy_register(dev, p, mux_dev, XETH_DEV_KIND_PORT, extack);
+}
+
+static int xeth_port_newlink(struct net *src_net, struct net_device *dev,
+			     struct nlattr *tb[], struct nlattr *data[],
+			     struct netlink_ext_ack *extack)
+{
+	struct xeth_proxy *p = netdev_priv(dev);
+	struct net_device *lower;
+
+	lower = xeth_proxy_link_mux(src_net, tb, p,
+				    "an xeth-port needs its mux: link MUX",
+				    "the link of an xeth-port must be an xeth-mux",
+				    extack);
+	if (!lower)
+		return -EINVAL;
+	return xeth_port_add(dev, lower,
+			     data ? data[IFLA_XETH_PORT_XID] : NULL, extack);
 }
 
 static size_t xeth_port_get_size(const struct net_device *dev)

@@ -128,6 +128,8 @@ static void xeth_proxy_uninit(struct net_device *dev)
 
 	kfree(p->ethtool_stats);
 	p->ethtool_stats = NULL;
+	if (p->fw)
+		xeth_platform_forget(p->fw);
 }
 
 static const struct net_device_ops xeth_proxy_netdev_ops = {
@@ -151,6 +153,9 @@ bool xeth_is_proxy(const struct net_device *dev)
 
 void xeth_proxy_setup(struct net_device *dev)
 {
+	struct xeth_proxy *p = netdev_priv(dev);
+
+	p->qsfp_bus = -1;
 	ether_setup(dev);
 	dev->netdev_ops = &xeth_proxy_netdev_ops;
 	dev->ethtool_ops = &xeth_proxy_ethtool_ops;

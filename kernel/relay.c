@@ -204,6 +204,41 @@ void xeth_relay(struct xeth_mux *mux, const u8 *buf, size_t len)
 	rcu_read_unlock();
 }
 
+/* Names from newline-separated text, at most max of them; NULL with no
+ * name (an empty text), an ERR_PTR when one is too long or too many.
+ */
+static char (*xeth_relay_parse_names(const char *buf, size_t len,
+				     unsigned int max,
+				     unsigned int *np))[ETH_GSTRING_LEN]
+{
+	char (*names)[ETH_GSTRING_LEN];
+	const char *p = buf, *end = buf + len, *nl;
+	unsigned int n = 0;
+	size_t l;
+
+	names = kcalloc(max, ETH_GSTRING_LEN, GFP_KERNEL);
+	if (!names)
+		return ERR_PTR(-ENOMEM);
+	while (p < end) {
+		nl = memchr(p, '\n', end - p);
+		l = (nl ? nl : end) - p;
+		if (l) {
+			if (l >= ETH_GSTRING_LEN || n == max) {
+				kfree(names);
+				return ERR_PTR(-EINVAL);
+			}
+			memcpy(names[n++], p, l);
+		}
+		p += l + 1;
+	}
+	if (!n) {
+		kfree(names);
+		names = NULL;
+	}
+	*np = n;
+	return names;
+}
+
 /* Sets the port ethtool stat names of a mux from newline-separated text;
  * "" restores the defaults.  Caller holds RTNL.
  */
@@ -211,27 +246,16 @@ int xeth_relay_set_stat_names(struct xeth_mux *mux, const char *buf,
 			      size_t len)
 {
 	char (*names)[ETH_GSTRING_LEN];
-	unsigned int n = 0, i;
-	const char *p = buf, *end = buf + len, *nl;
-	size_t l;
+	unsigned int n, i;
 
-	names = kcalloc(XETH_MAX_ETHTOOL_STATS, ETH_GSTRING_LEN, GFP_KERNEL);
-	if (!names)
-		return -ENOMEM;
-	while (p < end) {
-		nl = memchr(p, '\n', end - p);
-		l = (nl ? nl : end) - p;
-		if (l) {
-			if (l >= ETH_GSTRING_LEN || n == XETH_MAX_ETHTOOL_STATS) {
-				kfree(names);
-				return -EINVAL;
-			}
-			memcpy(names[n++], p, l);
-		}
-		p += l + 1;
-	}
-	if (!n) {
+	names = xeth_relay_parse_names(buf, len, XETH_MAX_ETHTOOL_STATS, &n);
+	if (IS_ERR(names))
+		return PTR_ERR(names);
+	if (!names) {
 		n = ARRAY_SIZE(xeth_default_stat_names);
+		names = kcalloc(n, ETH_GSTRING_LEN, GFP_KERNEL);
+		if (!names)
+			return -ENOMEM;
 		for (i = 0; i < n; i++)
 			strscpy(names[i], xeth_default_stat_names[i],
 				ETH_GSTRING_LEN);
@@ -239,6 +263,33 @@ int xeth_relay_set_stat_names(struct xeth_mux *mux, const char *buf,
 	kfree(mux->stat_names);
 	mux->stat_names = names;
 	mux->n_stat_names = n;
+	return 0;
+}
+
+/* Sets the port private flag names of a mux from newline-separated text;
+ * "" leaves none.  Flags past the new names are cleared, and the daemon
+ * told.  Caller holds RTNL.
+ */
+int xeth_relay_set_flag_names(struct xeth_mux *mux, const char *buf,
+			      size_t len)
+{
+	char (*names)[ETH_GSTRING_LEN];
+	struct xeth_proxy *p;
+	unsigned int n;
+	u32 mask;
+
+	names = xeth_relay_parse_names(buf, len, XETH_MAX_PRIV_FLAGS, &n);
+	if (IS_ERR(names))
+		return PTR_ERR(names);
+	kfree(mux->flag_names);
+	mux->flag_names = names;
+	mux->n_flag_names = n;
+	mask = n < XETH_MAX_PRIV_FLAGS ? BIT(n) - 1 : U32_MAX;
+	list_for_each_entry(p, &mux->proxy_list, list)
+		if (p->priv_flags & ~mask) {
+			p->priv_flags &= mask;
+			xeth_sb_port_flags(p);
+		}
 	return 0;
 }
 
@@ -273,6 +324,37 @@ static ssize_t ethtool_stat_names_store(struct device *d,
 
 static DEVICE_ATTR_RW(ethtool_stat_names);
 
+static ssize_t priv_flag_names_show(struct device *d,
+				    struct device_attribute *attr, char *buf)
+{
+	struct xeth_mux *mux = netdev_priv(to_net_dev(d));
+	ssize_t n = 0;
+	unsigned int i;
+
+	if (!rtnl_trylock())
+		return restart_syscall();
+	for (i = 0; i < mux->n_flag_names; i++)
+		n += sysfs_emit_at(buf, n, "%s\n", mux->flag_names[i]);
+	rtnl_unlock();
+	return n;
+}
+
+static ssize_t priv_flag_names_store(struct device *d,
+				     struct device_attribute *attr,
+				     const char *buf, size_t len)
+{
+	struct xeth_mux *mux = netdev_priv(to_net_dev(d));
+	int err;
+
+	if (!rtnl_trylock())
+		return restart_syscall();
+	err = xeth_relay_set_flag_names(mux, buf, len);
+	rtnl_unlock();
+	return err ? err : len;
+}
+
+static DEVICE_ATTR_RW(priv_flag_names);
+
 /* The side-band extensions this kernel offers (uapi: "Extensions"). */
 static ssize_t extensions_show(struct device *d, struct device_attribute *attr,
 			       char *buf)
@@ -284,6 +366,7 @@ static DEVICE_ATTR_RO(extensions);
 
 static struct attribute *xeth_mux_sysfs_attrs[] = {
 	&dev_attr_ethtool_stat_names.attr,
+	&dev_attr_priv_flag_names.attr,
 	&dev_attr_extensions.attr,
 	NULL,
 };

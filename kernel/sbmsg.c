@@ -209,23 +209,38 @@ void xeth_sb_port_settings(struct xeth_proxy *p)
 	xeth_queue_modes(p, XETH_LINK_MODES_ADVERTISING, false);
 }
 
-static void xeth_dump_port(struct xeth_mux *mux, struct xeth_proxy *p)
+/* A port's private flags (ethtool --show-priv-flags), the mux's names. */
+static struct xeth_sb_msg *xeth_msg_flags(const struct xeth_proxy *p)
 {
 	struct xeth_msg_ethtool_flags *flags;
 	struct xeth_sb_msg *m;
+
+	m = xeth_sb_msg_new(XETH_MSG_KIND_ETHTOOL_FLAGS, sizeof(*flags),
+			    GFP_KERNEL);
+	if (m) {
+		flags = (struct xeth_msg_ethtool_flags *)m->data;
+		flags->xid = p->xid;
+		flags->flags = p->priv_flags;
+	}
+	return m;
+}
+
+/* ethtool --set-priv-flags changed a port's flags: told live. */
+void xeth_sb_port_flags(struct xeth_proxy *p)
+{
+	if (xeth_sb_live(p->mux))
+		xeth_sb_queue(p->mux, xeth_msg_flags(p), false);
+}
+
+static void xeth_dump_port(struct xeth_mux *mux, struct xeth_proxy *p)
+{
 	u8 which;
 
 	xeth_dump(mux, xeth_msg_settings(p));
 	for (which = XETH_LINK_MODES_SUPPORTED;
 	     which <= XETH_LINK_MODES_LP_ADVERTISING; which++)
 		xeth_queue_modes(p, which, true);
-	m = xeth_sb_msg_new(XETH_MSG_KIND_ETHTOOL_FLAGS, sizeof(*flags),
-			    GFP_KERNEL);
-	if (m) {
-		flags = (struct xeth_msg_ethtool_flags *)m->data;
-		flags->xid = p->xid;
-	}
-	xeth_dump(mux, m);
+	xeth_dump(mux, xeth_msg_flags(p));
 }
 
 static void xeth_dump_addrs(struct xeth_mux *mux, struct xeth_proxy *p)

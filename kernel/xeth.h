@@ -18,6 +18,10 @@
 #include <linux/xeth.h>
 
 #define XETH_MUX_MAX_LOWERS	8
+/* port private flags: a u32 bitmap (ETHTOOL_FLAGS, ethtool priv flags) */
+#define XETH_MAX_PRIV_FLAGS	32
+/* ports a mux may be given (firmware "ports"): the xids of vlan encap */
+#define XETH_MUX_MAX_PORTS	4094
 
 /* Mux counters, shown by ethtool -S <mux>; order is that of the names. */
 enum xeth_mux_counter {
@@ -89,6 +93,24 @@ struct xeth_mux_net {
 	unsigned int proxies;
 };
 
+/*
+ * struct xeth_fw - a mux or port that firmware describes (platform.c); the
+ * platform device's driver data.  NULL in rtnl-made devices.
+ */
+struct xeth_fw {
+	struct device *dev;		/* the platform device */
+	struct net_device *ndev;	/* NULL once unregistered, RTNL */
+	struct list_head node;		/* muxes: platform.c's list, RTNL */
+	bool going;			/* muxes: being unbound, RTNL */
+	struct list_head bound;		/* ports: bound ones, RTNL */
+	char mux[IFNAMSIZ];		/* the mux's name, from firmware */
+	/* muxes: lower links to bind when they appear */
+	unsigned int n_macs;
+	unsigned int n_akas;
+	u8 macs[XETH_MUX_MAX_LOWERS][ETH_ALEN];
+	char akas[XETH_MUX_MAX_LOWERS][IFNAMSIZ];
+};
+
 /* struct xeth_mux - private data of an xeth-mux netdev */
 struct xeth_mux {
 	struct net_device *dev;
@@ -103,6 +125,13 @@ struct xeth_mux {
 	/* names of the ports' ethtool stats (ETHTOOL_STAT index), RTNL */
 	char (*stat_names)[ETH_GSTRING_LEN];
 	unsigned int n_stat_names;
+	/* names of the ports' private flags (ETHTOOL_FLAGS bits), RTNL */
+	char (*flag_names)[ETH_GSTRING_LEN];
+	unsigned int n_flag_names;
+	unsigned int max_ports;		/* 0: no limit (rtnl muxes) */
+	unsigned int n_ports;		/* RTNL */
+	u8 qsfp_addrs[2];		/* I2C addresses of the ports' modules */
+	struct xeth_fw *fw;
 };
 
 /* struct xeth_proxy - private data shared by every proxy kind */
@@ -128,6 +157,9 @@ struct xeth_proxy {
 	unsigned long link_stats_set;	/* bit per XETH_LINK_STAT_* given */
 	u64 link_stats[XETH_N_LINK_STATS];
 	u64 *ethtool_stats;		/* ports: XETH_MAX_ETHTOOL_STATS */
+	u32 priv_flags;			/* ports: ethtool priv flags, RTNL */
+	s16 qsfp_bus;			/* ports: I2C bus of the module, or -1 */
+	struct xeth_fw *fw;
 };
 
 extern struct rtnl_link_ops xeth_mux_link_ops;
@@ -186,6 +218,15 @@ void xeth_mux_del_proxy(struct xeth_mux *mux, struct xeth_proxy *p);
 u32 xeth_mux_alloc_port_xid(struct xeth_mux *mux);
 u32 xeth_mux_alloc_aux_xid(struct xeth_mux *mux);
 bool xeth_mux_xid_valid(const struct xeth_mux *mux, u32 xid);
+void xeth_mux_setup(struct net_device *dev);
+int xeth_mux_register(struct net_device *dev);
+void xeth_mux_free_unregistered(struct net_device *dev);
+void xeth_mux_delete(struct net_device *dev);
+
+/* port.c */
+int xeth_port_add(struct net_device *dev, struct net_device *mux_dev,
+		  const struct nlattr *xid_attr,
+		  struct netlink_ext_ack *extack);
 
 /* encap.c */
 struct xeth_demux {
@@ -248,6 +289,7 @@ void xeth_sb_ifa6(struct xeth_proxy *p, const struct in6_addr *addr,
 		  u8 len, u32 event);
 void xeth_sb_dump_ifinfo(struct xeth_mux *mux);
 void xeth_sb_port_settings(struct xeth_proxy *p);
+void xeth_sb_port_flags(struct xeth_proxy *p);
 
 /* fib.c: routes, neighbours and namespaces */
 void xeth_sb_dump_fibinfo(struct xeth_mux *mux);
@@ -265,10 +307,19 @@ void xeth_relay_reset(struct xeth_mux *mux);
 void xeth_relay_carrier_off(struct xeth_mux *mux);
 int xeth_relay_set_stat_names(struct xeth_mux *mux, const char *buf,
 			      size_t len);
+int xeth_relay_set_flag_names(struct xeth_mux *mux, const char *buf,
+			      size_t len);
 extern const struct attribute_group xeth_mux_sysfs_group;
 
 /* notify.c */
 int xeth_notify_init(void);
 void xeth_notify_exit(void);
+
+/* platform.c: muxes and ports that firmware (DT, ACPI) describes */
+int xeth_platform_init(void);
+void xeth_platform_exit(void);
+void xeth_platform_forget(struct xeth_fw *fw);
+void xeth_platform_lower_event(struct net_device *dev);
+void xeth_platform_mux_event(void);
 
 #endif /* __XETH_H */

@@ -48,7 +48,7 @@ as_root() {
 	fi
 }
 
-APT_PKGS="qemu-system-x86 busybox-static iproute2 ethtool iputils-ping jq python3 strace kmod xz-utils make gcc libc6-dev linux-source-6.1 $XETH_K61_PKGS"
+APT_PKGS="qemu-system-x86 busybox-static iproute2 ethtool iputils-ping jq python3 strace kmod xz-utils make gcc libc6-dev linux-source-6.1 acpica-tools $XETH_K61_PKGS"
 
 pkgs_missing() {
 	local p
@@ -147,6 +147,27 @@ for alias in 6.1 6.12; do
 	KREL=$(xeth_kernel_release "$alias") || { echo "bootstrap: kernel $alias headers missing" >&2; exit 1; }
 	step "xeth.ko for $KREL" check_kmod do_kmod
 done
+
+# ACPI tables of the VM scenarios (tests/vm/acpi/NAME.asl -> build/acpi/NAME.aml,
+# which settings.json names in a scenario's acpiTables)
+ACPI_SRC="$ROOT/tests/vm/acpi"
+ACPI_OUT="$BUILD/acpi"
+check_acpi() {
+	local f
+	for f in "$ACPI_SRC"/*.asl; do
+		[ -e "$f" ] || continue
+		[ "$ACPI_OUT/$(basename "$f" .asl).aml" -nt "$f" ] || return 1
+	done
+}
+do_acpi() {
+	local f
+	mkdir -p "$ACPI_OUT"
+	for f in "$ACPI_SRC"/*.asl; do
+		[ -e "$f" ] || continue
+		iasl -vs -p "$ACPI_OUT/$(basename "$f" .asl)" "$f" || return 1
+	done
+}
+step "ACPI tables (iasl)" check_acpi do_acpi
 
 # checkpatch.pl, the kernel style reference, from Debian's kernel source
 CHECKPATCH_DIR="$TOOLS/checkpatch"

@@ -20,6 +20,8 @@ export interface BootOptions {
   /** extra QEMU arguments (devices) and kernel command line words */
   qemuArgs?: string[];
   cmdline?: string[];
+  /** compiled ACPI tables (.aml) the guest's firmware adds (SSDTs) */
+  acpiTables?: string[];
   /** called with each line the guest prints on its console */
   onLine?: (line: string) => void;
 }
@@ -62,6 +64,7 @@ export function qemuCommand(o: BootOptions): string[] {
     "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
     "-virtfs",
     `local,path=${o.outDir},mount_tag=out,security_model=none`,
+    ...(o.acpiTables ?? []).flatMap((t) => ["-acpitable", `file=${t}`]),
     ...(o.qemuArgs ?? []),
   ];
 }

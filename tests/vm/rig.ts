@@ -28,6 +28,8 @@ interface ScenarioSettings {
   cpus?: number;
   qemuArgs?: string[];
   cmdline?: string[];
+  /** ACPI tables by name: tests/vm/acpi/NAME.asl, built to build/acpi/NAME.aml */
+  acpiTables?: string[];
 }
 
 interface Settings extends ScenarioSettings {
@@ -110,6 +112,22 @@ export function guestEnv(env: Record<string, string>): string {
     .join("");
 }
 
+/** The compiled tables (build/acpi/NAME.aml) of a scenario's settings. */
+export function acpiTablePaths(names: readonly string[] = []): string[] {
+  return names.map((n) => {
+    if (!/^[\w-]+$/.test(n)) {
+      throw new Error(`ACPI table "${n}": a name from tests/vm/acpi/`);
+    }
+    const aml = `${BUILD}/acpi/${n}.aml`;
+    try {
+      Deno.statSync(aml);
+    } catch {
+      throw new Error(`${aml} is missing: run ./run build`);
+    }
+    return aml;
+  });
+}
+
 /** Logs of failed runs are kept; only the newest few runs' worth. */
 const KEEP_RUNS = 20;
 
@@ -163,6 +181,7 @@ async function runOne(
     cpus: per.cpus ?? settings.cpus,
     qemuArgs: per.qemuArgs,
     cmdline: per.cmdline,
+    acpiTables: acpiTablePaths(per.acpiTables),
     onLine: (line) => {
       if (opts.verbose || !isKernelLine(line)) {
         console.log(opts.label ? `${tag} ${line}` : line);
@@ -219,6 +238,10 @@ export async function runRig(opts: RigOptions): Promise<RunResult[]> {
     } catch {
       throw new Error(`${ko} is missing: run ./run build`);
     }
+  }
+  // before any guest boots: a scenario's tables must all be built
+  for (const s of opts.scenarios) {
+    acpiTablePaths(settings.scenarios[s.name]?.acpiTables);
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const runsDir = `${BUILD}/vm/runs/${stamp}`;

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { qemuCommand } from "./qemu.ts";
+import { acpiTablePaths, loadSettings, ROOT } from "./rig.ts";
+
+const kernel = {
+  alias: "6.12" as const,
+  release: "6.12.95+deb12-amd64",
+  vmlinuz: "/boot/vmlinuz-6.12.95+deb12-amd64",
+  modules: "/lib/modules/6.12.95+deb12-amd64",
+};
+const boot = {
+  kernel,
+  initramfs: "/tmp/initramfs.cpio",
+  root: ROOT,
+  scenario: `${ROOT}/tests/vm/scenarios/fw_ports.sh`,
+  outDir: "/tmp/out",
+  timeoutSeconds: 60,
+};
+
+Deno.test("qemuCommand: one -acpitable per table, none without", () => {
+  const cmd = qemuCommand({
+    ...boot,
+    acpiTables: ["/b/acpi/a.aml", "/b/acpi/b.aml"],
+    qemuArgs: ["-device", "edu"],
+  });
+  const i = cmd.indexOf("-acpitable");
+  assert.deepEqual(cmd.slice(i, i + 6), [
+    "-acpitable",
+    "file=/b/acpi/a.aml",
+    "-acpitable",
+    "file=/b/acpi/b.aml",
+    "-device",
+    "edu",
+  ]);
+  assert.equal(qemuCommand(boot).includes("-acpitable"), false);
+});
+
+Deno.test("acpiTablePaths: names only, and built ones", () => {
+  assert.deepEqual(acpiTablePaths(), []);
+  assert.throws(
+    () => acpiTablePaths(["../etc/x"]),
+    /a name from tests\/vm\/acpi/,
+  );
+  assert.throws(
+    () => acpiTablePaths(["no_such_table"]),
+    /is missing: run \.\/run build/,
+  );
+});
+
+Deno.test("settings: every table a scenario names has its .asl", () => {
+  for (const [name, s] of Object.entries(loadSettings().scenarios)) {
+    for (const t of s.acpiTables ?? []) {
+      assert.ok(
+        Deno.statSync(`${ROOT}/tests/vm/acpi/${t}.asl`).isFile,
+        `${name}: tests/vm/acpi/${t}.asl`,
+      );
+    }
+  }
+});
