@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { type DataplaneLibrary, SYMBOLS } from "./symbols.ts";
 
 /** ABI version of dataplane/src/ffi.rs this code was written for. */
-export const EXPECTED_ABI_VERSION = 2;
+export const EXPECTED_ABI_VERSION = 3;
 
 /** Environment variable naming the library file; overrides the search. */
 export const LIBRARY_ENV = "XETH_DATAPLANE_LIB";
@@ -59,7 +59,7 @@ export interface Dataplane extends Disposable {
   lastError(): string;
   /**
    * The raw C functions, for the typed wrappers in ffi/ (sideband.ts,
-   * punt.ts, vfio.ts). Throws once the library is closed.
+   * punt.ts, vfio.ts, switch.ts). Throws once the library is closed.
    */
   readonly symbols: DataplaneLibrary["symbols"];
   /**

@@ -10,6 +10,7 @@
 
 import { PUNT_SYMBOLS } from "./punt_symbols.ts";
 import { SIDEBAND_SYMBOLS } from "./sideband_symbols.ts";
+import { SWITCH_SYMBOLS } from "./switch_symbols.ts";
 import { VFIO_SYMBOLS } from "./vfio_symbols.ts";
 
 /** Symbols of the data plane library, in the form Deno.dlopen takes. */
@@ -23,6 +24,7 @@ export const SYMBOLS = {
   ...SIDEBAND_SYMBOLS,
   ...PUNT_SYMBOLS,
   ...VFIO_SYMBOLS,
+  ...SWITCH_SYMBOLS,
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Type of {@link SYMBOLS}, for typing Deno.DynamicLibrary. */

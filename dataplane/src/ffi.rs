@@ -23,6 +23,7 @@ use crate::{ABI_VERSION, VERSION};
 
 mod punt;
 mod sideband;
+mod switch;
 mod vfio;
 
 thread_local! {

@@ -9,6 +9,7 @@
 //!   and sent in batches.
 //! * [`encap`] and [`punt`]: the exception path through a raw socket on the
 //!   mux, with the mux's VLAN or VPLS encapsulation.
+//! * [`switch`]: the software SWITCH of switch-less mode.
 //! * [`vfio`]: register and DMA access to a switch chip through vfio-pci.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -20,6 +21,7 @@ pub mod ffi;
 mod handles;
 pub mod punt;
 pub mod sideband;
+pub mod switch;
 pub mod vfio;
 
 /// Version of the C ABI exported by [`ffi`].
@@ -27,7 +29,7 @@ pub mod vfio;
 /// Bump it on any change of an exported signature or of the meaning of a
 /// return value; SWITCHD refuses to run against a library whose version
 /// differs from the one it was written for.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Version of this crate, as reported to SWITCHD.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

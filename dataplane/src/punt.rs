@@ -55,7 +55,7 @@ pub mod record;
 pub mod ring;
 pub mod socket;
 #[cfg(test)]
-mod testnet;
+pub(crate) mod testnet;
 mod worker;
 
 pub use capture::{CaptureQueue, Captured};

@@ -113,6 +113,44 @@ impl PacketSocket {
         Ok(u64::from(st.tp_drops))
     }
 
+    /// Puts the netdev in promiscuous mode for as long as the socket is
+    /// open (`PACKET_MR_PROMISC`): a switch port receives every frame on its
+    /// wire, not only those for its own MAC address.
+    pub fn set_promisc(&self) -> Result<(), Error> {
+        let mr = libc::packet_mreq {
+            mr_ifindex: self.ifindex as i32,
+            mr_type: libc::PACKET_MR_PROMISC as u16,
+            mr_alen: 0,
+            mr_address: [0; 8],
+        };
+        setsockopt(self.fd.as_fd(), libc::PACKET_ADD_MEMBERSHIP, &mr)
+    }
+
+    /// True when the netdev named `ifname`, in the socket's network
+    /// namespace, is operationally up (`IFF_RUNNING`: up and with
+    /// carrier). Asked through this socket rather than sysfs, whose view
+    /// is the namespace that mounted it, not the caller's.
+    pub fn running(&self, ifname: &str) -> Result<bool, Error> {
+        // SAFETY: ifreq is a plain C struct (name bytes and a union of
+        // plain fields) for which all-zero bytes are valid.
+        let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+        if ifname.len() >= ifr.ifr_name.len() {
+            return Err(Error::InvalidArgument("bad interface name"));
+        }
+        for (d, s) in ifr.ifr_name.iter_mut().zip(ifname.bytes()) {
+            *d = s as libc::c_char;
+        }
+        // SAFETY: SIOCGIFFLAGS reads the NUL-terminated name from ifr and
+        // writes only ifr_flags into it; ifr is a live ifreq we own for the
+        // call, and fd is an open socket.
+        let r = unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) };
+        Errno::result(r).map_err(Error::from)?;
+        // SAFETY: after a successful SIOCGIFFLAGS, ifr_flags is the
+        // member the kernel wrote.
+        let flags = unsafe { ifr.ifr_ifru.ifru_flags };
+        Ok(i32::from(flags) & libc::IFF_RUNNING != 0)
+    }
+
     /// Sends `frames` with one `sendmmsg`; returns how many the kernel
     /// took (a prefix of `frames`). `scratch` holds the message headers
     /// between calls so that a batch allocates nothing once warmed up.

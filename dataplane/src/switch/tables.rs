@@ -1,0 +1,254 @@
+//! What SWITCHD programmed: proxies, routes per namespace and table, and
+//! neighbours, with the indexes forwarding needs (VLAN by lower and id,
+//! members by upper, local addresses).
+//!
+//! The forwarding thread reads these under a read lock taken once per
+//! batch of frames; programming takes the write lock per batch of lines.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use super::lpm::Lpm;
+use super::packet::Mac;
+use super::program::{Kind, LinkSpec, Op, Prefix, RouteSpec};
+
+/// The table forwarding looks routes up in (RT_TABLE_MAIN).
+pub const MAIN_TABLE: u32 = 254;
+
+/// Routes of one namespace and table.
+#[derive(Debug, Default)]
+pub struct Fib {
+    pub v4: Lpm<u32, RouteSpec>,
+    pub v6: Lpm<u128, RouteSpec>,
+}
+
+impl Fib {
+    pub fn lookup(&self, a: IpAddr) -> Option<&RouteSpec> {
+        match a {
+            IpAddr::V4(a) => self.v4.lookup(u32::from(a)),
+            IpAddr::V6(a) => self.v6.lookup(u128::from(a)),
+        }
+    }
+
+    fn insert(&mut self, p: Prefix, r: RouteSpec) {
+        match p.addr {
+            IpAddr::V4(a) => self.v4.insert(u32::from(a), p.len, r),
+            IpAddr::V6(a) => self.v6.insert(u128::from(a), p.len, r),
+        };
+    }
+
+    fn remove(&mut self, p: Prefix) {
+        match p.addr {
+            IpAddr::V4(a) => self.v4.remove(u32::from(a), p.len),
+            IpAddr::V6(a) => self.v6.remove(u128::from(a), p.len),
+        };
+    }
+}
+
+/// Everything programmed.
+#[derive(Debug, Default)]
+pub struct Tables {
+    links: HashMap<u32, LinkSpec>,
+    /// (lower xid, vid) -> VLAN proxy xid
+    vlans: HashMap<(u32, u16), u32>,
+    /// upper xid -> member xids, ascending
+    members: HashMap<u32, Vec<u32>>,
+    /// addresses of proxies, per namespace
+    local: HashSet<(u64, IpAddr)>,
+    fibs: HashMap<(u64, u32), Fib>,
+    neighbours: HashMap<(u64, u32, IpAddr), Mac>,
+    /// Bumped when links change, so that the forwarding thread can drop
+    /// FDB entries that point at members that left.
+    pub generation: u64,
+}
+
+impl Tables {
+    /// Applies one operation (not attach or detach, which are the
+    /// switch's business, not the tables').
+    pub fn apply(&mut self, op: Op) {
+        match op {
+            Op::Link(l) => {
+                self.links.insert(l.xid, l);
+                self.reindex();
+            }
+            Op::Unlink(x) => {
+                if self.links.remove(&x).is_some() {
+                    self.neighbours.retain(|k, _| k.1 != x);
+                    self.reindex();
+                }
+            }
+            Op::Route(net, table, p, r) => self.fibs.entry((net, table)).or_default().insert(p, r),
+            Op::Unroute(net, table, p) => {
+                if let Some(f) = self.fibs.get_mut(&(net, table)) {
+                    f.remove(p);
+                }
+            }
+            Op::Neigh(net, x, a, m) => {
+                self.neighbours.insert((net, x, a), m);
+            }
+            Op::Unneigh(net, x, a) => {
+                self.neighbours.remove(&(net, x, a));
+            }
+            Op::Clear => {
+                let g = self.generation;
+                *self = Tables::default();
+                self.generation = g + 1;
+            }
+            Op::Attach(..) | Op::Detach(_) => {}
+        }
+    }
+
+    fn reindex(&mut self) {
+        self.generation += 1;
+        self.vlans.clear();
+        self.members.clear();
+        self.local.clear();
+        for l in self.links.values() {
+            if let (Kind::Vlan, Some(lower)) = (l.kind, l.lower) {
+                self.vlans.insert((lower, l.vid), l.xid);
+            }
+            for u in &l.uppers {
+                self.members.entry(*u).or_default().push(l.xid);
+            }
+            for a in &l.addrs {
+                self.local.insert((l.net, *a));
+            }
+        }
+        for m in self.members.values_mut() {
+            m.sort_unstable();
+        }
+    }
+
+    pub fn link(&self, xid: u32) -> Option<&LinkSpec> {
+        self.links.get(&xid)
+    }
+
+    pub fn links(&self) -> impl Iterator<Item = &LinkSpec> {
+        self.links.values()
+    }
+
+    /// The VLAN proxy with id `vid` on `lower`.
+    pub fn vlan(&self, lower: u32, vid: u16) -> Option<u32> {
+        self.vlans.get(&(lower, vid)).copied()
+    }
+
+    /// Members of a lag or bridge, ascending.
+    pub fn members(&self, upper: u32) -> &[u32] {
+        self.members.get(&upper).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The first upper of `xid` of `kind` that is programmed.
+    pub fn upper(&self, xid: u32, kind: Kind) -> Option<&LinkSpec> {
+        self.links
+            .get(&xid)?
+            .uppers
+            .iter()
+            .filter_map(|u| self.links.get(u))
+            .find(|u| u.kind == kind)
+    }
+
+    /// True when `a` is an address of a proxy in namespace `net`.
+    pub fn is_local(&self, net: u64, a: IpAddr) -> bool {
+        self.local.contains(&(net, a))
+    }
+
+    pub fn fib(&self, net: u64, table: u32) -> Option<&Fib> {
+        self.fibs.get(&(net, table))
+    }
+
+    pub fn neighbour(&self, net: u64, xid: u32, a: IpAddr) -> Option<Mac> {
+        self.neighbours.get(&(net, xid, a)).copied()
+    }
+
+    /// Counts for the summary report.
+    pub fn counts(&self) -> [(&'static str, u64); 4] {
+        let (mut r4, mut r6) = (0, 0);
+        for f in self.fibs.values() {
+            r4 += f.v4.len();
+            r6 += f.v6.len();
+        }
+        [
+            ("links", self.links.len() as u64),
+            ("routes4", r4 as u64),
+            ("routes6", r6 as u64),
+            ("neighbours", self.neighbours.len() as u64),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::program::parse_line;
+    use super::*;
+
+    fn tables(lines: &[&str]) -> Tables {
+        let mut t = Tables::default();
+        for l in lines {
+            t.apply(parse_line(l).unwrap().unwrap());
+        }
+        t
+    }
+
+    #[test]
+    fn indexes_follow_links() {
+        let mut t = tables(&[
+            "link 10 port 1 1 1 02:00:00:00:00:0a - 0 3000 -",
+            "link 11 port 1 1 1 02:00:00:00:00:0b - 0 3001 -",
+            "link 12 port 1 1 1 02:00:00:00:00:0c - 0 3001 -",
+            "link 3001 lag 1 1 1 02:00:00:00:00:0c - 0 3000 -",
+            "link 3000 bridge 1 1 1 02:00:00:00:00:30 - 0 - 10.0.0.1,2001:db8::1",
+            "link 40970 vlan 1 1 1 02:00:00:00:00:0a 10 10 - -",
+        ]);
+        assert_eq!(t.members(3000), &[10, 3001]);
+        assert_eq!(t.members(3001), &[11, 12]);
+        assert_eq!(t.upper(11, Kind::Lag).unwrap().xid, 3001);
+        assert_eq!(t.upper(3001, Kind::Bridge).unwrap().xid, 3000);
+        assert!(t.upper(11, Kind::Bridge).is_none());
+        assert_eq!(t.vlan(10, 10), Some(40970));
+        assert!(t.is_local(1, "10.0.0.1".parse().unwrap()));
+        assert!(t.is_local(1, "2001:db8::1".parse().unwrap()));
+        assert!(!t.is_local(2, "10.0.0.1".parse().unwrap()));
+        let g = t.generation;
+        t.apply(
+            parse_line("neigh 1 10 10.0.0.2 02:00:00:00:00:99")
+                .unwrap()
+                .unwrap(),
+        );
+        t.apply(parse_line("unlink 10").unwrap().unwrap());
+        assert!(t.generation > g);
+        assert_eq!(t.members(3000), &[3001]);
+        assert!(
+            t.neighbour(1, 10, "10.0.0.2".parse().unwrap()).is_none(),
+            "a proxy's neighbours go with it"
+        );
+    }
+
+    #[test]
+    fn routes_per_namespace_and_table() {
+        let mut t = tables(&[
+            "route 1 254 10.0.0.0/8 1 10@10.9.0.1",
+            "route 1 100 10.0.0.0/8 1 11",
+            "route 2 254 ::/0 1 12@fe80::1",
+        ]);
+        let a: IpAddr = "10.1.1.1".parse().unwrap();
+        assert_eq!(
+            t.fib(1, 254).unwrap().lookup(a).unwrap().hops[0].xid,
+            Some(10)
+        );
+        assert_eq!(
+            t.fib(1, 100).unwrap().lookup(a).unwrap().hops[0].xid,
+            Some(11)
+        );
+        assert!(t.fib(2, 254).unwrap().lookup(a).is_none());
+        assert!(t
+            .fib(2, 254)
+            .unwrap()
+            .lookup("2001::1".parse().unwrap())
+            .is_some());
+        assert_eq!(t.counts()[1], ("routes4", 2));
+        t.apply(parse_line("unroute 1 254 10.0.0.0/8").unwrap().unwrap());
+        assert!(t.fib(1, 254).unwrap().lookup(a).is_none());
+        t.apply(Op::Clear);
+        assert_eq!(t.counts()[2], ("routes6", 0));
+    }
+}
