@@ -13,6 +13,7 @@ import {
   DataplaneError,
   openDataplane,
 } from "../ffi/library.ts";
+import type { Encap } from "../ffi/switch.ts";
 import { defaultControlPath, queryControl, serveControl } from "./control.ts";
 import {
   isLogFormat,
@@ -26,6 +27,8 @@ import {
 } from "./log.ts";
 import { Relay } from "./relay.ts";
 import { Session } from "./session.ts";
+import type { Attachment } from "./software/program.ts";
+import { SoftwareSwitch } from "./software/backend.ts";
 import { NoSwitch, type SwitchBackend } from "./switch.ts";
 import {
   formatView,
@@ -45,9 +48,16 @@ export const DEFAULT_MUX = "xeth-mux";
 /** Default --stats-interval, in seconds (Cumulus switchd polls every 2 s). */
 export const DEFAULT_STATS_INTERVAL = 2;
 
+/** The SWITCH backends of --switch. */
+export const SWITCH_KINDS = ["none", "software"] as const;
+export type SwitchKind = typeof SWITCH_KINDS[number];
+
+/** Encapsulations of --encap. */
+export const ENCAPS: readonly Encap[] = ["vlan", "vpls"];
+
 /** Text printed by --help. */
 export const HELP: string = `Usage: ${PROGRAM} [options]
-       ${PROGRAM} show [session|links|fib|neighbours|counters|mirror] [--json] [options]
+       ${PROGRAM} show [session|links|fib|neighbours|counters|mirror|switch] [--json] [options]
 
 Runs SWITCHD, the daemon of xeth-switchd: it connects to the side-band socket
 of an xeth mux, dumps interfaces, FIB and neighbours into its mirror, follows
@@ -56,10 +66,22 @@ session. It waits (retrying with a backoff) while the mux is missing or down.
 SIGINT or SIGTERM stop it cleanly.
 
 "show" asks the running daemon for the mux through its control socket and
-prints a table (or JSON with --json).
+prints a table (or JSON with --json); "show switch" prints the SWITCH's
+summary (table sizes, forwarded frames, exceptions and drops by reason).
 
 Options:
   --mux NAME             xeth mux device to attach to (default: ${DEFAULT_MUX})
+  --switch KIND          the SWITCH to program: software (the data plane's
+                         model of the switch, for a mux without lower links)
+                         or none (only mirror and count) (default: software)
+  --encap ENCAP          the mux's encapsulation, vlan or vpls, as given to
+                         \`ip link add ... type xeth-mux encap ENCAP\`
+                         (default: vlan)
+  --attach PORT=IFNAME   software switch: attach the port PORT (a port
+                         proxy's name such as xeth1, or its decimal xid) to
+                         the interface IFNAME of this host (a veth, say), so
+                         that its frames go in and out there; repeat for
+                         more ports
   --stats-interval SECS  how often to relay the switch's counters
                          (default: ${DEFAULT_STATS_INTERVAL}; 0.1 to 3600)
   --log-level LEVEL      trace, debug, info, warning, error or fatal
@@ -76,7 +98,7 @@ Environment:
 Exit status: 0 on success, 1 on a runtime failure, 2 on a usage error.`;
 
 const USAGE =
-  `usage: ${PROGRAM} [show [WHAT]] [--mux NAME] [--log-level LEVEL] [--log-format text|json] ...; see --help`;
+  `usage: ${PROGRAM} [show [WHAT]] [--mux NAME] [--switch none|software] [--attach PORT=IFNAME] [--log-level LEVEL] ...; see --help`;
 
 /** Exit status of a usage error, the convention of getopt-style tools. */
 export const EXIT_USAGE = 2;
@@ -85,6 +107,10 @@ export const EXIT_USAGE = 2;
 export interface CliOptions {
   readonly command: "run" | "show" | "version" | "help";
   readonly mux: string;
+  readonly switch: SwitchKind;
+  readonly encap: Encap;
+  /** --attach, in the order given */
+  readonly attachments: readonly Attachment[];
   readonly statsIntervalMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
@@ -112,6 +138,9 @@ export function parseCli(args: readonly string[]): CliOptions {
       allowPositionals: true,
       options: {
         mux: { type: "string", default: DEFAULT_MUX },
+        switch: { type: "string", default: "software" },
+        encap: { type: "string", default: "vlan" },
+        attach: { type: "string", multiple: true, default: [] },
         "stats-interval": {
           type: "string",
           default: String(DEFAULT_STATS_INTERVAL),
@@ -136,6 +165,28 @@ export function parseCli(args: readonly string[]): CliOptions {
   if (problem !== undefined) {
     throw new UsageError(
       `invalid --mux ${JSON.stringify(values.mux)}: ${problem}`,
+    );
+  }
+  const kind = values.switch;
+  if (!(SWITCH_KINDS as readonly string[]).includes(kind)) {
+    throw new UsageError(
+      `invalid --switch ${JSON.stringify(kind)}: use ${
+        SWITCH_KINDS.join(" or ")
+      }`,
+    );
+  }
+  const encap = values.encap;
+  if (!(ENCAPS as readonly string[]).includes(encap)) {
+    throw new UsageError(
+      `invalid --encap ${
+        JSON.stringify(encap)
+      }: use vlan or vpls, the encap the mux was created with (ip -d link show MUX)`,
+    );
+  }
+  const attachments = parseAttachments(values.attach);
+  if (attachments.length > 0 && kind !== "software") {
+    throw new UsageError(
+      `--attach needs the software switch: drop --switch ${kind} or the --attach options`,
     );
   }
   const interval = Number(values["stats-interval"]);
@@ -192,6 +243,9 @@ export function parseCli(args: readonly string[]): CliOptions {
   return {
     command,
     mux: values.mux,
+    switch: kind as SwitchKind,
+    encap: encap as Encap,
+    attachments,
     statsIntervalMs: Math.round(interval * 1000),
     logLevel: level,
     logFormat: format,
@@ -199,6 +253,56 @@ export function parseCli(args: readonly string[]): CliOptions {
     what,
     json: values.json,
   };
+}
+
+/**
+ * The attachments of the --attach values (PORT=IFNAME each); throws a
+ * {@link UsageError} saying what a good one looks like.
+ */
+export function parseAttachments(values: readonly string[]): Attachment[] {
+  const out: Attachment[] = [];
+  const ports = new Map<string, string>();
+  const ifnames = new Map<string, string>();
+  for (const v of values) {
+    const bad = (why: string) =>
+      new UsageError(
+        `invalid --attach ${
+          JSON.stringify(v)
+        }: ${why}; give PORT=IFNAME, PORT a port proxy's name (xeth1) or decimal xid, IFNAME an interface of this host (--attach xeth1=veth1)`,
+      );
+    const eq = v.indexOf("=");
+    if (eq < 0) throw bad("no '='");
+    const portText = v.slice(0, eq);
+    const ifname = v.slice(eq + 1);
+    let port: string | number;
+    if (/^\d+$/.test(portText)) {
+      port = Number(portText);
+      if (port > 0xffff_ffff) throw bad(`xid ${portText} is not a u32`);
+    } else {
+      const problem = ifnameProblem(portText);
+      if (problem !== undefined) throw bad(`bad PORT (${problem})`);
+      port = portText;
+    }
+    const problem = ifnameProblem(ifname);
+    if (problem !== undefined) throw bad(`bad IFNAME (${problem})`);
+    const key = String(port);
+    const earlier = ports.get(key);
+    if (earlier !== undefined) {
+      throw new UsageError(
+        `--attach gives port ${key} twice (=${earlier} and =${ifname}): a port attaches to one interface; keep one`,
+      );
+    }
+    const other = ifnames.get(ifname);
+    if (other !== undefined) {
+      throw new UsageError(
+        `--attach gives ${ifname} to both ${other} and ${key}: an interface attaches to one port; give each port its own`,
+      );
+    }
+    ports.set(key, ifname);
+    ifnames.set(ifname, key);
+    out.push({ port, ifname });
+  }
+  return out;
 }
 
 function parseArgsCode(e: TypeError): boolean {
@@ -291,44 +395,88 @@ async function runDaemon(
       version,
       mux: opts.mux,
     });
-    // The software SWITCH and chip backends plug in here; until one is
-    // configured the mirror feeds a SWITCH that only counts.
-    const backend: SwitchBackend = new NoSwitch();
-    let relay: Relay | undefined = undefined;
-    const session = new Session({
-      dataplane: dp,
-      mux: opts.mux,
-      onChanges: (changes) => backend.apply(changes),
-      // A new connection: the kernel dropped carrier and zeroed the stats.
-      onState: (state) => state === "live" && relay?.reset(),
+    let backend: SwitchBackend;
+    try {
+      backend = openBackend(opts, dp);
+    } catch (e) {
+      if (!(e instanceof DataplaneError)) throw e;
+      log.error(
+        `cannot start the ${opts.switch} switch (${e.message}); run with --switch none to mirror without a switch`,
+        { switch: opts.switch, error: e.message },
+      );
+      return 1;
+    }
+    log.info(`programming the ${backend.name} switch`, {
+      switch: backend.name,
+      encap: opts.encap,
+      attachments: opts.attachments.map((a) => `${a.port}=${a.ifname}`),
     });
-    relay = new Relay(backend, () => session.mirror);
-    const stopRelay = startRelay(relay, session, opts.statsIntervalMs);
-    const control = serveControl(
-      opts.control,
-      (req) => {
-        if (!isShowWhat(req.show)) {
-          throw new Error(`cannot show "${req.show}"`);
-        }
-        return showView(req.show, session, opts.mux, { backend, relay });
-      },
-      stop,
-    ).catch((e) => {
-      // The daemon works without its control socket; say why show won't.
-      const error = e instanceof Error ? e.message : String(e);
-      log.error(`no control socket at ${opts.control}: ${error}`, {
-        path: opts.control,
-        error,
-      });
-    });
-    await session.run(stop);
-    stopRelay();
-    backend.close();
-    await control;
+    try {
+      await serve(opts, dp, backend, stop);
+    } finally {
+      backend.close();
+    }
     log.info("stopped");
     return 0;
   } finally {
     await stopLogging();
+  }
+}
+
+/** Runs the session, the relay and the control socket until `stop`. */
+async function serve(
+  opts: CliOptions,
+  dp: Dataplane,
+  backend: SwitchBackend,
+  stop: AbortSignal,
+): Promise<void> {
+  const log = logger("main");
+  let relay: Relay | undefined = undefined;
+  const session = new Session({
+    dataplane: dp,
+    mux: opts.mux,
+    onChanges: (changes) => backend.apply(changes),
+    // A new connection: the kernel dropped carrier and zeroed the stats.
+    onState: (state) => state === "live" && relay?.reset(),
+  });
+  relay = new Relay(backend, () => session.mirror);
+  const stopRelay = startRelay(relay, session, opts.statsIntervalMs);
+  const control = serveControl(
+    opts.control,
+    (req) => {
+      if (!isShowWhat(req.show)) {
+        throw new Error(`cannot show "${req.show}"`);
+      }
+      return showView(req.show, session, opts.mux, { backend, relay });
+    },
+    stop,
+  ).catch((e) => {
+    // The daemon works without its control socket; say why show won't.
+    const error = e instanceof Error ? e.message : String(e);
+    log.error(`no control socket at ${opts.control}: ${error}`, {
+      path: opts.control,
+      error,
+    });
+  });
+  try {
+    await session.run(stop);
+  } finally {
+    stopRelay();
+  }
+  await control;
+}
+
+/** The SWITCH that --switch asks for. */
+function openBackend(opts: CliOptions, dp: Dataplane): SwitchBackend {
+  switch (opts.switch) {
+    case "none":
+      return new NoSwitch();
+    case "software":
+      return SoftwareSwitch.open(dp, opts.mux, {
+        encap: opts.encap,
+        attachments: opts.attachments,
+        log: logger("switch"),
+      });
   }
 }
 

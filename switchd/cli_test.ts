@@ -18,6 +18,7 @@ import {
   DEFAULT_MUX,
   EXIT_USAGE,
   ifnameProblem,
+  parseAttachments,
   parseCli,
   runCli,
   UsageError,
@@ -28,6 +29,9 @@ Deno.test("parseCli: defaults to running on the default mux", () => {
   deepEqual(parseCli([]), {
     command: "run",
     mux: DEFAULT_MUX,
+    switch: "software",
+    encap: "vlan",
+    attachments: [],
     statsIntervalMs: 2000,
     logLevel: "info",
     logFormat: "text",
@@ -84,9 +88,54 @@ Deno.test("parseCli: bad command lines are usage errors", () => {
       ["list"],
       ["show", "everything"],
       ["show", "fib", "links"],
+      ["--switch", "chip"],
+      ["--encap", "qinq"],
+      ["--attach", "xeth1"],
+      ["--switch", "none", "--attach", "xeth1=veth1"],
     ]
   ) {
     throws(() => parseCli(args), UsageError, args.join(" "));
+  }
+});
+
+Deno.test("parseCli: the switch, its encap and attachments", () => {
+  const o = parseCli([
+    "--switch",
+    "software",
+    "--encap=vpls",
+    "--attach",
+    "xeth1=veth1",
+    "--attach=3999=veth-b",
+  ]);
+  equal(o.switch, "software");
+  equal(o.encap, "vpls");
+  deepEqual(o.attachments, [
+    { port: "xeth1", ifname: "veth1" },
+    { port: 3999, ifname: "veth-b" },
+  ]);
+  equal(parseCli(["--switch", "none"]).switch, "none");
+  equal(parseCli(["show", "switch"]).what, "switch");
+});
+
+Deno.test("parseAttachments: bad values say what a good one is", () => {
+  for (
+    const [values, why] of [
+      [["xeth1"], /no '='.*give PORT=IFNAME.*--attach xeth1=veth1/],
+      [["=veth1"], /bad PORT \(empty\)/],
+      [["xeth1="], /bad IFNAME \(empty\)/],
+      [["xeth1=a/b"], /bad IFNAME \(contains/],
+      [["x".repeat(16) + "=v"], /bad PORT \(16 bytes long/],
+      [["4294967296=v"], /xid 4294967296 is not a u32/],
+      [["xeth1=v1", "xeth1=v2"], /port xeth1 twice.*keep one/],
+      [["7=v1", "007=v2"], /port 7 twice/],
+      [["xeth1=v1", "xeth2=v1"], /v1 to both xeth1 and xeth2/],
+    ] as const
+  ) {
+    throws(
+      () => parseAttachments(values),
+      (e: unknown) => e instanceof UsageError && why.test(e.message),
+      values.join(" "),
+    );
   }
 });
 
@@ -154,7 +203,12 @@ Deno.test("runCli: help does not need the library", async () => {
     throw new Error("must not open");
   });
   equal(r.code, 0);
-  match(r.stdout.join("\n"), /--mux NAME/);
+  const help = r.stdout.join("\n");
+  match(help, /--mux NAME/);
+  match(help, /--switch KIND/);
+  match(help, /--encap ENCAP/);
+  match(help, /--attach PORT=IFNAME/);
+  match(help, /show \[session\|.*\|switch\]/);
 });
 
 Deno.test("runCli: usage error exits 2 pointing at --help", async () => {
@@ -324,6 +378,18 @@ Deno.test("runCli: the daemon waits for its mux, answers show, stops on the sign
     0,
   );
   equal(JSON.parse(json.join("\n")).connects, 0);
+
+  // The software switch runs (on no mux yet) and reports.
+  const sw: string[] = [];
+  equal(
+    await runCli(["show", "switch", "--control", control], {
+      ...io,
+      stdout: (l) => sw.push(l),
+    }),
+    0,
+  );
+  match(sw.join("\n"), /^switch: software$/m);
+  match(sw.join("\n"), /^switchd\.errors: 0$/m);
 
   stop.abort();
   equal(await daemon, 0);

@@ -20,6 +20,7 @@ export const SHOW_WHAT = [
   "neighbours",
   "counters",
   "mirror",
+  "switch",
 ] as const;
 export type ShowWhat = typeof SHOW_WHAT[number];
 
@@ -73,7 +74,21 @@ export function showView(
       return neighbours(m);
     case "mirror":
       return mirrorJson(m);
+    case "switch":
+      return switchView(parts.backend);
   }
+}
+
+/**
+ * The SWITCH's summary: its name, then its counts by name (u64, as
+ * decimal strings so that JSON keeps them exact).
+ */
+function switchView(backend: SwitchBackend | undefined): Row {
+  const row: Row = { switch: backend?.name ?? "none" };
+  for (const [k, v] of Object.entries(backend?.summary?.() ?? {})) {
+    row[k] = String(v);
+  }
+  return row;
 }
 
 /**

@@ -44,6 +44,11 @@ export interface SwitchBackend {
   links(): Iterable<PortLink>;
   /** The counters of every proxy the SWITCH counts for, now. */
   counters(): Iterable<ProxyCounters>;
+  /**
+   * What the SWITCH holds and did, by stable name (`routes4`, `fdb`,
+   * `forwarded`, `exception.arp`, ...), for `show switch`.
+   */
+  summary?(): Record<string, bigint>;
   /** Releases the SWITCH; SWITCHD calls it last. */
   close(): void;
 }
@@ -73,6 +78,12 @@ export class NoSwitch implements SwitchBackend {
 
   counters(): Iterable<ProxyCounters> {
     return [];
+  }
+
+  summary(): Record<string, bigint> {
+    return Object.fromEntries(
+      Object.entries(this.applied).map(([k, v]) => [`applied.${k}`, BigInt(v)]),
+    );
   }
 
   close(): void {}

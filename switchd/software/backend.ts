@@ -1,0 +1,220 @@
+/**
+ * The software SWITCH as a {@link SwitchBackend}: the mirror's changes go
+ * to the data plane library's model of the switch as program lines (one
+ * call per batch of changes), and its reports come back as the ports'
+ * link state, the proxies' counters and a summary for `show switch`.
+ *
+ * Nothing here throws out of `apply`, `links` or `counters`: a line the
+ * library refuses is logged and skipped, and the rest of the batch still
+ * goes; a failed report is logged and reads as empty.
+ *
+ * @module
+ */
+
+import type { Dataplane } from "../../ffi/library.ts";
+import {
+  type Encap,
+  SoftSwitch,
+  SwitchProgramError,
+  type SwitchReport,
+} from "../../ffi/switch.ts";
+import type { Change } from "../mirror/mirror.ts";
+import { type Logger, logger, RateLimit } from "../log.ts";
+import type { PortLink, ProxyCounters, SwitchBackend } from "../switch.ts";
+import { type Attachment, SwitchProgram } from "./program.ts";
+
+/** What {@link SoftwareSwitch} needs of the library's switch. */
+export interface SwitchHandle {
+  /** Applies lines; throws {@link SwitchProgramError} naming a bad one. */
+  program(text: string): number;
+  report(what: SwitchReport): string;
+  close(): void;
+}
+
+/** Options of {@link SoftwareSwitch}. */
+export interface SoftwareSwitchOptions {
+  /** The mux's encapsulation; default "vlan". */
+  encap?: Encap;
+  attachments?: readonly Attachment[];
+  log?: Logger;
+}
+
+/** LINK_STAT counts in a counters report line, after the xid. */
+const REPORT_STATS = 8;
+
+const DECIMAL = /^\d+$/;
+
+/** The software SWITCH of switch-less mode. */
+export class SoftwareSwitch implements SwitchBackend {
+  readonly name = "software";
+  readonly program: SwitchProgram;
+  /** Lines the library applied, and lines it refused. */
+  readonly counts = { lines: 0, errors: 0 };
+  readonly #handle: SwitchHandle;
+  readonly #log: Logger;
+  readonly #errorLog = new RateLimit(5, 10_000);
+  #closed = false;
+
+  constructor(handle: SwitchHandle, opts: SoftwareSwitchOptions = {}) {
+    this.#handle = handle;
+    this.#log = opts.log ?? logger("switch");
+    this.program = new SwitchProgram({
+      encap: opts.encap ?? "vlan",
+      attachments: opts.attachments,
+      warn: (message, properties) => this.#log.warning(message, properties),
+    });
+  }
+
+  /** Opens the library's software SWITCH on `mux`. */
+  static open(
+    dp: Dataplane,
+    mux: string,
+    opts: SoftwareSwitchOptions = {},
+  ): SoftwareSwitch {
+    const handle = SoftSwitch.open(dp, mux, { encap: opts.encap });
+    return new SoftwareSwitch(handle, opts);
+  }
+
+  apply(changes: readonly Change[]): void {
+    let lines: string[];
+    try {
+      lines = this.program.encode(changes);
+    } catch (e) {
+      // A bug, but the daemon keeps serving what it can.
+      this.#error(`cannot encode ${changes.length} changes`, e);
+      return;
+    }
+    this.#send(lines);
+  }
+
+  /**
+   * Sends `lines`; when the library refuses line N, logs it and sends the
+   * lines after it (the ones before it were applied).
+   */
+  #send(lines: string[]): void {
+    while (lines.length > 0 && !this.#closed) {
+      try {
+        this.counts.lines += this.#handle.program(lines.join("\n"));
+        return;
+      } catch (e) {
+        this.counts.errors++;
+        const line = e instanceof SwitchProgramError ? e.line : undefined;
+        if (line === undefined || line < 1 || line > lines.length) {
+          this.#error(`the software switch refused ${lines.length} lines`, e);
+          return;
+        }
+        this.counts.lines += line - 1;
+        this.#error(
+          `the software switch refused "${lines[line - 1]}"`,
+          e instanceof SwitchProgramError ? e.reason : e,
+        );
+        lines = lines.slice(line);
+      }
+    }
+  }
+
+  links(): PortLink[] {
+    const out: PortLink[] = [];
+    for (const f of this.#report("ports", 4)) {
+      if (
+        !DECIMAL.test(f[0]) || !/^[01]$/.test(f[2]) || !DECIMAL.test(f[3])
+      ) {
+        this.#malformed("ports", f);
+        continue;
+      }
+      out.push({
+        xid: Number(f[0]),
+        carrier: f[2] === "1",
+        speedMbps: Number(f[3]),
+      });
+    }
+    return out;
+  }
+
+  counters(): ProxyCounters[] {
+    const out: ProxyCounters[] = [];
+    for (const f of this.#report("counters", 1 + REPORT_STATS)) {
+      if (!f.every((x) => DECIMAL.test(x))) {
+        this.#malformed("counters", f);
+        continue;
+      }
+      out.push({ xid: Number(f[0]), link: f.slice(1).map(BigInt) });
+    }
+    return out;
+  }
+
+  /**
+   * The library's summary (`routes4`, `fdb`, `forwarded`, `exception.arp`,
+   * ...) and this side's `switchd.lines` and `switchd.errors`. Throws when
+   * the library cannot report.
+   */
+  summary(): Record<string, bigint> {
+    const out: Record<string, bigint> = {};
+    for (const line of lines(this.#handle.report("summary"))) {
+      const f = line.split(" ");
+      if (f.length !== 2 || !DECIMAL.test(f[1])) {
+        this.#malformed("summary", f);
+        continue;
+      }
+      out[f[0]] = BigInt(f[1]);
+    }
+    out["switchd.lines"] = BigInt(this.counts.lines);
+    out["switchd.errors"] = BigInt(this.counts.errors);
+    return out;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#handle.close();
+    } catch (e) {
+      this.#error("cannot close the software switch", e);
+    }
+  }
+
+  /** The lines of a report split in `n` fields; none when it failed. */
+  #report(what: SwitchReport, n: number): string[][] {
+    if (this.#closed) return [];
+    let text: string;
+    try {
+      text = this.#handle.report(what);
+    } catch (e) {
+      this.#error(`no ${what} report from the software switch`, e);
+      return [];
+    }
+    const out: string[][] = [];
+    for (const line of lines(text)) {
+      const f = line.split(" ");
+      if (f.length === n) out.push(f);
+      else this.#malformed(what, f);
+    }
+    return out;
+  }
+
+  #malformed(what: SwitchReport, fields: string[]): void {
+    this.#error(
+      `ignored a malformed line of the ${what} report: "${fields.join(" ")}"`,
+      undefined,
+    );
+  }
+
+  #error(message: string, e: unknown): void {
+    const t = this.#errorLog.take();
+    if (!t.ok) return;
+    const error = e === undefined
+      ? undefined
+      : e instanceof Error
+      ? e.message
+      : String(e);
+    this.#log.error(
+      (error === undefined ? message : `${message}: ${error}`) +
+        (t.suppressed ? `; ${t.suppressed} more errors were not logged` : ""),
+      { error, suppressed: t.suppressed },
+    );
+  }
+}
+
+function lines(text: string): string[] {
+  return text.split("\n").filter((l) => l.length > 0);
+}

@@ -1,0 +1,190 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { SwitchProgramError, type SwitchReport } from "../../ffi/switch.ts";
+import { Mirror } from "../mirror/mirror.ts";
+import type { Change } from "../mirror/mirror.ts";
+import { DEV_KIND, IFINFO_REASON } from "../protocol/abi.generated.ts";
+import { startLogging, stopLogging } from "../log.ts";
+import { showView } from "../show.ts";
+import type { Session } from "../session.ts";
+import { NoSwitch } from "../switch.ts";
+import { SoftwareSwitch, type SwitchHandle } from "./backend.ts";
+
+/** A library switch that records programs and answers set reports. */
+class FakeHandle implements SwitchHandle {
+  programs: string[] = [];
+  /** lines (1-based, within each call) to refuse, by their text */
+  refuse = new Set<string>();
+  reports: Record<SwitchReport, string> = {
+    ports: "",
+    counters: "",
+    summary: "",
+  };
+  failReports = false;
+  closed = 0;
+
+  program(text: string): number {
+    this.programs.push(text);
+    const lines = text.split("\n");
+    const bad = lines.findIndex((l) => this.refuse.has(l));
+    if (bad >= 0) {
+      const why = `line ${bad + 1}: no such thing`;
+      throw new SwitchProgramError(`program failed: ${why}`, why, 22);
+    }
+    return lines.length;
+  }
+
+  report(what: SwitchReport): string {
+    if (this.failReports) throw new Error("library gone");
+    return this.reports[what];
+  }
+
+  close(): void {
+    this.closed++;
+  }
+}
+
+function port(xid: number): Change[] {
+  return new Mirror().apply({
+    kind: "ifinfo",
+    xid,
+    kdata: 0,
+    ifname: `xeth${xid}`,
+    net: 1n,
+    ifindex: xid + 100,
+    flags: 1,
+    addr: 2,
+    devKind: DEV_KIND.PORT,
+    reason: IFINFO_REASON.DUMP,
+    features: 1n,
+  });
+}
+
+async function withLogs(fn: (logs: string[]) => void): Promise<void> {
+  const logs: string[] = [];
+  await startLogging("debug", "json", (l) => logs.push(l));
+  try {
+    fn(logs);
+  } finally {
+    await stopLogging();
+  }
+}
+
+Deno.test("apply: one program per batch; a refused line is logged and skipped", async () => {
+  await withLogs((logs) => {
+    const h = new FakeHandle();
+    const sw = new SoftwareSwitch(h, {
+      attachments: [{ port: 11, ifname: "veth11" }],
+    });
+    sw.apply([...port(10), ...port(11), ...port(12)]);
+    deepEqual(h.programs, [
+      [
+        "link 10 port 1 1 1 00:00:00:00:00:02 - 0 - -",
+        "link 11 port 1 1 1 00:00:00:00:00:02 - 0 - -",
+        "attach 11 veth11",
+        "link 12 port 1 1 1 00:00:00:00:00:02 - 0 - -",
+      ].join("\n"),
+    ]);
+    sw.apply([]);
+    sw.apply([{ table: "netns", op: "set", net: 5n }]);
+    equal(h.programs.length, 1, "no call for nothing to say");
+
+    h.programs = [];
+    h.refuse.add("link 13 port 1 1 1 00:00:00:00:00:02 - 0 - -");
+    h.refuse.add("link 15 port 1 1 1 00:00:00:00:00:02 - 0 - -");
+    sw.apply([...port(13), ...port(14), ...port(15), ...port(16)]);
+    deepEqual(
+      h.programs.map((p) => p.split("\n").map((l) => l.split(" ")[1])),
+      [
+        ["13", "14", "15", "16"],
+        ["14", "15", "16"],
+        ["16"],
+      ],
+    );
+    deepEqual(sw.counts, { lines: 4 + 2, errors: 2 });
+    const errors = logs.map((l) => JSON.parse(l)).filter((r) =>
+      r.level === "ERROR"
+    );
+    equal(errors.length, 2);
+    match(
+      errors[0].message,
+      /refused "link 13 port .*": no such thing$/,
+    );
+  });
+});
+
+Deno.test("apply never throws, not even after close", async () => {
+  await withLogs((logs) => {
+    const h = new FakeHandle();
+    h.program = () => {
+      throw new Error("boom");
+    };
+    const sw = new SoftwareSwitch(h);
+    sw.apply(port(10));
+    match(logs.join(""), /refused 1 lines: boom/);
+    sw.close();
+    sw.close();
+    equal(h.closed, 1);
+    sw.apply(port(11));
+    deepEqual(sw.links(), []);
+    deepEqual(sw.counters(), []);
+  });
+});
+
+Deno.test("reports: ports, counters and summary parsed; bad lines skipped", async () => {
+  await withLogs((logs) => {
+    const h = new FakeHandle();
+    const sw = new SoftwareSwitch(h);
+    h.reports.ports = "10 veth10 1 10000\n11 veth11 0 0\nbad line\n";
+    h.reports.counters = "10 1 2 3 4 5 6 7 18446744073709551615\n" +
+      "11 0 0 0 0 0 0 0 x\n";
+    h.reports.summary = "routes4 12\nfdb 3\nexception.arp 3\ndrop.no-port 1\n";
+    deepEqual(sw.links(), [
+      { xid: 10, carrier: true, speedMbps: 10000 },
+      { xid: 11, carrier: false, speedMbps: 0 },
+    ]);
+    deepEqual(sw.counters(), [
+      { xid: 10, link: [1n, 2n, 3n, 4n, 5n, 6n, 7n, 18446744073709551615n] },
+    ]);
+    deepEqual(sw.summary(), {
+      routes4: 12n,
+      fdb: 3n,
+      "exception.arp": 3n,
+      "drop.no-port": 1n,
+      "switchd.lines": 0n,
+      "switchd.errors": 0n,
+    });
+    equal(logs.length, 2);
+    match(logs[0], /malformed line of the ports report: \\"bad line\\"/);
+
+    h.failReports = true;
+    deepEqual(sw.links(), []);
+    deepEqual(sw.counters(), []);
+    match(logs.at(-1)!, /no counters report from the software switch/);
+  });
+});
+
+Deno.test("show switch: the backend's summary as strings", () => {
+  const h = new FakeHandle();
+  h.reports.summary = "fdb 3\nforwarded 18446744073709551615\n";
+  const session = { mirror: new Mirror() } as unknown as Session;
+  deepEqual(
+    showView("switch", session, "xm0", { backend: new SoftwareSwitch(h) }),
+    {
+      switch: "software",
+      fdb: "3",
+      forwarded: "18446744073709551615",
+      "switchd.lines": "0",
+      "switchd.errors": "0",
+    },
+  );
+  const none = new NoSwitch();
+  none.apply(port(10));
+  deepEqual(showView("switch", session, "xm0", { backend: none }), {
+    switch: "none",
+    "applied.link": "1",
+    "applied.fib": "0",
+    "applied.neigh": "0",
+    "applied.netns": "0",
+  });
+  ok(showView("switch", session, "xm0"));
+});
