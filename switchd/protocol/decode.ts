@@ -7,7 +7,7 @@
  * @module
  */
 
-import { MSG_KIND, STRUCTS, VALUES } from "./abi.generated.ts";
+import { MSG_KIND, VALUES } from "./abi.generated.ts";
 import { prefixLengthOfMask, readIp6, readMac } from "./addresses.ts";
 import { checkHeader, kindNumberAt } from "./header.ts";
 import { expectedLength, kindName } from "./kinds.ts";
@@ -22,6 +22,28 @@ import type {
   NextHop,
   NextHop6,
 } from "./types.ts";
+import {
+  BE,
+  CARRIER,
+  EXT,
+  EXT_ENABLE,
+  FIB,
+  FIB6,
+  FLAGS,
+  IFA,
+  IFA6,
+  IFINFO,
+  LE,
+  MODES,
+  NEIGH,
+  NETNS,
+  NH,
+  NH6,
+  SET,
+  SPEED,
+  STAT,
+  UPPER,
+} from "./fields.ts";
 
 /**
  * What {@link decodeBatch} reads: messages back to back in `buf`, their
@@ -98,28 +120,6 @@ function invalid(
 ): Invalid {
   return { kind: "invalid", reason, kindNumber, length, detail };
 }
-
-const STAT = STRUCTS.xeth_msg_stat.fields;
-const FLAGS = STRUCTS.xeth_msg_ethtool_flags.fields;
-const SET = STRUCTS.xeth_msg_ethtool_settings.fields;
-const MODES = STRUCTS.xeth_msg_ethtool_link_modes.fields;
-const EXT = STRUCTS.xeth_msg_ethtool_link_modes_ext.fields;
-const CARRIER = STRUCTS.xeth_msg_carrier.fields;
-const SPEED = STRUCTS.xeth_msg_speed.fields;
-const IFINFO = STRUCTS.xeth_msg_ifinfo.fields;
-const IFA = STRUCTS.xeth_msg_ifa.fields;
-const IFA6 = STRUCTS.xeth_msg_ifa6.fields;
-const FIB = STRUCTS.xeth_msg_fibentry.fields;
-const NH = STRUCTS.xeth_next_hop.fields;
-const FIB6 = STRUCTS.xeth_msg_fib6entry.fields;
-const NH6 = STRUCTS.xeth_next_hop6.fields;
-const NEIGH = STRUCTS.xeth_msg_neigh_update.fields;
-const UPPER = STRUCTS.xeth_msg_change_upper_xid.fields;
-const NETNS = STRUCTS.xeth_msg_netns.fields;
-const EXT_ENABLE = STRUCTS.xeth_msg_ext_enable.fields;
-
-const LE = true;
-const BE = false;
 
 // A known kind of the right length: only field values can still be wrong.
 function body(v: DataView, o: number, n: number, length: number): Decoded {

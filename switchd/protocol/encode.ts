@@ -8,7 +8,7 @@
  * @module
  */
 
-import { STRUCTS, VALUES } from "./abi.generated.ts";
+import { VALUES } from "./abi.generated.ts";
 import { ip4Mask, writeIp6, writeMac } from "./addresses.ts";
 import { writeHeader } from "./header.ts";
 import {
@@ -26,6 +26,28 @@ import type {
   Message,
   NeighUpdate,
 } from "./types.ts";
+import {
+  BE,
+  CARRIER,
+  EXT,
+  EXT_ENABLE,
+  FIB,
+  FIB6,
+  FLAGS,
+  IFA,
+  IFA6,
+  IFINFO,
+  LE,
+  MODES,
+  NEIGH,
+  NETNS,
+  NH,
+  NH6,
+  SET,
+  SPEED,
+  STAT,
+  UPPER,
+} from "./fields.ts";
 
 /** Bytes `msg` takes on the wire. Throws when its lists are too long. */
 export function encodedLength(msg: Message): number {
@@ -105,28 +127,6 @@ function big(v: bigint, bits: bigint, what: string): bigint {
   }
   return v;
 }
-
-const STAT = STRUCTS.xeth_msg_stat.fields;
-const FLAGS = STRUCTS.xeth_msg_ethtool_flags.fields;
-const SET = STRUCTS.xeth_msg_ethtool_settings.fields;
-const MODES = STRUCTS.xeth_msg_ethtool_link_modes.fields;
-const EXT = STRUCTS.xeth_msg_ethtool_link_modes_ext.fields;
-const CARRIER = STRUCTS.xeth_msg_carrier.fields;
-const SPEED = STRUCTS.xeth_msg_speed.fields;
-const IFINFO = STRUCTS.xeth_msg_ifinfo.fields;
-const IFA = STRUCTS.xeth_msg_ifa.fields;
-const IFA6 = STRUCTS.xeth_msg_ifa6.fields;
-const FIB = STRUCTS.xeth_msg_fibentry.fields;
-const NH = STRUCTS.xeth_next_hop.fields;
-const FIB6 = STRUCTS.xeth_msg_fib6entry.fields;
-const NH6 = STRUCTS.xeth_next_hop6.fields;
-const NEIGH = STRUCTS.xeth_msg_neigh_update.fields;
-const UPPER = STRUCTS.xeth_msg_change_upper_xid.fields;
-const NETNS = STRUCTS.xeth_msg_netns.fields;
-const EXT_ENABLE = STRUCTS.xeth_msg_ext_enable.fields;
-
-const LE = true;
-const BE = false;
 
 // The header is written and the rest zeroed; fields only.
 function writeBody(v: DataView, o: number, m: Message): void {
