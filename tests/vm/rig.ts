@@ -13,7 +13,12 @@ import {
 } from "./kernels.ts";
 import { initramfs } from "./initramfs.ts";
 import { boot } from "./qemu.ts";
-import { type Counts, judge, type Verdict } from "./verdict.ts";
+import {
+  type Counts,
+  crashedBeforeScenario,
+  judge,
+  type Verdict,
+} from "./verdict.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(
   /\/$/,
@@ -170,24 +175,34 @@ async function runOne(
   const initrd = await initramfsOnce(kernel);
   const tag = `[${kernel.alias} ${scenario.name}]`;
   const t0 = performance.now();
-  const result = await boot({
-    kernel,
-    initramfs: initrd,
-    root: ROOT,
-    scenario: scenario.path,
-    outDir: logDir,
-    timeoutSeconds,
-    memoryMiB: per.memoryMiB ?? settings.memoryMiB,
-    cpus: per.cpus ?? settings.cpus,
-    qemuArgs: per.qemuArgs,
-    cmdline: per.cmdline,
-    acpiTables: acpiTablePaths(per.acpiTables),
-    onLine: (line) => {
-      if (opts.verbose || !isKernelLine(line)) {
-        console.log(opts.label ? `${tag} ${line}` : line);
-      }
-    },
-  });
+  const once = () =>
+    boot({
+      kernel,
+      initramfs: initrd,
+      root: ROOT,
+      scenario: scenario.path,
+      outDir: logDir,
+      timeoutSeconds,
+      memoryMiB: per.memoryMiB ?? settings.memoryMiB,
+      cpus: per.cpus ?? settings.cpus,
+      qemuArgs: per.qemuArgs,
+      cmdline: per.cmdline,
+      acpiTables: acpiTablePaths(per.acpiTables),
+      onLine: (line) => {
+        if (opts.verbose || !isKernelLine(line)) {
+          console.log(opts.label ? `${tag} ${line}` : line);
+        }
+      },
+    });
+  let result = await once();
+  if (crashedBeforeScenario(result)) {
+    console.log(
+      `${tag} the guest kernel crashed while booting, before the scenario ran; booting once more (console log kept in ${logDir}/boot-crash.log)`,
+    );
+    await Deno.copyFile(`${logDir}/console.log`, `${logDir}/boot-crash.log`)
+      .catch(() => {});
+    result = await once();
+  }
   const seconds = (performance.now() - t0) / 1000;
   const verdict = judge(result);
   if (verdict.outcome === "pass") {

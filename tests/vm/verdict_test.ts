@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { findSplats, type GuestResult, judge, parseCounts } from "./verdict.ts";
+import {
+  crashedBeforeScenario,
+  findSplats,
+  type GuestResult,
+  judge,
+  parseCounts,
+} from "./verdict.ts";
 import { pruneRuns } from "./rig.ts";
 
 const base: GuestResult = {
@@ -68,6 +74,17 @@ Deno.test("judge: each way to fail", () => {
     }).outcome,
     "splat",
   );
+});
+
+Deno.test("crashedBeforeScenario: only a splat before the scenario started", () => {
+  const oops = "[ 1.5] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI\n";
+  const start = "xrig: running /x.sh on 6.12\n";
+  const at = (console: string) =>
+    crashedBeforeScenario({ ...base, console, dmesg: console });
+  assert.equal(at(oops), true, "never started");
+  assert.equal(at(oops + start), true, "crashed, then started anyway");
+  assert.equal(at(start + oops), false, "the scenario's own splat");
+  assert.equal(at(start + "ok 1 - fine\n"), false);
 });
 
 Deno.test("pruneRuns: keeps the newest runs' logs", async () => {
