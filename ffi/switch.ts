@@ -26,10 +26,17 @@ export type { Encap };
 export const SWITCH_REPORTS = {
   /** `XID IFNAME CARRIER SPEED` per attached port */
   ports: 0,
-  /** `XID` and the first 8 LINK_STAT counts per proxy */
+  /**
+   * `XID`, the first 8 LINK_STAT counts and the ethtool counts named by
+   * "ethtool-names", per proxy
+   */
   counters: 1,
   /** `NAME VALUE` lines */
   summary: 2,
+  /** the names of the ethtool counts in "counters", one per line */
+  "ethtool-names": 3,
+  /** the mux's port stat names (sysfs), one per line; empty without mux */
+  "mux-stat-names": 4,
 } as const;
 
 /** A report's name. */

@@ -89,8 +89,9 @@ check_eq "bulk: the daemon got every route" $((N4 + N6)) "$(jq .routes <<<"$out"
 ratio=$(awk -v d="$daemon" -v k="$kernel" 'BEGIN { printf "%.2f", d / k }')
 echo "# bulk: kernel alone ${kernel}s, daemon holds all ${daemon}s, ratio ${ratio}"
 
-# A batch again with SWITCHD itself as the daemon: time until its mirror
-# holds every route (read through its control socket). Its own counts
+# A batch again with SWITCHD itself as the daemon: time until its mirror,
+# and with it its software switch, holds every route (read through its
+# control socket). Its own counts
 # (XETH_BENCH_SWITCHD_ROUTES4/6, default 20000 each): SWITCHD does not yet
 # keep up with a bulk load in this VM (bench/README.md), and a million
 # routes would take most of an hour.
@@ -124,6 +125,9 @@ sed 's/^/# switchd log: /' /tmp/switchd.log | tail -5
 switchd=$(secs "$t0" "$t1")
 check_eq "switchd: its mirror got every route" $((base + SW4 + SW6)) \
 	"$(deno run -A --cached-only "$XETH_ROOT/main.ts" show session --control $CTL --json | jq .routes)"
+# It programs its software switch in the same turn as it updates the mirror.
+check_eq "switchd: its software switch holds every route too" $((base + SW4 + SW6)) \
+	"$(deno run -A --cached-only "$XETH_ROOT/main.ts" show switch --control $CTL --json | jq '(.routes4 | tonumber) + (.routes6 | tonumber)')"
 kill -TERM $sw
 wait $sw
 ip_s=$(secs "$t0" "$t_ip")

@@ -44,10 +44,18 @@ use tables::Tables;
 pub enum Report {
     /// `XID IFNAME CARRIER SPEED` per attached port.
     Ports,
-    /// `XID` and 8 LINK_STAT counts per proxy.
+    /// `XID`, 8 LINK_STAT counts and the ethtool counts of
+    /// [`Report::EthtoolNames`] per proxy.
     Counters,
     /// `NAME VALUE` lines.
     Summary,
+    /// The names of the ethtool counts that follow the 8 LINK_STAT counts
+    /// in [`Report::Counters`], one per line.
+    EthtoolNames,
+    /// The mux's port stat names (`ethtool -S` of its ports), one per line,
+    /// from sysfs; empty when the mux is missing. Read here rather than in
+    /// SWITCHD because Deno lets only --allow-all read /sys.
+    MuxStatNames,
 }
 
 impl TryFrom<u8> for Report {
@@ -58,8 +66,10 @@ impl TryFrom<u8> for Report {
             0 => Ok(Report::Ports),
             1 => Ok(Report::Counters),
             2 => Ok(Report::Summary),
+            3 => Ok(Report::EthtoolNames),
+            4 => Ok(Report::MuxStatNames),
             _ => Err(Error::InvalidArgument(
-                "report must be 0 (ports), 1 (counters) or 2 (summary)",
+                "report must be 0 (ports), 1 (counters), 2 (summary), 3 (ethtool names) or 4 (mux stat names)",
             )),
         }
     }
@@ -211,6 +221,16 @@ impl SoftwareSwitch {
                     }
                     s.push('\n');
                 }
+            }
+            Report::EthtoolNames => {
+                for n in engine::ETHTOOL_NAMES {
+                    s.push_str(n);
+                    s.push('\n');
+                }
+            }
+            Report::MuxStatNames => {
+                let path = format!("/sys/class/net/{}/xeth/ethtool_stat_names", self.shared.mux);
+                s = std::fs::read_to_string(path).unwrap_or_default();
             }
             Report::Summary => {
                 for (k, v) in self.shared.tables.read().unwrap().counts() {

@@ -37,6 +37,13 @@ export interface SoftwareSwitchOptions {
   encap?: Encap;
   attachments?: readonly Attachment[];
   log?: Logger;
+  /**
+   * The mux's port ethtool stat names, in index order (what
+   * `ethtool -S PORT` lists); by default the library reads them from
+   * /sys/class/net/MUX/xeth/ethtool_stat_names (Deno could only with
+   * --allow-all).
+   */
+  statNames?: () => readonly string[];
 }
 
 /** LINK_STAT counts in a counters report line, after the xid. */
@@ -53,11 +60,24 @@ export class SoftwareSwitch implements SwitchBackend {
   readonly #handle: SwitchHandle;
   readonly #log: Logger;
   readonly #errorLog = new RateLimit(5, 10_000);
+  readonly #statNames: () => readonly string[];
+  /** the library's ethtool count names, asked once */
+  #libNames: readonly string[] | undefined;
+  /** attached ports as of the last links(): only they have ethtool stats */
+  #ports = new Set<number>();
   #closed = false;
 
   constructor(handle: SwitchHandle, opts: SoftwareSwitchOptions = {}) {
     this.#handle = handle;
     this.#log = opts.log ?? logger("switch");
+    this.#statNames = opts.statNames ?? (() => {
+      try {
+        return lines(handle.report("mux-stat-names"));
+      } catch (e) {
+        this.#error("cannot read the mux's stat names", e);
+        return [];
+      }
+    });
     this.program = new SwitchProgram({
       encap: opts.encap ?? "vlan",
       attachments: opts.attachments,
@@ -128,19 +148,56 @@ export class SoftwareSwitch implements SwitchBackend {
         speedMbps: Number(f[3]),
       });
     }
+    this.#ports = new Set(out.map((l) => l.xid));
     return out;
   }
 
+  /**
+   * Counters per proxy: LINK_STAT values, and for attached ports (as of
+   * the last {@link links}) the ethtool values at the indexes the mux
+   * gives their names (a name the switch does not count stays 0).
+   */
   counters(): ProxyCounters[] {
+    const lib = this.#ethtoolNames();
+    const mux = lib.length ? this.#statNames() : [];
+    const from = mux.map((n) => lib.indexOf(n));
     const out: ProxyCounters[] = [];
-    for (const f of this.#report("counters", 1 + REPORT_STATS)) {
+    for (
+      const f of this.#report("counters", [
+        1 + REPORT_STATS,
+        1 + REPORT_STATS + lib.length,
+      ])
+    ) {
       if (!f.every((x) => DECIMAL.test(x))) {
         this.#malformed("counters", f);
         continue;
       }
-      out.push({ xid: Number(f[0]), link: f.slice(1).map(BigInt) });
+      const v = f.slice(1).map(BigInt);
+      const c: ProxyCounters = {
+        xid: Number(f[0]),
+        link: v.slice(0, REPORT_STATS),
+      };
+      if (
+        v.length > REPORT_STATS && this.#ports.has(c.xid) &&
+        from.some((j) => j >= 0)
+      ) {
+        c.ethtool = from.map((j) => j < 0 ? 0n : v[REPORT_STATS + j]);
+      }
+      out.push(c);
     }
     return out;
+  }
+
+  #ethtoolNames(): readonly string[] {
+    if (this.#libNames === undefined && !this.#closed) {
+      try {
+        this.#libNames = lines(this.#handle.report("ethtool-names"));
+      } catch (e) {
+        this.#error("no ethtool names from the software switch", e);
+        return [];
+      }
+    }
+    return this.#libNames ?? [];
   }
 
   /**
@@ -174,7 +231,8 @@ export class SoftwareSwitch implements SwitchBackend {
   }
 
   /** The lines of a report split in `n` fields; none when it failed. */
-  #report(what: SwitchReport, n: number): string[][] {
+  #report(what: SwitchReport, n: number | readonly number[]): string[][] {
+    const ns = typeof n === "number" ? [n] : n;
     if (this.#closed) return [];
     let text: string;
     try {
@@ -186,7 +244,7 @@ export class SoftwareSwitch implements SwitchBackend {
     const out: string[][] = [];
     for (const line of lines(text)) {
       const f = line.split(" ");
-      if (f.length === n) out.push(f);
+      if (ns.includes(f.length)) out.push(f);
       else this.#malformed(what, f);
     }
     return out;

@@ -18,6 +18,8 @@ class FakeHandle implements SwitchHandle {
     ports: "",
     counters: "",
     summary: "",
+    "ethtool-names": "",
+    "mux-stat-names": "",
   };
   failReports = false;
   closed = 0;
@@ -161,6 +163,36 @@ Deno.test("reports: ports, counters and summary parsed; bad lines skipped", asyn
     deepEqual(sw.counters(), []);
     match(logs.at(-1)!, /no counters report from the software switch/);
   });
+});
+
+Deno.test("counters: ethtool values go to the indexes of the mux's names", () => {
+  const h = new FakeHandle();
+  h.reports["ethtool-names"] = "rx-unicast\ntx-unicast\nlink-down-events\n";
+  h.reports.counters = "10 1 2 3 4 5 6 7 8 100 200 3\n" +
+    "3000 1 2 3 4 5 6 7 8 9 9 9\n";
+  h.reports.ports = "10 veth10 1 10000\n";
+  const sw = new SoftwareSwitch(h, {
+    statNames: () => ["tx-unicast", "fec-corrected", "rx-unicast"],
+  });
+  sw.links();
+  deepEqual(sw.counters(), [
+    {
+      xid: 10,
+      link: [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n],
+      ethtool: [200n, 0n, 100n],
+    },
+    // not a port: no ethtool stats (the kernel takes them for ports only)
+    { xid: 3000, link: [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n] },
+  ]);
+  // By default the names come from the library (which reads sysfs).
+  h.reports["mux-stat-names"] = "fec-corrected\ntx-unicast\n";
+  const lib = new SoftwareSwitch(h);
+  lib.links();
+  deepEqual(lib.counters()[0].ethtool, [0n, 200n]);
+  // A mux without stat names (or unreadable): link counts only.
+  const bare = new SoftwareSwitch(h, { statNames: () => [] });
+  bare.links();
+  deepEqual(bare.counters().map((c) => c.ethtool), [undefined, undefined]);
 });
 
 Deno.test("show switch: the backend's summary as strings", () => {

@@ -142,6 +142,7 @@ mod tests {
         assert!(s.contains("routes4 1\n") && s.contains("links 1\n"), "{s}");
         assert_eq!(report(h, 2, &mut buf[..3]), -(libc::ENOSPC as isize));
         assert_eq!(report(h, 9, &mut buf), -(libc::EINVAL as isize));
+        assert_eq!(report(h, 4, &mut buf), 0, "no such mux: no names");
         assert_eq!(xeth_dp_switch_close(h), 0);
         assert_eq!(xeth_dp_switch_close(h), -(libc::EBADF as isize));
         assert_eq!(program(h, b"clear"), -(libc::EBADF as isize));

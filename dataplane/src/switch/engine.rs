@@ -51,8 +51,48 @@ pub const RX_BYTES: usize = 2;
 pub const TX_BYTES: usize = 3;
 pub const RX_DROPPED: usize = 6;
 pub const TX_DROPPED: usize = 7;
-/// Counters per proxy.
-pub type Counts = [u64; 8];
+/// LINK_STAT counts kept, followed by the ethtool ones.
+pub const LINK_COUNTS: usize = 8;
+
+/// What a port counts in ethtool terms (`ethtool -S`), by the names of
+/// the module's default port stat names; SWITCHD relays each to the index
+/// the mux gives that name, so that a mux with other names still works.
+pub const ETHTOOL_NAMES: [&str; 13] = [
+    "rx-unicast",
+    "rx-multicast",
+    "rx-broadcast",
+    "rx-octets",
+    "rx-oversize",
+    "rx-discards",
+    "tx-unicast",
+    "tx-multicast",
+    "tx-broadcast",
+    "tx-octets",
+    "tx-discards",
+    "tx-errors",
+    "link-down-events",
+];
+const E_RX_CAST: usize = LINK_COUNTS;
+const E_RX_OCTETS: usize = LINK_COUNTS + 3;
+const E_RX_OVERSIZE: usize = LINK_COUNTS + 4;
+const E_RX_DISCARDS: usize = LINK_COUNTS + 5;
+const E_TX_CAST: usize = LINK_COUNTS + 6;
+const E_TX_OCTETS: usize = LINK_COUNTS + 9;
+const E_TX_DISCARDS: usize = LINK_COUNTS + 10;
+const E_TX_ERRORS: usize = LINK_COUNTS + 11;
+const E_LINK_DOWN: usize = LINK_COUNTS + 12;
+
+/// Counters per proxy: LINK_STAT indexes 0-7, then [`ETHTOOL_NAMES`].
+pub type Counts = [u64; LINK_COUNTS + ETHTOOL_NAMES.len()];
+
+/// 0 unicast, 1 multicast, 2 broadcast, by destination address.
+fn cast(frame: &[u8]) -> usize {
+    match frame.get(..6) {
+        Some([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) => 2,
+        Some(d) if d[0] & 1 != 0 => 1,
+        _ => 0,
+    }
+}
 
 /// A request from the programming side.
 pub(crate) enum Cmd {
@@ -193,12 +233,13 @@ impl Out for Outq {
 
     fn dropped(&mut self, xid: u32, why: Drop) {
         self.stats.drops[why as usize] += 1;
-        let i = if why == Drop::NoPort {
-            TX_DROPPED
+        let (i, e) = if why == Drop::NoPort {
+            (TX_DROPPED, E_TX_DISCARDS)
         } else {
-            RX_DROPPED
+            (RX_DROPPED, E_RX_DISCARDS)
         };
         self.count(xid, i, 1);
+        self.count(xid, e, 1);
     }
 
     fn routed(&mut self) {
@@ -263,7 +304,11 @@ pub(crate) fn run(shared: Arc<Shared>) {
         if now >= next_tick {
             next_tick = now + TICK_MS;
             for p in ports.iter_mut() {
+                let was = p.state.carrier;
                 p.state = linkstate::read(&p.socket, &p.ifname);
+                if was && !p.state.carrier {
+                    q.count(p.xid, E_LINK_DOWN, 1);
+                }
             }
             changed = true;
             tend_mux(&shared, &mut mux, &mut q.stats);
@@ -364,10 +409,13 @@ pub(crate) fn run(shared: Arc<Shared>) {
                 if (slot.data.len() as u64) < u64::from(slot.len) {
                     q.stats.truncated += 1;
                     q.count(xid, RX_DROPPED, 1);
+                    q.count(xid, E_RX_OVERSIZE, 1);
                     return;
                 }
                 q.count(xid, RX_PACKETS, 1);
                 q.count(xid, RX_BYTES, u64::from(slot.len));
+                q.count(xid, E_RX_CAST + cast(slot.data), 1);
+                q.count(xid, E_RX_OCTETS, u64::from(slot.len));
                 let frame: &[u8] = match slot.tag {
                     Some(t) => {
                         retag(&mut tagged, slot.data, t);
@@ -390,11 +438,17 @@ pub(crate) fn run(shared: Arc<Shared>) {
             q.stats.forwarded += sent;
             q.count(p.xid, TX_PACKETS, sent);
             q.count(p.xid, TX_BYTES, bytes);
+            q.count(p.xid, E_TX_OCTETS, bytes);
             q.count(p.xid, TX_DROPPED, lost);
+            for f in &frames[..sent as usize] {
+                q.count(p.xid, E_TX_CAST + cast(f), 1);
+            }
             if err {
                 q.stats.tx_errors += lost;
+                q.count(p.xid, E_TX_ERRORS, lost);
             } else {
                 q.stats.tx_full += lost;
+                q.count(p.xid, E_TX_DISCARDS, lost);
             }
             q.pool.extend(frames);
         }

@@ -58,7 +58,11 @@ sleep 1.5
 rx=$(ip -s -j link show xeth2 | jq '.[0].stats64.rx.packets')
 tx=$(ip -s -j link show xeth2 | jq '.[0].stats64.tx.packets')
 check "ip -s link xeth2 shows the switch's counters (rx $rx, tx $tx)" [ "$rx" -ge 10 -a "$tx" -ge 10 ]
-sw_show counters | grep -E '^(xid|xeth|[0-9])' | head -5
+estat() { ethtool -S "$1" | awk -v k="$2:" '$1 == k { print $2 }'; } # estat DEV NAME
+rxu=$(estat xeth2 rx-unicast)
+txo=$(estat xeth2 tx-octets)
+check "ethtool -S xeth2 shows the switch's per-port counts (rx-unicast $rxu, tx-octets $txo)" \
+	[ "${rxu:-0}" -ge 10 -a "${txo:-0}" -ge 4000000 ]
 
 off0=$(sw_stat exception.offload-off)
 ethtool -K xeth1 l2-fwd-offload off
@@ -81,6 +85,8 @@ ip -n h2 link set eth0 up
 ip -n h2 route add default via 10.2.0.1
 check "h2's wire up: xeth2 has carrier again" \
 	sw_wait 10 sh -c 'ip link show xeth2 | grep -q LOWER_UP'
+check "ethtool -S xeth2 counts the link-down event" \
+	sw_wait 5 sh -c '[ "$(ethtool -S xeth2 | awk '"'"'$1 == "link-down-events:" { print $2 }'"'"')" = 1 ]'
 check "and h1 reaches h2 again" sw_wait 15 sw_ping h1 10.2.0.2
 
 sw_stop
