@@ -144,12 +144,15 @@ function summaryOf(text: string): Record<string, bigint> {
   return out;
 }
 
-/** Counters report lines by xid: the 8 counts. */
-function countersOf(text: string): Map<number, bigint[]> {
+/**
+ * Counters report lines by xid: the 8 LINK_STAT counts, then one per name
+ * of the "ethtool-names" report (`names`).
+ */
+function countersOf(text: string, names: number): Map<number, bigint[]> {
   const out = new Map<number, bigint[]>();
   for (const line of text.split("\n").filter((l) => l.length > 0)) {
     const [xid, ...counts] = line.split(" ");
-    equal(counts.length, 8, `counters line "${line}"`);
+    equal(counts.length, 8 + names, `counters line "${line}"`);
     out.set(Number(xid), counts.map(BigInt));
   }
   return out;
@@ -320,13 +323,17 @@ Deno.test(
       );
       ok(await ping(b.ns, a.ip, 1, 2), `${b.ns} cannot ping back`);
 
-      const counters = countersOf(sw.report("counters"));
+      const names = sw.report("ethtool-names").split("\n").filter((l) => l);
+      const counters = countersOf(sw.report("counters"), names.length);
       for (const xid of [10, 11]) {
         const c = counters.get(xid);
         ok(c, `no counters for xid ${xid}: ${[...counters.keys()]}`);
         // rx_packets, tx_packets, rx_bytes, tx_bytes
         ok(c[0] > 0n && c[1] > 0n, `xid ${xid} counts ${c}`);
         ok(c[2] > c[0] && c[3] > c[1], `xid ${xid} bytes ${c}`);
+        // ethtool: rx-octets and tx-octets are the byte counts again
+        equal(c[8 + names.indexOf("rx-octets")], c[2], `xid ${xid}: ${c}`);
+        equal(c[8 + names.indexOf("tx-octets")], c[3], `xid ${xid}: ${c}`);
       }
       const summary = summaryOf(sw.report("summary"));
       ok((summary.fdb ?? 0n) >= 2n, `fdb: ${summary.fdb}`);
