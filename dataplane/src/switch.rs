@@ -13,7 +13,10 @@
 //! Attached interfaces must not offload segmentation or checksums to the
 //! switch: a packet socket sees a 64 KiB TSO frame or a partial checksum
 //! as it is, and no switch forwards those. Give hosts' veth ends
-//! `ethtool -K DEV tso off gso off tx off` (the demo does).
+//! `ethtool -K DEV tso off gso off tx off` (the demo does). Nor may they
+//! take part in the host's own networking (no addresses, `arp off`, IPv6
+//! disabled): Linux would answer a host's ARP for a switch address on the
+//! wire with the wire's MAC and route around the switch.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};

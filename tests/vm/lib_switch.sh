@@ -43,9 +43,13 @@ sw_wire() { # sw_wire NS WIRE DEV: a veth WIRE here, its peer DEV in NS
 	[ -e "/run/netns/$ns" ] || ip netns add "$ns"
 	ip -n "$ns" link set lo up
 	ip link add "$wire" type veth peer name "$dev" netns "$ns"
-	# The wire carries the hosts' frames, nothing of its own.
+	# The wire carries the hosts' frames, nothing of its own: no IPv6, and
+	# no ARP, or Linux here answers a host's ARP for a switch address
+	# with the wire's own MAC (arp_ignore 0 answers for any local address
+	# on any interface), the host sends there, and Linux routes around
+	# the switch.
 	sysctl -qw "net.ipv6.conf.$wire.disable_ipv6=1"
-	ip link set "$wire" up
+	ip link set "$wire" arp off up
 	ip netns exec "$ns" ethtool -K "$dev" tx off tso off gso off >/dev/null
 	ip -n "$ns" link set "$dev" up
 }
