@@ -504,16 +504,9 @@ fn send_all(
                     .sum::<u64>();
                 sent += n;
             }
-            Err(_) => {
-                // A bad frame fails the whole call: skip it, keep going.
-                sent += 1;
-                return (
-                    (sent - 1) as u64,
-                    bytes,
-                    (frames.len() - sent + 1) as u64,
-                    true,
-                );
-            }
+            // Any other error fails the rest of the batch: counted as
+            // errors, not retried.
+            Err(_) => return (sent as u64, bytes, (frames.len() - sent) as u64, true),
         }
     }
     (sent as u64, bytes, 0, false)
@@ -529,12 +522,10 @@ fn tend_mux(shared: &Shared, mux: &mut Option<MuxIo>, stats: &mut Stats) {
         }
         *mux = None;
     }
-    if current.is_none() {
+    let Some(ifindex) = current else {
         return;
-    }
-    if let Ok((socket, ring)) =
-        PacketSocket::open(&Iface::Name(shared.mux.clone()), &RingConfig::default())
-    {
+    };
+    if let Ok((socket, ring)) = PacketSocket::open(&Iface::Index(ifindex), &RingConfig::default()) {
         stats.mux_opens += 1;
         *mux = Some(MuxIo {
             socket,

@@ -218,15 +218,14 @@ impl Forwarder<'_> {
     /// A frame Linux transmitted through proxy `xid`.
     pub fn from_linux(&mut self, xid: u32, frame: &[u8], out: &mut dyn Out) {
         match parse(frame) {
+            Some(p) if p.vid.is_none() => self.egress(xid, &p.pkt, out),
             // A tag inside a proxy's frame is the user's business (a
             // Linux VLAN over a port): it stays in the payload.
-            Some(p) if p.vid.is_none() => self.egress(xid, &p.pkt, out),
-            Some(_) => {
+            Some(p) => {
                 let pkt = Pkt {
-                    dst: p_dst(frame),
-                    src: p_src(frame),
                     ethertype: u16::from_be_bytes([frame[12], frame[13]]),
                     payload: &frame[14..],
+                    ..p.pkt
                 };
                 self.egress(xid, &pkt, out)
             }
@@ -343,18 +342,6 @@ impl Forwarder<'_> {
             }
         }
     }
-}
-
-fn p_dst(f: &[u8]) -> [u8; 6] {
-    let mut m = [0; 6];
-    m.copy_from_slice(&f[..6]);
-    m
-}
-
-fn p_src(f: &[u8]) -> [u8; 6] {
-    let mut m = [0; 6];
-    m.copy_from_slice(&f[6..12]);
-    m
 }
 
 /// Destinations a switch never routes: multicast, broadcast, link-local,
