@@ -17,6 +17,7 @@ import {
   PuntSocket,
   type PuntStats,
 } from "./punt.ts";
+import { run, type VethNetns, withVethNetns } from "./testing/veth_netns.ts";
 
 const ENODEV = 19;
 const EINVAL = 22;
@@ -85,70 +86,13 @@ function xidsOf(encap: Encap): number[] {
 
 // --- the network: a veth pair, one end in a namespace of its own ---
 
-let serial = 0;
-
-async function run(cmd: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(
-      `${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-}
-
-interface Net {
-  ns: string;
-  /** In this process's namespace: the punt socket's end. */
-  a: string;
-  /** Inside the namespace: python's end. */
-  b: string;
-}
-
-async function withNet(
-  fn: (net: Net) => Promise<void> | void,
-): Promise<void> {
-  const id = `${Deno.pid % 100000}${serial++}`;
-  const net = { ns: `xethpunt-deno-${id}`, a: `xpd${id}a`, b: `xpd${id}b` };
-  await run("ip", ["netns", "del", net.ns]).catch(() => {});
-  await run("ip", ["link", "del", net.a]).catch(() => {});
-  try {
-    await run("ip", ["netns", "add", net.ns]);
-    for (const key of ["all", "default"]) {
-      await run("ip", [
-        "netns",
-        "exec",
-        net.ns,
-        "sysctl",
-        "-qw",
-        `net.ipv6.conf.${key}.disable_ipv6=1`,
-      ]).catch(() => {});
-    }
-    await run("ip", [
-      "link",
-      "add",
-      net.a,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      net.b,
-      "netns",
-      net.ns,
-    ]);
-    // No IPv6 on the outside end either: no router solicitations or MLD
-    // reports to count as stray frames.
-    await Deno.writeTextFile(
-      `/proc/sys/net/ipv6/conf/${net.a}/disable_ipv6`,
-      "1",
-    ).catch(() => {});
-    await run("ip", ["link", "set", net.a, "up"]);
-    await run("ip", ["-n", net.ns, "link", "set", net.b, "up"]);
-    await fn(net);
-  } finally {
-    // Deleting the namespace deletes the pair.
-    await run("ip", ["netns", "del", net.ns]).catch(() => {});
-    await run("ip", ["link", "del", net.a]).catch(() => {});
-  }
+/** One pair: the punt socket's end here (`outer`), python's inside. */
+function withNet(fn: (net: VethNetns) => Promise<void> | void) {
+  return withVethNetns(
+    1,
+    { prefix: "xethpunt-deno", quietInside: true },
+    ([net]) => fn(net),
+  );
 }
 
 // A raw AF_PACKET socket on the namespace's end. "send HEX...": writes
@@ -189,17 +133,17 @@ while got < want:
         got += 1
 `;
 
-function peerArgs(net: Net, ...rest: string[]): string[] {
-  return ["netns", "exec", net.ns, "python3", "-c", PEER, net.b, ...rest];
+function peerArgs(net: VethNetns, ...rest: string[]): string[] {
+  return ["netns", "exec", net.ns, "python3", "-c", PEER, net.inner, ...rest];
 }
 
-async function peerSend(net: Net, frames: Uint8Array[]): Promise<void> {
+async function peerSend(net: VethNetns, frames: Uint8Array[]): Promise<void> {
   await run("ip", peerArgs(net, "send", ...frames.map(hex)));
 }
 
 /** Starts a receiver; resolves its frames (hex) once it has `want`. */
 async function peerRecv(
-  net: Net,
+  net: VethNetns,
   want: number,
 ): Promise<{ frames: Promise<string[]> }> {
   const child = new Deno.Command("ip", {
@@ -290,7 +234,11 @@ for (const encap of ["vlan", "vpls"] as const) {
       async () => {
         await withNet(async (net) => {
           using dp = openDataplane();
-          using p = PuntSocket.open(dp, net.a, { encap, ring, capture: 64 });
+          using p = PuntSocket.open(dp, net.outer, {
+            encap,
+            ring,
+            capture: 64,
+          });
           const want: InFrame[] = [];
           const frames: Uint8Array[] = [];
           xidsOf(encap).forEach((xid, k) => {
@@ -346,7 +294,7 @@ for (const encap of ["vlan", "vpls"] as const) {
     async () => {
       await withNet(async (net) => {
         using dp = openDataplane();
-        using p = PuntSocket.open(dp, net.a, { encap });
+        using p = PuntSocket.open(dp, net.outer, { encap });
         const out = xidsOf(encap).flatMap((xid, k) =>
           [false, true].map((exception) => ({
             xid,
@@ -383,7 +331,7 @@ Deno.test(
   async () => {
     await withNet((net) => {
       using dp = openDataplane();
-      const p = PuntSocket.open(dp, net.a, { encap: "vlan" });
+      const p = PuntSocket.open(dp, net.outer, { encap: "vlan" });
       throws(
         () => p.send({ xid: 4095, frame: inner(0, 10) }),
         (e: unknown) => e instanceof DataplaneError && e.errno === EINVAL,

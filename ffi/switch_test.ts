@@ -8,6 +8,7 @@
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import { type Dataplane, DataplaneError, openDataplane } from "./library.ts";
 import { REPORT_MAX, SoftSwitch, SwitchProgramError } from "./switch.ts";
+import { run, withVethNetns } from "./testing/veth_netns.ts";
 
 const isRoot = Deno.uid() === 0;
 const ignore = !isRoot;
@@ -18,15 +19,6 @@ if (ignore) {
 }
 
 const EINVAL = 22;
-
-async function run(cmd: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(
-      `${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-}
 
 /** True when `ns` pings `ip` (at least one reply of `count`). */
 async function ping(
@@ -62,64 +54,31 @@ interface Host {
   ip: string;
 }
 
-let serial = 0;
-
-/** Two hosts on veth pairs; deleted afterwards whatever happens. */
-async function withHosts(
-  fn: (a: Host, b: Host) => Promise<void>,
-): Promise<void> {
-  const id = `${Deno.pid % 100000}${serial++}`;
-  const hosts: Host[] = [1, 2].map((n) => ({
-    ns: `xethsw-deno-${id}-${n}`,
-    outer: `xsw${id}${n}`,
-    ip: `10.9.0.${n}`,
-  }));
-  const cleanup = async () => {
-    for (const h of hosts) {
-      // Deleting the namespace deletes the pair.
-      await run("ip", ["netns", "del", h.ns]).catch(() => {});
-      await run("ip", ["link", "del", h.outer]).catch(() => {});
-    }
-  };
-  await cleanup();
-  try {
-    for (const h of hosts) {
-      await run("ip", ["netns", "add", h.ns]);
-      await run("ip", [
-        "link",
-        "add",
-        h.outer,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        h.ns,
-      ]);
-      // This side has no addresses and says nothing (no IPv6 router
-      // solicitations or MLD reports): only the hosts talk.
-      await Deno.writeTextFile(
-        `/proc/sys/net/ipv6/conf/${h.outer}/disable_ipv6`,
-        "1",
-      ).catch(() => {});
-      await run("ip", ["link", "set", h.outer, "up"]);
-      await run("ip", [
-        "-n",
-        h.ns,
-        "addr",
-        "add",
-        `${h.ip}/24`,
-        "dev",
-        "eth0",
-      ]);
-      await run("ip", ["-n", h.ns, "link", "set", "eth0", "up"]);
-      await run("ip", ["-n", h.ns, "link", "set", "lo", "up"]);
-    }
-    await fn(hosts[0], hosts[1]);
-  } finally {
-    await cleanup();
-  }
+/** Two hosts (10.9.0.1 and .2 on eth0) on veth pairs. */
+function withHosts(fn: (a: Host, b: Host) => Promise<void>): Promise<void> {
+  return withVethNetns(
+    2,
+    { prefix: "xethsw-deno", inner: "eth0" },
+    async (pairs) => {
+      const hosts = pairs.map((p, i) => ({
+        ns: p.ns,
+        outer: p.outer,
+        ip: `10.9.0.${i + 1}`,
+      }));
+      for (const h of hosts) {
+        await run("ip", [
+          "-n",
+          h.ns,
+          "addr",
+          "add",
+          `${h.ip}/24`,
+          "dev",
+          "eth0",
+        ]);
+      }
+      await fn(hosts[0], hosts[1]);
+    },
+  );
 }
 
 async function waitFor(

@@ -8,6 +8,11 @@
 #  - linux_pps: l1 -> l2 through a router namespace with ip_forward, over
 #    the same kind of veth pairs
 #  - ratio = switch_pps / linux_pps
+#  - the exception path through the switch, both ways: exc_to_linux_fps,
+#    h1's frames to xeth1's own address that the switch hands to Linux
+#    (counted by Linux's UDP NoPorts: nothing listens on the port), and
+#    exc_from_linux_fps, frames Linux sends on proxy xeth1 that the switch
+#    takes from the mux and puts on h1's wire (counted by h1's rx packets)
 #  - idle latency (tests/vm/tools/route_latency.ts): `ip route add` until
 #    the software switch holds the route, XETH_BENCH_SAMPLES (200) routes
 #    one at a time, median and p99 in ms
@@ -67,23 +72,45 @@ done
 check "l1 reaches l2 through Linux (neighbours resolved)" sw_wait 20 sw_ping l1 10.12.0.2
 
 # --- floods ---------------------------------------------------------------
-flood() { # flood NS DEV FRAME RXNS: prints packets received at RXNS eth0 per second
-	local r0 out r secs
-	r0=$(rx_in "$4" eth0)
-	out=$(ip netns exec "$1" python3 "$RAWSOCK" flood "$2" "$3" --seconds "$SECS")
+# Datagrams Linux (this namespace) took for a UDP port nobody listens on.
+udp_noports() { awk '/^Udp:/ { if (h) { print $3; exit } h = 1 }' /proc/net/snmp; }
+flood() { # flood NS DEV FRAME COUNTER...: floods FRAME on DEV in NS ("-" for
+	# this namespace); prints frames sent, the growth of COUNTER (a
+	# command printing a number) and that growth per second
+	local ns=$1 dev=$2 frame=$3 r0 out r secs
+	shift 3
+	r0=$("$@")
+	if [ "$ns" = - ]; then
+		out=$(python3 "$RAWSOCK" flood "$dev" "$frame" --seconds "$SECS")
+	else
+		out=$(ip netns exec "$ns" python3 "$RAWSOCK" flood "$dev" "$frame" --seconds "$SECS")
+	fi
 	sleep 0.5
-	r=$(($(rx_in "$4" eth0) - r0))
+	r=$(($("$@") - r0))
 	secs=$(jq .seconds <<<"$out")
-	echo "# $1 -> $4: $out; received $r" >&2
+	echo "# $ns $dev -> $*: $out; received $r" >&2
 	echo "$(jq .sent <<<"$out") $r $(awk -v n="$r" -v s="$secs" 'BEGIN { printf "%d", n / s }')"
 }
 routed0=$(sw_stat routed)
+xeth1_mac=$(tr -d ':' </sys/class/net/xeth1/address)
 read -r sent_sw got_sw switch_pps < <(flood h1 eth0 \
-	"$(udp_frame "$(cat /sys/class/net/xeth1/address | tr -d ':')" "$(mac_in h1 eth0)" 10.1.0.2 10.2.0.2)" h2)
+	"$(udp_frame "$xeth1_mac" "$(mac_in h1 eth0)" 10.1.0.2 10.2.0.2)" rx_in h2 eth0)
 sleep 0.6
 routed=$(($(sw_stat routed) - routed0))
 read -r sent_lx got_lx linux_pps < <(flood l1 eth0 \
-	"$(udp_frame "$(mac_in lr r1)" "$(mac_in l1 eth0)" 10.11.0.2 10.12.0.2)" l2)
+	"$(udp_frame "$(mac_in lr r1)" "$(mac_in l1 eth0)" 10.11.0.2 10.12.0.2)" rx_in l2 eth0)
+
+# --- the exception path through the switch, both ways -----------------------
+local0=$(sw_stat exception.local)
+read -r sent_in got_in exc_to_linux_fps < <(flood h1 eth0 \
+	"$(udp_frame "$xeth1_mac" "$(mac_in h1 eth0)" 10.1.0.2 10.1.0.1)" udp_noports)
+sleep 0.6
+local_exc=$(($(sw_stat exception.local) - local0))
+from0=$(sw_stat from-linux)
+read -r sent_out got_out exc_from_linux_fps < <(flood - xeth1 \
+	"$(udp_frame "$(mac_in h1 eth0)" "$xeth1_mac" 10.1.0.1 10.1.0.2)" rx_in h1 eth0)
+sleep 0.6
+from_linux=$(($(sw_stat from-linux) - from0))
 
 lat=$(deno run -A --cached-only "$XETH_ROOT/tests/vm/tools/route_latency.ts" \
 	"$SW_CTL" xeth2 "${XETH_BENCH_SAMPLES:-200}")
@@ -94,8 +121,13 @@ lat_p99=$(jq '.p99_ms // 0' <<<"$lat")
 check "switch: frames were sent ($sent_sw) and arrived ($got_sw)" [ "$sent_sw" -gt 0 -a "$got_sw" -gt 0 ]
 check "switch: the software switch routed what h2 received ($routed >= $got_sw)" [ "$routed" -ge "$got_sw" ]
 check "linux: frames were sent ($sent_lx) and arrived ($got_lx)" [ "$sent_lx" -gt 0 -a "$got_lx" -gt 0 ]
+check "to Linux: frames were sent ($sent_in) and Linux got them ($got_in)" [ "$sent_in" -gt 0 -a "$got_in" -gt 0 ]
+check "to Linux: the switch handed them over as local exceptions ($local_exc >= $got_in)" [ "$local_exc" -ge "$got_in" ]
+check "from Linux: frames were sent ($sent_out) and h1 got them ($got_out)" [ "$sent_out" -gt 0 -a "$got_out" -gt 0 ]
+check "from Linux: the switch took them from the mux ($from_linux >= $got_out)" [ "$from_linux" -ge "$got_out" ]
 ratio=$(awk -v a="$switch_pps" -v b="$linux_pps" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
 echo "switch_pps=$switch_pps linux_pps=$linux_pps ratio=$ratio route_latency_ms median=$lat_med p99=$lat_p99"
-echo "bench: {\"kernel\": \"$(uname -r)\", \"route_to_switch_median_ms\": $lat_med, \"route_to_switch_p99_ms\": $lat_p99, \"switch_pps\": $switch_pps, \"linux_pps\": $linux_pps, \"switch_over_linux\": $ratio, \"switch_sent\": $sent_sw, \"linux_sent\": $sent_lx, \"seconds\": $SECS}"
+echo "exceptions through the switch: to Linux $exc_to_linux_fps/s (of $sent_in sent), from Linux $exc_from_linux_fps/s (of $sent_out sent)"
+echo "bench: {\"kernel\": \"$(uname -r)\", \"route_to_switch_median_ms\": $lat_med, \"route_to_switch_p99_ms\": $lat_p99, \"switch_pps\": $switch_pps, \"linux_pps\": $linux_pps, \"switch_over_linux\": $ratio, \"switch_sent\": $sent_sw, \"linux_sent\": $sent_lx, \"exc_to_linux_fps\": $exc_to_linux_fps, \"exc_to_linux_sent\": $sent_in, \"exc_from_linux_fps\": $exc_from_linux_fps, \"exc_from_linux_sent\": $sent_out, \"seconds\": $SECS}"
 sw_stop >/dev/null
 finish

@@ -139,6 +139,7 @@ impl SoftwareSwitch {
         for (n, op) in ops {
             match op {
                 Op::Attach(xid, ifname) => {
+                    tables.commit();
                     drop(tables);
                     let r = self.attach(xid, &ifname);
                     tables = self.shared.tables.write().unwrap();
@@ -147,10 +148,11 @@ impl SoftwareSwitch {
                     })?;
                 }
                 Op::Detach(xid) => self.command(Cmd::Detach(xid)),
-                op => tables.apply(op),
+                op => tables.stage(op),
             }
             applied += 1;
         }
+        tables.commit();
         drop(tables);
         self.shared.wake();
         self.wait_for_commands();

@@ -60,21 +60,32 @@ pub struct Tables {
     /// Bumped when links change, so that the forwarding thread can drop
     /// FDB entries that point at members that left.
     pub generation: u64,
+    /// Links changed since the indexes were last built.
+    stale: bool,
 }
 
 impl Tables {
     /// Applies one operation (not attach or detach, which are the
-    /// switch's business, not the tables').
+    /// switch's business, not the tables') and rebuilds the indexes if it
+    /// changed a link.
     pub fn apply(&mut self, op: Op) {
+        self.stage(op);
+        self.commit();
+    }
+
+    /// Applies one operation but leaves the link indexes stale until
+    /// [`Tables::commit`]: a dump of N links in one batch then rebuilds
+    /// them once, not N times.
+    pub fn stage(&mut self, op: Op) {
         match op {
             Op::Link(l) => {
                 self.links.insert(l.xid, l);
-                self.reindex();
+                self.stale = true;
             }
             Op::Unlink(x) => {
                 if self.links.remove(&x).is_some() {
                     self.neighbours.retain(|k, _| k.1 != x);
-                    self.reindex();
+                    self.stale = true;
                 }
             }
             Op::Route(net, table, p, r) => self.fibs.entry((net, table)).or_default().insert(p, r),
@@ -98,7 +109,16 @@ impl Tables {
         }
     }
 
+    /// Rebuilds the link indexes if staged operations changed links; the
+    /// forwarding thread must not see the tables before this.
+    pub fn commit(&mut self) {
+        if self.stale {
+            self.reindex();
+        }
+    }
+
     fn reindex(&mut self) {
+        self.stale = false;
         self.generation += 1;
         self.vlans.clear();
         self.members.clear();
@@ -187,6 +207,34 @@ mod tests {
             t.apply(parse_line(l).unwrap().unwrap());
         }
         t
+    }
+
+    #[test]
+    fn a_staged_batch_indexes_once_and_like_single_applies() {
+        let lines = [
+            "link 10 port 1 1 1 02:00:00:00:00:0a - 0 3000 10.0.0.1",
+            "link 11 port 1 1 1 02:00:00:00:00:0b - 0 3000 -",
+            "link 3000 bridge 1 1 1 02:00:00:00:00:30 - 0 - -",
+            "link 40970 vlan 1 1 1 02:00:00:00:00:0a 10 10 - -",
+            "unlink 11",
+        ];
+        let single = tables(&lines);
+        let mut t = Tables::default();
+        for l in lines {
+            t.stage(parse_line(l).unwrap().unwrap());
+        }
+        assert_eq!(t.generation, 0, "staging alone must not rebuild");
+        t.commit();
+        assert_eq!(t.generation, 1);
+        t.commit();
+        assert_eq!(t.generation, 1, "nothing staged, nothing rebuilt");
+        assert_eq!(t.members(3000), single.members(3000));
+        assert_eq!(t.members(3000), &[10]);
+        assert_eq!(t.vlan(10, 10), Some(40970));
+        assert!(t.is_local(1, "10.0.0.1".parse().unwrap()));
+        t.stage(parse_line("route 1 254 10.9.0.0/16 1 10").unwrap().unwrap());
+        t.commit();
+        assert_eq!(t.generation, 1, "a route is not a link change");
     }
 
     #[test]

@@ -280,24 +280,59 @@ if (command === "wait") {
   Deno.exit(1);
 }
 if (command === "wait-routes") {
-  // Until the mirror holds at least N routes; prints progress every 10 s.
+  // Until the mirror holds at least N routes, then until the software
+  // switch does too (when SWITCHD has one); prints progress every 10 s and
+  // at the end {"mirror_at", "switch_at"}: when each got there, in seconds
+  // since the epoch (switch_at null without a software switch).
   // Asks every 250 ms: each question costs the daemon CPU, which in a TCG
   // guest is the very thing being measured.
   const want = Number(args[0]);
   const until = Date.now() + 1000 * Number(args[1] ?? 600);
   let next = Date.now() + 10_000;
+  const progress = (what: string, n: number) => {
+    if (Date.now() < next) return;
+    console.error(`${what}: ${n}/${want} routes`);
+    next += 10_000;
+  };
+  let mirrorAt: number | undefined;
   while (Date.now() < until) {
-    const s = await queryControl(control, { show: "session" }) as {
-      routes: number;
-    };
-    if (s.routes >= want) Deno.exit(0);
-    if (Date.now() > next) {
-      console.error(`mirror: ${s.routes}/${want} routes`);
-      next += 10_000;
+    if (mirrorAt === undefined) {
+      const s = await queryControl(control, { show: "session" }) as {
+        routes: number;
+      };
+      if (s.routes >= want) mirrorAt = Date.now();
+      else progress("mirror", s.routes);
+    }
+    if (mirrorAt !== undefined) {
+      const sw = await queryControl(control, { show: "switch" }) as Record<
+        string,
+        unknown
+      >;
+      if (sw.routes4 === undefined) {
+        console.log(
+          JSON.stringify({ mirror_at: mirrorAt / 1000, switch_at: null }),
+        );
+        Deno.exit(0);
+      }
+      const n = Number(sw.routes4) + Number(sw.routes6);
+      if (n >= want) {
+        console.log(
+          JSON.stringify({
+            mirror_at: mirrorAt / 1000,
+            switch_at: Date.now() / 1000,
+          }),
+        );
+        Deno.exit(0);
+      }
+      progress("switch", n);
     }
     await sleep(250);
   }
-  console.error(`the mirror never reached ${want} routes`);
+  console.error(
+    `the ${
+      mirrorAt === undefined ? "mirror" : "switch"
+    } never reached ${want} routes`,
+  );
   Deno.exit(1);
 }
 if (command !== "compare") {

@@ -25,49 +25,19 @@ import {
   SidebandBatch,
   SidebandConnection,
 } from "../../../ffi/sideband.ts";
+import { decodeBatch } from "../../../switchd/protocol/decode.ts";
+import type { Decoded } from "../../../switchd/protocol/types.ts";
+import {
+  carrier,
+  dumpFibinfo,
+  dumpIfinfo,
+  linkStat,
+  speed,
+} from "../../../switchd/protocol/requests.ts";
 
-// PROTOCOL.md: header is 14 zero bytes, version 2, kind.
-const VERSION = 2;
-const KIND_NAMES = [
-  "BREAK",
-  "LINK_STAT",
-  "ETHTOOL_STAT",
-  "ETHTOOL_FLAGS",
-  "ETHTOOL_SETTINGS",
-  "LINK_MODES_SUPPORTED",
-  "LINK_MODES_ADVERTISING",
-  "LINK_MODES_LP_ADVERTISING",
-  "DUMP_IFINFO",
-  "CARRIER",
-  "SPEED",
-  "IFINFO",
-  "IFA",
-  "IFA6",
-  "DUMP_FIBINFO",
-  "FIBENTRY",
-  "FIB6ENTRY",
-  "NEIGH_UPDATE",
-  "CHANGE_UPPER_XID",
-  "NETNS_ADD",
-  "NETNS_DEL",
-];
-const DUMP_IFINFO = 8, CARRIER = 9, SPEED = 10, DUMP_FIBINFO = 14;
-const LINK_STAT = 1, IFINFO = 11, BREAK = 0;
-
-function header(kind: number, size: number): Uint8Array {
-  const m = new Uint8Array(size);
-  m[14] = VERSION;
-  m[15] = kind;
-  return m;
-}
-
-function withU32(m: Uint8Array, off: number, v: number): Uint8Array {
-  new DataView(m.buffer).setUint32(off, v, true);
-  return m;
-}
-
-function kindName(k: number): string {
-  return KIND_NAMES[k] ?? `KIND_${k}`;
+/** A decoded message's kind as the scenarios name it (IFINFO, FIBENTRY). */
+function kindLabel(m: Decoded): string {
+  return m.kind === "invalid" ? `INVALID_${m.reason}` : m.kind.toUpperCase();
 }
 
 const [mux, ...cmds] = Deno.args;
@@ -93,19 +63,13 @@ async function readDump() {
     calls++;
     messages += n;
     largest = Math.max(largest, n);
-    for (const m of batch.messages()) {
-      const kind = m[15];
-      if (kind === BREAK) {
+    for (const m of decodeBatch(batch)) {
+      if (m.kind === "break") {
         return { kinds, ifnames, calls, messages, largest };
       }
-      kinds[kindName(kind)] = (kinds[kindName(kind)] ?? 0) + 1;
-      if (kind === IFINFO) {
-        const name = m.subarray(24, 40);
-        const end = name.indexOf(0);
-        ifnames.push(
-          new TextDecoder().decode(name.subarray(0, end < 0 ? 16 : end)),
-        );
-      }
+      const label = kindLabel(m);
+      kinds[label] = (kinds[label] ?? 0) + 1;
+      if (m.kind === "ifinfo") ifnames.push(m.ifname);
     }
   }
 }
@@ -113,27 +77,22 @@ async function readDump() {
 for (let i = 0; i < cmds.length; i++) {
   const cmd = cmds[i];
   if (cmd === "dump") {
-    await conn.sendAll([header(DUMP_IFINFO, 16)]);
+    await conn.sendAll([dumpIfinfo()]);
     console.log(JSON.stringify({ dump: "ifinfo", ...await readDump() }));
-    await conn.sendAll([header(DUMP_FIBINFO, 16)]);
+    await conn.sendAll([dumpFibinfo()]);
     console.log(JSON.stringify({ dump: "fibinfo", ...await readDump() }));
   } else if (cmd === "carrier") {
     const xid = Number(cmds[++i]), on = cmds[++i] === "on";
-    const m = withU32(header(CARRIER, 24), 16, xid);
-    m[20] = on ? 1 : 0;
-    await conn.sendAll([m]);
+    await conn.sendAll([carrier(xid, on)]);
   } else if (cmd === "speed") {
     const xid = Number(cmds[++i]), mbps = Number(cmds[++i]);
-    await conn.sendAll([
-      withU32(withU32(header(SPEED, 24), 16, xid), 20, mbps),
-    ]);
+    await conn.sendAll([speed(xid, mbps)]);
   } else if (cmd === "stats") {
     const xid = Number(cmds[++i]), base = BigInt(cmds[++i]);
-    const msgs = Array.from({ length: 24 }, (_, index) => {
-      const m = withU32(withU32(header(LINK_STAT, 32), 16, xid), 20, index);
-      new DataView(m.buffer).setBigUint64(24, base + BigInt(index), true);
-      return m;
-    });
+    const msgs = Array.from(
+      { length: 24 },
+      (_, index) => linkStat(xid, index, base + BigInt(index)),
+    );
     console.log(JSON.stringify({ sent: conn.send(msgs) }));
   } else if (cmd === "pause") {
     // Reads nothing for MS: the kernel's queue fills meanwhile.
