@@ -4,7 +4,7 @@
  * FIB6ENTRY, neighbours, IFINFO and the odd address or ethtool message.
  * Each iteration handles a whole batch (256 messages, the library's cap),
  * so messages/s = 256 / time per iteration; `deno task bench` prints it.
- * Run alone with `deno bench bench/codec_bench.ts`.
+ * Run alone with `deno bench -P bench/codec_bench.ts`.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * Cost of one call into the data plane library next to a plain JavaScript
  * call, to size how coarse FFI calls must be (see "No per-packet FFI" in
- * the design). Run with `deno bench -A bench/ffi_bench.ts`.
+ * the design). Run with `deno bench -P bench/ffi_bench.ts`.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 // Mirror apply rate: how fast SWITCHD's mirror takes routes from decoded
 // FIBENTRY/FIB6ENTRY messages, and how fast a resync diff of an unchanged
-// FIB runs. `deno bench -A bench/mirror_bench.ts`; names carry the item
+// FIB runs. `deno bench -P bench/mirror_bench.ts`; names carry the item
 // count per iteration, so `deno task bench` prints routes/s.
 
 import { FIB_EVENT } from "../switchd/protocol/kinds.ts";
@@ -33,7 +33,7 @@ const v6: Fib6Entry[] = Array.from({ length: N }, (_, i) => ({
 }));
 
 Deno.bench(
-  `mirror: apply ${N} IPv4 routes`,
+  `mirror: apply ${N} routes (IPv4)`,
   { group: "apply", baseline: true },
   () => {
     const m = new Mirror();
@@ -41,7 +41,7 @@ Deno.bench(
   },
 );
 
-Deno.bench(`mirror: apply ${N} IPv6 routes`, { group: "apply" }, () => {
+Deno.bench(`mirror: apply ${N} routes (IPv6)`, { group: "apply" }, () => {
   const m = new Mirror();
   for (const r of v6) m.apply(r);
 });
@@ -52,6 +52,6 @@ for (const r of v4) {
   b.apply(r);
 }
 
-Deno.bench(`mirror: resync diff of ${N} unchanged routes`, () => {
+Deno.bench(`mirror: resync diff over ${N} routes, none changed`, () => {
   if (diffMirrors(a, b).length !== 0) throw new Error("not unchanged");
 });

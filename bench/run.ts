@@ -142,7 +142,8 @@ function unitOf(key: string): string {
     [/_fps$/, "frames/s"],
     [/_pps$/, "packets/s"],
     [/_bps$/, "bits/s"],
-    [/ratio/, "x"],
+    [/_mib$/, "MiB"],
+    [/ratio|_over_/, "x"],
   ];
   for (const [re, unit] of suffixes) if (re.test(last)) return unit;
   return "";
@@ -246,7 +247,7 @@ async function main(): Promise<number> {
 
   if (parts.has("deno")) {
     console.error("bench: deno bench bench/ ...");
-    const r = await run(Deno.execPath(), ["bench", "-A", "--json", "bench/"]);
+    const r = await run(Deno.execPath(), ["bench", "-P", "--json", "bench/"]);
     if (r.ok) figures.push(...denoFigures(JSON.parse(r.stdout)));
     else failures.push("deno bench");
   }

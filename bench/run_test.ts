@@ -43,7 +43,7 @@ Deno.test("deno bench JSON gives an average and, with a count, a rate", () => {
 Deno.test("bench: lines are flattened into figures with units", () => {
   const text = [
     "[6.12 sb_bench] # noise",
-    '[6.12 sb_bench] bench: {"idle_latency_us": {"median": 385, "p99": 2504}, "kernel_s": 20.2, "ratio": 1.5, "label": "x", "rate": 7, "unit_rate": "routes/s"}',
+    '[6.12 sb_bench] bench: {"idle_latency_us": {"median": 385, "p99": 2504}, "kernel_s": 20.2, "ratio": 1.5, "label": "x", "rate": 7, "unit_rate": "routes/s", "switch_over_kernel": 1.7, "rss_mib": 700, "skipped": null}',
     "bench: {not json}",
   ].join("\n");
   const f = lineFigures("vm", "sb_bench", text);
@@ -55,6 +55,8 @@ Deno.test("bench: lines are flattened into figures with units", () => {
       ["kernel_s", 20.2, "s"],
       ["ratio", 1.5, "x"],
       ["rate", 7, "routes/s"],
+      ["switch_over_kernel", 1.7, "x"],
+      ["rss_mib", 700, "MiB"],
     ],
   );
 });

@@ -46,17 +46,25 @@ static bool xeth_fw_up;			/* RTNL */
 
 /* --- properties: absent means the default, present must be right ------ */
 
-static int xeth_fw_u8(struct device *dev, const char *prop, u8 def,
-		      u8 min, u8 max, u8 *val)
+/* An unsigned property of @bits (8 or 16) bits within @min..@max. */
+static int xeth_fw_uint(struct device *dev, const char *prop,
+			unsigned int bits, u16 def, u16 min, u16 max, u16 *val)
 {
+	u8 v8;
 	int err;
 
 	*val = def;
 	if (!device_property_present(dev, prop))
 		return 0;
-	err = device_property_read_u8(dev, prop, val);
+	if (bits == 8) {
+		err = device_property_read_u8(dev, prop, &v8);
+		if (!err)
+			*val = v8;
+	} else {
+		err = device_property_read_u16(dev, prop, val);
+	}
 	if (err) {
-		dev_err(dev, "property \"%s\" is not a u8 (%pe)\n", prop,
+		dev_err(dev, "property \"%s\" is not a u%u (%pe)\n", prop, bits,
 			ERR_PTR(err));
 		return -EINVAL;
 	}
@@ -68,26 +76,20 @@ static int xeth_fw_u8(struct device *dev, const char *prop, u8 def,
 	return 0;
 }
 
+static int xeth_fw_u8(struct device *dev, const char *prop, u8 def,
+		      u8 min, u8 max, u8 *val)
+{
+	u16 v;
+	int err = xeth_fw_uint(dev, prop, 8, def, min, max, &v);
+
+	*val = v;
+	return err;
+}
+
 static int xeth_fw_u16(struct device *dev, const char *prop, u16 def,
 		       u16 min, u16 max, u16 *val)
 {
-	int err;
-
-	*val = def;
-	if (!device_property_present(dev, prop))
-		return 0;
-	err = device_property_read_u16(dev, prop, val);
-	if (err) {
-		dev_err(dev, "property \"%s\" is not a u16 (%pe)\n", prop,
-			ERR_PTR(err));
-		return -EINVAL;
-	}
-	if (*val < min || *val > max) {
-		dev_err(dev, "property \"%s\" is %u, not %u-%u\n", prop, *val,
-			min, max);
-		return -EINVAL;
-	}
-	return 0;
+	return xeth_fw_uint(dev, prop, 16, def, min, max, val);
 }
 
 /* An interface name (a "%d" in it is numbered at registration). */

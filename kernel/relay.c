@@ -293,33 +293,49 @@ int xeth_relay_set_flag_names(struct xeth_mux *mux, const char *buf,
 	return 0;
 }
 
-static ssize_t ethtool_stat_names_show(struct device *d,
-				       struct device_attribute *attr, char *buf)
+/* One name per line, read under RTNL: the names are replaced under it. */
+static ssize_t xeth_mux_names_show(struct device *d, char *buf, bool flags)
 {
 	struct xeth_mux *mux = netdev_priv(to_net_dev(d));
-	ssize_t n = 0;
-	unsigned int i;
+	char (*names)[ETH_GSTRING_LEN];
+	unsigned int i, n;
+	ssize_t len = 0;
 
 	if (!rtnl_trylock())
 		return restart_syscall();
-	for (i = 0; i < mux->n_stat_names; i++)
-		n += sysfs_emit_at(buf, n, "%s\n", mux->stat_names[i]);
+	names = flags ? mux->flag_names : mux->stat_names;
+	n = flags ? mux->n_flag_names : mux->n_stat_names;
+	for (i = 0; i < n; i++)
+		len += sysfs_emit_at(buf, len, "%s\n", names[i]);
 	rtnl_unlock();
-	return n;
+	return len;
 }
 
-static ssize_t ethtool_stat_names_store(struct device *d,
-					struct device_attribute *attr,
-					const char *buf, size_t len)
+static ssize_t xeth_mux_names_store(struct device *d, const char *buf,
+				    size_t len, bool flags)
 {
 	struct xeth_mux *mux = netdev_priv(to_net_dev(d));
 	int err;
 
 	if (!rtnl_trylock())
 		return restart_syscall();
-	err = xeth_relay_set_stat_names(mux, buf, len);
+	err = flags ? xeth_relay_set_flag_names(mux, buf, len) :
+		      xeth_relay_set_stat_names(mux, buf, len);
 	rtnl_unlock();
 	return err ? err : len;
+}
+
+static ssize_t ethtool_stat_names_show(struct device *d,
+				       struct device_attribute *attr, char *buf)
+{
+	return xeth_mux_names_show(d, buf, false);
+}
+
+static ssize_t ethtool_stat_names_store(struct device *d,
+					struct device_attribute *attr,
+					const char *buf, size_t len)
+{
+	return xeth_mux_names_store(d, buf, len, false);
 }
 
 static DEVICE_ATTR_RW(ethtool_stat_names);
@@ -327,30 +343,14 @@ static DEVICE_ATTR_RW(ethtool_stat_names);
 static ssize_t priv_flag_names_show(struct device *d,
 				    struct device_attribute *attr, char *buf)
 {
-	struct xeth_mux *mux = netdev_priv(to_net_dev(d));
-	ssize_t n = 0;
-	unsigned int i;
-
-	if (!rtnl_trylock())
-		return restart_syscall();
-	for (i = 0; i < mux->n_flag_names; i++)
-		n += sysfs_emit_at(buf, n, "%s\n", mux->flag_names[i]);
-	rtnl_unlock();
-	return n;
+	return xeth_mux_names_show(d, buf, true);
 }
 
 static ssize_t priv_flag_names_store(struct device *d,
 				     struct device_attribute *attr,
 				     const char *buf, size_t len)
 {
-	struct xeth_mux *mux = netdev_priv(to_net_dev(d));
-	int err;
-
-	if (!rtnl_trylock())
-		return restart_syscall();
-	err = xeth_relay_set_flag_names(mux, buf, len);
-	rtnl_unlock();
-	return err ? err : len;
+	return xeth_mux_names_store(d, buf, len, true);
 }
 
 static DEVICE_ATTR_RW(priv_flag_names);

@@ -126,7 +126,11 @@ t1=$(jq .mirror_at <<<"$at")
 t2=$(jq .switch_at <<<"$at")
 kill $mon
 switch_routes() { deno run -A --cached-only "$XETH_ROOT/main.ts" show switch --control $CTL --json | jq '(.routes4 | tonumber) + (.routes6 | tonumber)'; }
-echo "# switchd: $(deno run -A --cached-only "$XETH_ROOT/main.ts" show counters --control $CTL --json | jq -c .)"
+counters=$(deno run -A --cached-only "$XETH_ROOT/main.ts" show counters --control $CTL --json)
+echo "# switchd: $(jq -c . <<<"$counters")"
+sw_rss=$(awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' /proc/$sw/status)
+sw_hwm=$(awk '/^VmHWM:/ { printf "%d", $2 / 1024 }' /proc/$sw/status)
+echo "# switchd: resident ${sw_rss} MiB now, ${sw_hwm} MiB at most"
 sed 's/^/# switchd log: /' /tmp/switchd.log | tail -5
 switchd=$(secs "$t0" "$t1")
 check_eq "switchd: its mirror got every route" $((base + SW4 + SW6)) \
@@ -143,5 +147,5 @@ sw_kernel_ratio=null
 [ "$SW4" = "$N4" ] && [ "$SW6" = "$N6" ] &&
 	sw_kernel_ratio=$(awk -v d="$switch_s" -v k="$kernel" 'BEGIN { printf "%.2f", d / k }')
 echo "# bulk: $((SW4 + SW6)) routes: ip done at ${ip_s}s, SWITCHD's mirror holds all at ${switchd}s, its switch at ${switch_s}s; ratio to ip ${sw_ratio}, switch to the kernel alone ${sw_kernel_ratio}"
-echo "bench: {\"idle_latency_us\": $(jq -c '{median, p99}' <<<"$lat"), \"bulk_routes\": $((N4 + N6)), \"sb_txq_max\": $TXQ, \"kernel_s\": $kernel, \"daemon_s\": $daemon, \"resyncs\": $(jq .resyncs <<<"$out"), \"ratio\": $ratio, \"switchd_routes\": $((SW4 + SW6)), \"switchd_ip_s\": $ip_s, \"switchd_mirror_s\": $switchd, \"switchd_switch_s\": $switch_s, \"switchd_ratio\": $sw_ratio, \"switch_over_kernel\": $sw_kernel_ratio}"
+echo "bench: {\"idle_latency_us\": $(jq -c '{median, p99}' <<<"$lat"), \"bulk_routes\": $((N4 + N6)), \"sb_txq_max\": $TXQ, \"kernel_s\": $kernel, \"daemon_s\": $daemon, \"resyncs\": $(jq .resyncs <<<"$out"), \"ratio\": $ratio, \"switchd_routes\": $((SW4 + SW6)), \"switchd_ip_s\": $ip_s, \"switchd_mirror_s\": $switchd, \"switchd_switch_s\": $switch_s, \"switchd_ratio\": $sw_ratio, \"switch_over_kernel\": $sw_kernel_ratio, \"switchd_resyncs\": $(jq .disconnects <<<"$counters"), \"switchd_rss_mib\": $sw_hwm}"
 finish
