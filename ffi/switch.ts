@@ -37,6 +37,8 @@ export const SWITCH_REPORTS = {
   "ethtool-names": 3,
   /** the mux's port stat names (sysfs), one per line; empty without mux */
   "mux-stat-names": 4,
+  /** every route held, as the sorted `route` lines that program them */
+  fib: 5,
 } as const;
 
 /** A report's name. */
@@ -49,7 +51,10 @@ export interface SoftSwitchOptions {
 }
 
 const ENOSPC = 28;
-/** First report buffer; grown by doubling while the library says ENOSPC. */
+/**
+ * First report buffer; grown to what the library says it needs (at least
+ * double) while it says ENOSPC.
+ */
 const REPORT_START = 64 << 10;
 /** Largest report buffer. */
 export const REPORT_MAX = 64 << 20;
@@ -154,7 +159,14 @@ export class SoftSwitch implements Disposable {
       );
       if (r === -ENOSPC && buf.length < REPORT_MAX) {
         // Kept for the next call: reports grow with the switch's tables.
-        this.#reportBuf = new Uint8Array(buf.length * 2);
+        // Straight to the size the library named, since every try builds
+        // the whole report again (a million routes' worth for "fib").
+        const need = Number(
+          /needs (\d+) bytes/.exec(this.#dp.lastError())?.[1] ?? 0,
+        );
+        this.#reportBuf = new Uint8Array(
+          Math.min(REPORT_MAX, Math.max(buf.length * 2, need + (need >> 3))),
+        );
         continue;
       }
       const n = this.#dp.check(

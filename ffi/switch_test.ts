@@ -133,9 +133,10 @@ const NO_MUX = `xnomux${Deno.pid % 10000}`;
 
 /**
  * A library in JavaScript: the switch symbols over a report of `size`
- * bytes, refusing program lines that start with "bad".
+ * bytes, refusing program lines that start with "bad"; it names the size
+ * a report needs only when `tellSize` (the real one does).
  */
-function fakeLibrary(size: number) {
+function fakeLibrary(size: number, tellSize = false) {
   const calls: string[] = [];
   let lastError = "";
   const symbols = {
@@ -162,7 +163,12 @@ function fakeLibrary(size: number) {
       len: bigint,
     ) => {
       calls.push(`report ${what} ${len}`);
-      if (Number(len) < size) return BigInt(-28);
+      if (Number(len) < size) {
+        lastError = tellSize
+          ? `report needs ${size} bytes, buffer has ${len}`
+          : "no room";
+        return BigInt(-28);
+      }
       buf.fill(0x61, 0, size);
       return BigInt(size);
     },
@@ -206,6 +212,13 @@ Deno.test("SoftSwitch: reports grow their buffer, program errors carry the line"
   sw.close();
   equal(calls.at(-1), "close 7");
   equal(calls.filter((c) => c.startsWith("close")).length, 1);
+
+  // A library that names the size: one more call, at that size and an
+  // eighth (the report may grow meanwhile), not a doubling per call.
+  const told = fakeLibrary(1_000_000, true);
+  const sized = SoftSwitch.open(told.dp, "xm0");
+  equal(sized.report("fib").length, 1_000_000);
+  deepEqual(told.calls, ["open 0", "report 5 65536", "report 5 1125000"]);
 
   // Larger than the largest buffer: the library's ENOSPC, as an error.
   const huge = fakeLibrary(REPORT_MAX + 1);

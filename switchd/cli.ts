@@ -57,7 +57,7 @@ export const ENCAPS: readonly Encap[] = ["vlan", "vpls"];
 
 /** Text printed by --help. */
 export const HELP: string = `Usage: ${PROGRAM} [options]
-       ${PROGRAM} show [session|links|fib|neighbours|counters|mirror|switch] [--json] [options]
+       ${PROGRAM} show [session|links|fib|neighbours|counters|mirror|switch|switch-fib] [--json] [options]
 
 Runs SWITCHD, the daemon of xeth-switchd: it connects to the side-band socket
 of an xeth mux, dumps interfaces, FIB and neighbours into its mirror, follows
@@ -67,7 +67,8 @@ SIGINT or SIGTERM stop it cleanly.
 
 "show" asks the running daemon for the mux through its control socket and
 prints a table (or JSON with --json); "show switch" prints the SWITCH's
-summary (table sizes, forwarded frames, exceptions and drops by reason).
+summary (table sizes, forwarded frames, exceptions and drops by reason) and
+"show switch-fib" the routes it holds, in its own terms (next hops by xid).
 
 Options:
   --mux NAME             xeth mux device to attach to (default: ${DEFAULT_MUX})

@@ -208,7 +208,7 @@ Deno.test("runCli: help does not need the library", async () => {
   match(help, /--switch KIND/);
   match(help, /--encap ENCAP/);
   match(help, /--attach PORT=IFNAME/);
-  match(help, /show \[session\|.*\|switch\]/);
+  match(help, /show \[session\|.*\|switch\|switch-fib\]/);
 });
 
 Deno.test("runCli: usage error exits 2 pointing at --help", async () => {

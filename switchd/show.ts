@@ -21,6 +21,7 @@ export const SHOW_WHAT = [
   "counters",
   "mirror",
   "switch",
+  "switch-fib",
 ] as const;
 export type ShowWhat = typeof SHOW_WHAT[number];
 
@@ -76,6 +77,8 @@ export function showView(
       return mirrorJson(m);
     case "switch":
       return switchView(parts.backend);
+    case "switch-fib":
+      return switchFib(parts.backend);
   }
 }
 
@@ -89,6 +92,27 @@ function switchView(backend: SwitchBackend | undefined): Row {
     row[k] = String(v);
   }
   return row;
+}
+
+/**
+ * The routes the SWITCH holds, a row per route in its program's terms:
+ * the namespace id, table, prefix, RTN type and next hops (`XID@GATEWAY`,
+ * `XID`, or `?` for an interface that is no proxy). Empty for a SWITCH
+ * that cannot list them.
+ */
+function switchFib(backend: SwitchBackend | undefined): Row[] {
+  const rows: Row[] = [];
+  for (const line of backend?.fib?.() ?? []) {
+    const [, net, table, prefix, type, nexthops] = line.split(" ");
+    rows.push({
+      net,
+      table: Number(table),
+      prefix,
+      type: Number(type),
+      nexthops,
+    });
+  }
+  return rows;
 }
 
 /**

@@ -49,6 +49,12 @@ export interface SwitchBackend {
    * `forwarded`, `exception.arp`, ...), for `show switch`.
    */
   summary?(): Record<string, bigint>;
+  /**
+   * Every route the SWITCH holds as a `route` line of the software
+   * switch's program (`route NET TABLE PREFIX TYPE NEXTHOPS`), sorted, for
+   * `show switch-fib` and for comparing it with Linux.
+   */
+  fib?(): string[];
   /** Releases the SWITCH; SWITCHD calls it last. */
   close(): void;
 }

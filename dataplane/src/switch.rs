@@ -59,6 +59,8 @@ pub enum Report {
     /// from sysfs; empty when the mux is missing. Read here rather than in
     /// SWITCHD because Deno lets only --allow-all read /sys.
     MuxStatNames,
+    /// Every route held, as the sorted `route` lines that program them.
+    Fib,
 }
 
 impl TryFrom<u8> for Report {
@@ -71,8 +73,9 @@ impl TryFrom<u8> for Report {
             2 => Ok(Report::Summary),
             3 => Ok(Report::EthtoolNames),
             4 => Ok(Report::MuxStatNames),
+            5 => Ok(Report::Fib),
             _ => Err(Error::InvalidArgument(
-                "report must be 0 (ports), 1 (counters), 2 (summary), 3 (ethtool names) or 4 (mux stat names)",
+                "report must be 0 (ports), 1 (counters), 2 (summary), 3 (ethtool names), 4 (mux stat names) or 5 (fib)",
             )),
         }
     }
@@ -236,6 +239,14 @@ impl SoftwareSwitch {
             Report::MuxStatNames => {
                 let path = format!("/sys/class/net/{}/xeth/ethtool_stat_names", self.shared.mux);
                 s = std::fs::read_to_string(path).unwrap_or_default();
+            }
+            Report::Fib => {
+                let lines = self.shared.tables.read().unwrap().route_lines();
+                s.reserve(lines.iter().map(|l| l.len() + 1).sum());
+                for l in lines {
+                    s.push_str(&l);
+                    s.push('\n');
+                }
             }
             Report::Summary => {
                 for (k, v) in self.shared.tables.read().unwrap().counts() {

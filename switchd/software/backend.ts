@@ -220,6 +220,11 @@ export class SoftwareSwitch implements SwitchBackend {
     return out;
   }
 
+  /** Every route the library's switch holds; throws when it cannot say. */
+  fib(): string[] {
+    return lines(this.#handle.report("fib"));
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -20,6 +20,7 @@ class FakeHandle implements SwitchHandle {
     summary: "",
     "ethtool-names": "",
     "mux-stat-names": "",
+    fib: "",
   };
   failReports = false;
   closed = 0;
@@ -219,4 +220,35 @@ Deno.test("show switch: the backend's summary as strings", () => {
     "applied.netns": "0",
   });
   ok(showView("switch", session, "xm0"));
+});
+
+Deno.test("show switch-fib: the library's route lines as rows", () => {
+  const h = new FakeHandle();
+  h.reports.fib = "route 1 254 10.0.0.0/8 1 10@10.9.0.1,?\n" +
+    "route 4026531840 255 ::1/128 2 -\n";
+  const session = { mirror: new Mirror() } as unknown as Session;
+  deepEqual(
+    showView("switch-fib", session, "xm0", { backend: new SoftwareSwitch(h) }),
+    [
+      {
+        net: "1",
+        table: 254,
+        prefix: "10.0.0.0/8",
+        type: 1,
+        nexthops: "10@10.9.0.1,?",
+      },
+      {
+        net: "4026531840",
+        table: 255,
+        prefix: "::1/128",
+        type: 2,
+        nexthops: "-",
+      },
+    ],
+  );
+  // A SWITCH that cannot list its routes lists none.
+  deepEqual(
+    showView("switch-fib", session, "xm0", { backend: new NoSwitch() }),
+    [],
+  );
 });

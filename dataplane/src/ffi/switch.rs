@@ -70,7 +70,8 @@ pub unsafe extern "C" fn xeth_dp_switch_program(h: usize, text: *const u8, len: 
     })
 }
 
-/// Writes report `what` (0 ports, 1 counters, 2 summary; see
+/// Writes report `what` (0 ports, 1 counters, 2 summary, 3 ethtool names,
+/// 4 mux stat names, 5 fib; see
 /// [`crate::switch::Report`]) into `buf`, without a NUL. Returns its
 /// length, or `-ENOSPC` when `len` is too small (the message gives the
 /// size needed).
@@ -141,6 +142,8 @@ mod tests {
         let s = std::str::from_utf8(&buf[..n as usize]).unwrap();
         assert!(s.contains("routes4 1\n") && s.contains("links 1\n"), "{s}");
         assert_eq!(report(h, 2, &mut buf[..3]), -(libc::ENOSPC as isize));
+        let n = report(h, 5, &mut buf);
+        assert_eq!(&buf[..n as usize], b"route 1 254 10.0.0.0/8 1 10\n");
         assert_eq!(report(h, 9, &mut buf), -(libc::EINVAL as isize));
         assert_eq!(report(h, 4, &mut buf), 0, "no such mux: no names");
         assert_eq!(xeth_dp_switch_close(h), 0);

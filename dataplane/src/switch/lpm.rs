@@ -103,6 +103,15 @@ impl<K: Bits, V> Lpm<K, V> {
             .find_map(|l| self.by_len[usize::from(*l)].get(&(addr & mask(*l))))
     }
 
+    /// Every route as (prefix, length, value), in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (K, u8, &V)> {
+        self.by_len.iter().enumerate().flat_map(|(len, t)| {
+            // by_len has WIDTH + 1 <= 129 entries: the index fits a u8.
+            let len = len as u8;
+            t.iter().map(move |(k, v)| (*k, len, v))
+        })
+    }
+
     /// The route for exactly `addr/plen`.
     pub fn get(&self, addr: K, plen: u8) -> Option<&V> {
         self.by_len

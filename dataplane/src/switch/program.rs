@@ -261,6 +261,29 @@ fn hop(s: &str) -> Result<Hop, String> {
     })
 }
 
+/// The `route` line that programs `spec` for `p` in table `table` of
+/// namespace `net`: what [`parse_line`] reads back as the same operation.
+pub fn route_line(net: u64, table: u32, p: Prefix, spec: &RouteSpec) -> String {
+    let hops = if spec.hops.is_empty() {
+        "-".to_owned()
+    } else {
+        let each: Vec<String> = spec
+            .hops
+            .iter()
+            .map(|h| match (h.xid, h.gw) {
+                (None, _) => "?".to_owned(),
+                (Some(x), None) => x.to_string(),
+                (Some(x), Some(g)) => format!("{x}@{g}"),
+            })
+            .collect();
+        each.join(",")
+    };
+    format!(
+        "route {net} {table} {}/{} {} {hops}",
+        p.addr, p.len, spec.kind
+    )
+}
+
 fn list<T>(s: &str, f: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
     if s == "-" {
         return Ok(Vec::new());
@@ -271,6 +294,22 @@ fn list<T>(s: &str, f: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn route_lines_read_back_as_what_they_print() {
+        for line in [
+            "route 1 254 10.1.0.0/16 1 3999@10.0.0.2,3998,?",
+            "route 4026531840 100 2001:db8::/32 1 7@fe80::1",
+            "route 1 255 ::ffff:192.0.2.1/128 2 7",
+            "route 1 254 0.0.0.0/0 7 -",
+            "route 1 254 ::/0 6 ?",
+        ] {
+            let Some(Op::Route(net, table, p, spec)) = parse_line(line).unwrap() else {
+                panic!("{line} is not a route");
+            };
+            assert_eq!(route_line(net, table, p, &spec), line);
+        }
+    }
 
     #[test]
     fn every_operation_parses() {

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use super::lpm::Lpm;
 use super::packet::Mac;
-use super::program::{Kind, LinkSpec, Op, Prefix, RouteSpec};
+use super::program::{route_line, Kind, LinkSpec, Op, Prefix, RouteSpec};
 
 /// The table forwarding looks routes up in (RT_TABLE_MAIN).
 pub const MAIN_TABLE: u32 = 254;
@@ -180,6 +180,30 @@ impl Tables {
         self.neighbours.get(&(net, xid, a)).copied()
     }
 
+    /// Every route as the `route` line that programs it, sorted, so that
+    /// what the switch holds can be compared with what Linux has.
+    pub fn route_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (&(net, table), f) in &self.fibs {
+            for (a, len, r) in f.v4.iter() {
+                let p = Prefix {
+                    addr: IpAddr::V4(a.into()),
+                    len,
+                };
+                out.push(route_line(net, table, p, r));
+            }
+            for (a, len, r) in f.v6.iter() {
+                let p = Prefix {
+                    addr: IpAddr::V6(a.into()),
+                    len,
+                };
+                out.push(route_line(net, table, p, r));
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
     /// Counts for the summary report.
     pub fn counts(&self) -> [(&'static str, u64); 4] {
         let (mut r4, mut r6) = (0, 0);
@@ -294,6 +318,27 @@ mod tests {
             .lookup("2001::1".parse().unwrap())
             .is_some());
         assert_eq!(t.counts()[1], ("routes4", 2));
+        // Host bits are dropped on the way in; a replaced route is listed
+        // once, as it is now.
+        t.apply(
+            parse_line("route 1 254 10.0.0.0/8 1 10@10.9.0.2")
+                .unwrap()
+                .unwrap(),
+        );
+        t.apply(
+            parse_line("route 1 254 192.0.2.77/24 6 -")
+                .unwrap()
+                .unwrap(),
+        );
+        assert_eq!(
+            t.route_lines(),
+            [
+                "route 1 100 10.0.0.0/8 1 11",
+                "route 1 254 10.0.0.0/8 1 10@10.9.0.2",
+                "route 1 254 192.0.2.0/24 6 -",
+                "route 2 254 ::/0 1 12@fe80::1",
+            ]
+        );
         t.apply(parse_line("unroute 1 254 10.0.0.0/8").unwrap().unwrap());
         assert!(t.fib(1, 254).unwrap().lookup(a).is_none());
         t.apply(Op::Clear);

@@ -53,6 +53,8 @@ sleep 0.6
 check "the switch handed those to Linux (exception.ttl)" [ "$(sw_stat exception.ttl)" -ge 2 ]
 check "an unrouted destination is answered by Linux (network unreachable)" \
 	sh -c 'ip route add unreachable 10.99.0.0/16 && ip netns exec h1 ping -c 1 -W 3 10.99.0.1 | grep -q "Unreachable"'
+check "the switch's routes equal the kernel's, every table (next hops by xid)" \
+	deno run -A --cached-only "$XETH_ROOT/tests/vm/tools/mirror_compare.ts" "$SW_CTL" compare-switch
 
 sleep 1.5
 rx=$(ip -s -j link show xeth2 | jq '.[0].stats64.rx.packets')

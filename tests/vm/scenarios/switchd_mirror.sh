@@ -1,7 +1,8 @@
 #!/bin/bash
 # SWITCHD against the real module: after its dumps and after each scripted
 # change, its mirror equals the kernel's own view (every table of two
-# namespaces, a VRF, IPv4 and IPv6 multipath, neighbours, addresses); it
+# namespaces, a VRF, IPv4 and IPv6 multipath, neighbours, addresses), and
+# its software switch holds the same routes (next hops by xid); it
 # survives being killed mid-dump and the mux being deleted and recreated,
 # and stops cleanly on SIGTERM.
 . "$(dirname "$0")/../lib.sh"
@@ -38,11 +39,16 @@ ip -n ns1 addr add 198.51.100.1/24 dev xeth3
 ip -n ns1 route add 10.9.0.0/16 via 198.51.100.2
 
 wait_state() { $TOOL wait "$1" 120 2>/dev/null; } # wait_state STATE
-compare() { # compare DESCRIPTION
+compare() { # compare DESCRIPTION: the mirror, then the software switch
 	if $TOOL compare ns1 >/tmp/cmp.json; then
 		ok "$1 ($(jq .routes /tmp/cmp.json) routes, $(jq .compared /tmp/cmp.json) items)"
 	else
 		not_ok "$1" "$(jq -c '{missing: .missing[:8], extra: .extra[:8]}' /tmp/cmp.json)"
+	fi
+	if $TOOL compare-switch ns1 >/tmp/cmp.json; then
+		ok "  and the software switch holds the same routes ($(jq .routes /tmp/cmp.json))"
+	else
+		not_ok "  and the software switch holds the same routes" "$(jq -c '{missing: .missing[:8], extra: .extra[:8]}' /tmp/cmp.json)"
 	fi
 }
 

@@ -5,6 +5,7 @@
  * usage: deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare [NETNS...]
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait STATE [SECS [--kill PID]]
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait-routes N [SECS]
+ *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare-switch [NETNS...]
  *
  * `wait` returns once the daemon's session is in STATE (exit 1 after SECS,
  * default 120), killing process PID at that moment if asked to. `compare` first waits until the daemon has received
@@ -25,6 +26,12 @@
  * - proxies: name, namespace, ifindex, admin state, addresses.
  * Prints `{"equal": bool, "missing": [...], "extra": [...]}`; exits 1
  * when they differ. "missing" are in the kernel but not in the mirror.
+ *
+ * `compare-switch` compares the routes of the same namespaces with what
+ * the daemon's SWITCH holds (`show switch-fib`), as the switch's program
+ * writes them: `route NET TABLE PREFIX TYPE NEXTHOPS`, a next hop being
+ * `XID@GATEWAY` or `XID` through a proxy (its xid from `show links`) and
+ * `?` through anything else. Weights are not the switch's business.
  *
  * @module
  */
@@ -86,26 +93,9 @@ async function kernel(ns: string | undefined, net: string): Promise<string[]> {
     l.linkinfo?.info_kind?.startsWith("xeth-") &&
     l.linkinfo.info_kind !== "xeth-mux"
   );
-  const lines: string[] = [];
-  for (const family of ["-4", "-6"]) {
-    const routes = await ip(
-      ns,
-      family,
-      "route",
-      "show",
-      "table",
-      "all",
-    ) as IpRoute[];
-    const seen = new Set<string>();
-    for (const r of routes) {
-      const line = routeLine(net, family, r, index);
-      // "route net=N TABLE PREFIX": only the first route of a prefix
-      const prefix = line.split(" ").slice(0, 4).join(" ");
-      if (seen.has(prefix)) continue;
-      seen.add(prefix);
-      lines.push(line);
-    }
-  }
+  const lines: string[] = (await kernelRoutes(ns)).map((k) =>
+    routeLine(net, k, index)
+  );
   for (const p of proxies) {
     const addrs = await ip(ns, "addr", "show", "dev", p.ifname) as {
       addr_info: { family: string; local: string; prefixlen: number }[];
@@ -144,25 +134,66 @@ function multicast(dst: string): boolean {
   return /^(ff|2(2[4-9]|3\d)\.)/i.test(dst);
 }
 
+/** A kernel route, its prefix and table as the side-band gives them. */
+interface KernelRoute {
+  dst: string;
+  table: number;
+  type: number | string;
+  route: IpRoute;
+}
+
+/**
+ * The routes of every table of `ns`, IPv4 then IPv6; of several routes for
+ * one prefix in one table only the first (the one in use, which is the one
+ * the kernel's FIB notifiers announce).
+ */
+async function kernelRoutes(ns: string | undefined): Promise<KernelRoute[]> {
+  const out: KernelRoute[] = [];
+  for (const family of ["-4", "-6"]) {
+    const v6 = family === "-6";
+    const routes = await ip(
+      ns,
+      family,
+      "route",
+      "show",
+      "table",
+      "all",
+    ) as IpRoute[];
+    const seen = new Set<string>();
+    for (const r of routes) {
+      let dst = r.dst === "default" ? (v6 ? "::/0" : "0.0.0.0/0") : r.dst;
+      if (!dst.includes("/")) dst += v6 ? "/128" : "/32";
+      const table = r.table === undefined
+        ? 254
+        : TABLES[r.table] ?? Number(r.table);
+      const key = `${table} ${dst}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({
+        dst,
+        table,
+        type: RTN[r.type ?? "unicast"] ?? r.type,
+        route: r,
+      });
+    }
+  }
+  return out;
+}
+
 function routeLine(
   net: string,
-  family: string,
-  r: IpRoute,
+  k: KernelRoute,
   index: Map<string, number>,
 ): string {
-  const v6 = family === "-6";
-  let dst = r.dst === "default" ? (v6 ? "::/0" : "0.0.0.0/0") : r.dst;
-  if (!dst.includes("/")) dst += v6 ? "/128" : "/32";
-  const table = r.table === undefined
-    ? 254
-    : TABLES[r.table] ?? Number(r.table);
-  const type = RTN[r.type ?? "unicast"] ?? r.type;
+  const r = k.route;
   const hops = r.nexthops
     ? r.nexthops.map((h) =>
       `${h.gateway ?? "-"}@${index.get(h.dev) ?? h.dev}*${h.weight ?? 1}`
     )
     : [`${r.gateway ?? "-"}@${r.dev ? index.get(r.dev) ?? r.dev : "-"}`];
-  return `route net=${net} ${table} ${dst} type=${type} ${hops.join(" ")}`;
+  return `route net=${net} ${k.table} ${k.dst} type=${k.type} ${
+    hops.join(" ")
+  }`;
 }
 
 interface MirrorJson {
@@ -335,18 +366,93 @@ if (command === "wait-routes") {
   );
   Deno.exit(1);
 }
-if (command !== "compare") {
-  console.error("usage: mirror_compare.ts CONTROL compare|wait ...");
+if (command !== "compare" && command !== "compare-switch") {
+  console.error(
+    "usage: mirror_compare.ts CONTROL compare|compare-switch|wait|wait-routes ...",
+  );
   Deno.exit(2);
 }
 
-// Quiet: nothing received for half a second (at most two minutes).
-let before = (await session()).messages;
-for (let i = 0; i < 240; i++) {
-  await sleep(500);
-  const now = (await session()).messages;
-  if (now === before) break;
-  before = now;
+/** Until nothing was received for half a second (two minutes at most). */
+async function quiet(): Promise<void> {
+  let before = (await session()).messages;
+  for (let i = 0; i < 240; i++) {
+    await sleep(500);
+    const now = (await session()).messages;
+    if (now === before) break;
+    before = now;
+  }
+}
+
+/** Prints the comparison and exits 1 when `have` is not `want`. */
+function report(want: string[], have: string[]): never {
+  const haveSet = new Set(have), wantSet = new Set(want);
+  const missing = want.filter((l) => !haveSet.has(l)).sort();
+  const extra = have.filter((l) => !wantSet.has(l)).sort();
+  const equal = missing.length === 0 && extra.length === 0;
+  console.log(JSON.stringify({
+    equal,
+    compared: want.length,
+    routes: want.filter((l) => l.startsWith("route")).length,
+    missing: missing.slice(0, 50),
+    extra: extra.slice(0, 50),
+  }));
+  Deno.exit(equal ? 0 : 1);
+}
+
+/** The kernel's routes of one namespace as the switch's route lines. */
+async function kernelSwitchLines(
+  ns: string | undefined,
+  net: string,
+  xidOf: Map<string, number>,
+): Promise<string[]> {
+  const links = await ip(ns, "link", "show") as {
+    ifindex: number;
+    ifname: string;
+  }[];
+  const index = new Map(links.map((l) => [l.ifname, l.ifindex]));
+  const hop = (dev: string | undefined, gw: string | undefined) => {
+    const xid = dev === undefined
+      ? undefined
+      : xidOf.get(`${net}/${index.get(dev)}`);
+    if (xid === undefined) return "?";
+    return gw === undefined ? String(xid) : `${xid}@${gw}`;
+  };
+  return (await kernelRoutes(ns)).map((k) => {
+    const r = k.route;
+    const hops = r.nexthops
+      ? r.nexthops.map((h) => hop(h.dev, h.gateway))
+      : [hop(r.dev, r.gateway)];
+    return `route ${net} ${k.table} ${k.dst} ${k.type} ${hops.join(",")}`;
+  });
+}
+
+if (command === "compare-switch") {
+  await quiet();
+  const links = await queryControl(control, { show: "links" }) as {
+    xid: number;
+    net: string;
+    ifindex: number | string;
+  }[];
+  const xidOf = new Map(links.map((l) => [`${l.net}/${l.ifindex}`, l.xid]));
+  const namespaces: [string | undefined, string][] = [[undefined, "1"]];
+  for (const n of args) namespaces.push([n, await netId(n)]);
+  const nets = new Set(namespaces.map(([, net]) => net));
+  const want: string[] = [];
+  for (const [ns, net] of namespaces) {
+    want.push(...await kernelSwitchLines(ns, net, xidOf));
+  }
+  const rows = await queryControl(control, { show: "switch-fib" }) as {
+    net: string;
+    table: number;
+    prefix: string;
+    type: number;
+    nexthops: string;
+  }[];
+  const have = rows.filter((r) => nets.has(r.net)).map((r) =>
+    `route ${r.net} ${r.table} ${r.prefix} ${r.type} ${r.nexthops}`
+  );
+  report(want, have);
 }
 
 const namespaces: [string | undefined, string][] = [[undefined, "1"]];
@@ -354,17 +460,4 @@ for (const n of args) namespaces.push([n, await netId(n)]);
 const want: string[] = [];
 for (const [ns, net] of namespaces) want.push(...await kernel(ns, net));
 const mirror = await queryControl(control, { show: "mirror" }) as MirrorJson;
-const have = mirrorLines(mirror, new Set(namespaces.map(([, net]) => net)));
-
-const haveSet = new Set(have), wantSet = new Set(want);
-const missing = want.filter((l) => !haveSet.has(l)).sort();
-const extra = have.filter((l) => !wantSet.has(l)).sort();
-const equal = missing.length === 0 && extra.length === 0;
-console.log(JSON.stringify({
-  equal,
-  compared: want.length,
-  routes: want.filter((l) => l.startsWith("route")).length,
-  missing,
-  extra,
-}));
-Deno.exit(equal ? 0 : 1);
+report(want, mirrorLines(mirror, new Set(namespaces.map(([, net]) => net))));
