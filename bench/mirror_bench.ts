@@ -3,34 +3,13 @@
 // FIB runs. `deno bench -P bench/mirror_bench.ts`; names carry the item
 // count per iteration, so `deno task bench` prints routes/s.
 
-import { FIB_EVENT } from "../switchd/protocol/kinds.ts";
-import type { Fib6Entry, FibEntry } from "../switchd/protocol/types.ts";
 import { diffMirrors, Mirror } from "../switchd/mirror/mirror.ts";
+import { routes4, routes6 } from "./routes.ts";
 
 const N = 10_000;
 
-const v4: FibEntry[] = Array.from({ length: N }, (_, i) => ({
-  kind: "fibentry",
-  net: 1n,
-  address: (10 << 24 | i << 8) >>> 0,
-  prefixLength: 24,
-  event: FIB_EVENT.REPLACE,
-  tos: 0,
-  type: 1,
-  table: 254,
-  nextHops: [{ ifindex: 3, weight: 1, flags: 0, gw: 0xc0000202, scope: 0 }],
-}));
-
-const v6: Fib6Entry[] = Array.from({ length: N }, (_, i) => ({
-  kind: "fib6entry",
-  net: 1n,
-  address: (0x20010db8n << 96n) | (BigInt(i) << 64n),
-  prefixLength: 64,
-  event: FIB_EVENT.REPLACE,
-  type: 1,
-  table: 254,
-  nextHops: [{ ifindex: 3, weight: 1, flags: 0, gw: 0x20010db8n << 96n | 2n }],
-}));
+const v4 = routes4(N);
+const v6 = routes6(N);
 
 Deno.bench(
   `mirror: apply ${N} routes (IPv4)`,

@@ -6,10 +6,10 @@
 // runs on a mux that does not exist: only the programming is measured.
 
 import { openDataplane } from "../ffi/library.ts";
-import { FIB_EVENT } from "../switchd/protocol/kinds.ts";
 import type { Fib6Entry, FibEntry } from "../switchd/protocol/types.ts";
 import { type Change, Mirror } from "../switchd/mirror/mirror.ts";
 import { SoftwareSwitch } from "../switchd/software/backend.ts";
+import { routes4, routes6 } from "./routes.ts";
 
 const N = 10_000;
 /** Changes per program call: the session's receive batch. */
@@ -25,28 +25,8 @@ function changesOf(messages: (FibEntry | Fib6Entry)[]): Change[][] {
   return out;
 }
 
-const v4 = changesOf(Array.from({ length: N }, (_, i): FibEntry => ({
-  kind: "fibentry",
-  net: 1n,
-  address: (10 << 24 | i << 8) >>> 0,
-  prefixLength: 24,
-  event: FIB_EVENT.REPLACE,
-  tos: 0,
-  type: 1,
-  table: 254,
-  nextHops: [{ ifindex: 3, weight: 1, flags: 0, gw: 0xc0000202, scope: 0 }],
-})));
-
-const v6 = changesOf(Array.from({ length: N }, (_, i): Fib6Entry => ({
-  kind: "fib6entry",
-  net: 1n,
-  address: (0x20010db8n << 96n) | (BigInt(i) << 64n),
-  prefixLength: 64,
-  event: FIB_EVENT.REPLACE,
-  type: 1,
-  table: 254,
-  nextHops: [{ ifindex: 3, weight: 1, flags: 0, gw: 0x20010db8n << 96n | 2n }],
-})));
+const v4 = changesOf(routes4(N));
+const v6 = changesOf(routes6(N));
 
 const dp = openDataplane();
 const sw = SoftwareSwitch.open(dp, `xbench${Deno.pid % 10000}`, {

@@ -18,6 +18,7 @@ import {
   type PuntStats,
 } from "./punt.ts";
 import { run, type VethNetns, withVethNetns } from "./testing/veth_netns.ts";
+import { waitFor } from "./testing/wait.ts";
 
 const ENODEV = 19;
 const EINVAL = 22;
@@ -170,18 +171,6 @@ async function peerRecv(
     return text.split("\n").filter((l) => l.length > 0);
   })();
   return { frames };
-}
-
-async function waitFor(
-  what: string,
-  done: () => boolean,
-  ms = 5000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 // --- tests without a network ---

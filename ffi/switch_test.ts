@@ -9,6 +9,7 @@ import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import { type Dataplane, DataplaneError, openDataplane } from "./library.ts";
 import { REPORT_MAX, SoftSwitch, SwitchProgramError } from "./switch.ts";
 import { run, withVethNetns } from "./testing/veth_netns.ts";
+import { waitFor } from "./testing/wait.ts";
 
 const isRoot = Deno.uid() === 0;
 const ignore = !isRoot;
@@ -79,18 +80,6 @@ function withHosts(fn: (a: Host, b: Host) => Promise<void>): Promise<void> {
       await fn(hosts[0], hosts[1]);
     },
   );
-}
-
-async function waitFor(
-  what: string,
-  done: () => boolean,
-  ms = 5000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** `NAME VALUE` lines as a record. */

@@ -2,6 +2,7 @@ import { deepEqual, equal } from "node:assert/strict";
 import { decode } from "./protocol/decode.ts";
 import type { Decoded } from "./protocol/types.ts";
 import { Mirror } from "./mirror/mirror.ts";
+import { portInfo } from "./protocol/fixtures.ts";
 import { Relay } from "./relay.ts";
 import type { PortLink, ProxyCounters, SwitchBackend } from "./switch.ts";
 
@@ -23,19 +24,7 @@ class TestSwitch implements SwitchBackend {
 function mirrorWith(...xids: number[]): Mirror {
   const m = new Mirror();
   for (const xid of xids) {
-    m.apply({
-      kind: "ifinfo",
-      xid,
-      kdata: 0,
-      ifname: `xeth${xid}`,
-      net: 1n,
-      ifindex: xid + 100,
-      flags: 1,
-      addr: 2,
-      devKind: 1,
-      reason: 4,
-      features: 0n,
-    });
+    m.apply(portInfo(xid, { addr: 2, features: 0n }));
   }
   return m;
 }

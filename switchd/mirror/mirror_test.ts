@@ -7,6 +7,7 @@ import type {
   NeighUpdate,
 } from "../protocol/types.ts";
 import { diffMirrors, Mirror } from "./mirror.ts";
+import { portInfo } from "../protocol/fixtures.ts";
 
 const NET = 1n;
 const OTHER = 4026532000n;
@@ -58,20 +59,14 @@ function ifinfo(
   reason: number,
   extra: Partial<Ifinfo> = {},
 ): Ifinfo {
-  return {
-    kind: "ifinfo",
-    xid,
-    kdata: 0,
-    ifname: `xeth${xid}`,
+  return portInfo(xid, {
     net: NET,
-    ifindex: 100 + xid,
     flags: 0,
     addr: 0x020000000000 + xid,
-    devKind: 1,
     reason,
     features: 0n,
     ...extra,
-  };
+  });
 }
 
 function neigh(dst: number, lladdr: number, net = NET): NeighUpdate {

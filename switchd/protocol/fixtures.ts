@@ -2,7 +2,8 @@
  * Sample messages for the codec's tests and benchmark: at least one of
  * every kind, with values that fill their fields (high bits set, negative
  * ifindex-sized numbers where signed) so that a truncating or
- * sign-confusing field shows up in a round trip.
+ * sign-confusing field shows up in a round trip. {@link portInfo} is the
+ * plain port the mirror, relay and switch tests start from.
  *
  * @module
  */
@@ -160,3 +161,24 @@ export const SAMPLES: readonly Message[] = [
   { kind: "netns_del", net: (1n << 64n) - 1n },
   { kind: "ext_enable", extensions: 1n },
 ];
+
+/**
+ * The dumped IFINFO of port `xid` (`xeth<xid>`, ifindex 100 + xid, admin up,
+ * MAC 02:00:00:00:00:0a + xid) in the initial namespace, with `o` over it.
+ */
+export function portInfo(xid: number, o: Partial<Ifinfo> = {}): Ifinfo {
+  return {
+    kind: "ifinfo",
+    xid,
+    kdata: 0,
+    ifname: `xeth${xid}`,
+    net: 1n,
+    ifindex: xid + 100,
+    flags: 1,
+    addr: 0x02_00_00_00_00_0a + xid,
+    devKind: DEV_KIND.PORT,
+    reason: IFINFO_REASON.DUMP,
+    features: 1n,
+    ...o,
+  };
+}

@@ -2,7 +2,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { SwitchProgramError, type SwitchReport } from "../../ffi/switch.ts";
 import { Mirror } from "../mirror/mirror.ts";
 import type { Change } from "../mirror/mirror.ts";
-import { DEV_KIND, IFINFO_REASON } from "../protocol/abi.generated.ts";
+import { portInfo } from "../protocol/fixtures.ts";
 import { startLogging, stopLogging } from "../log.ts";
 import { showView } from "../show.ts";
 import type { Session } from "../session.ts";
@@ -47,19 +47,7 @@ class FakeHandle implements SwitchHandle {
 }
 
 function port(xid: number): Change[] {
-  return new Mirror().apply({
-    kind: "ifinfo",
-    xid,
-    kdata: 0,
-    ifname: `xeth${xid}`,
-    net: 1n,
-    ifindex: xid + 100,
-    flags: 1,
-    addr: 2,
-    devKind: DEV_KIND.PORT,
-    reason: IFINFO_REASON.DUMP,
-    features: 1n,
-  });
+  return new Mirror().apply(portInfo(xid, { addr: 2 }));
 }
 
 async function withLogs(fn: (logs: string[]) => void): Promise<void> {

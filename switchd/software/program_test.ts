@@ -7,11 +7,12 @@ import {
   IFINFO_REASON,
 } from "../protocol/abi.generated.ts";
 import { FIB_EVENT } from "../protocol/kinds.ts";
-import { parseIp6 } from "../protocol/addresses.ts";
+import { parseIp4, parseIp6 } from "../protocol/addresses.ts";
+// xeth<xid>, ifindex 100 + xid, up, MAC 02:00:00:00:00:0a + xid, net 1
+import { portInfo as ifinfo } from "../protocol/fixtures.ts";
 import type {
   Fib6Entry,
   FibEntry,
-  Ifinfo,
   Message,
   NeighUpdate,
 } from "../protocol/types.ts";
@@ -25,27 +26,11 @@ import {
 
 const NET = 1n;
 const NS2 = 4026532000n;
-const MAC = 0x02_00_00_00_00_0a;
-
-function ifinfo(xid: number, o: Partial<Ifinfo> = {}): Ifinfo {
-  return {
-    kind: "ifinfo",
-    xid,
-    kdata: 0,
-    ifname: `xeth${xid}`,
-    net: NET,
-    ifindex: xid + 100,
-    flags: 1,
-    addr: MAC + xid,
-    devKind: DEV_KIND.PORT,
-    reason: IFINFO_REASON.DUMP,
-    features: 1n,
-    ...o,
-  };
-}
 
 function ip4(s: string): number {
-  return s.split(".").reduce((a, p) => a * 256 + Number(p), 0);
+  const a = parseIp4(s);
+  if (a === undefined) throw new Error(`bad ${s}`);
+  return a;
 }
 
 function ip6(s: string): bigint {

@@ -262,6 +262,22 @@ pub fn checksum(data: &[u8]) -> u16 {
 pub mod testing {
     use super::*;
 
+    /// An untagged frame carrying `payload`.
+    pub fn frame(dst: Mac, src: Mac, ethertype: u16, payload: &[u8]) -> Vec<u8> {
+        let mut f = Vec::new();
+        build(
+            &mut f,
+            &Pkt {
+                dst,
+                src,
+                ethertype,
+                payload,
+            },
+            None,
+        );
+        f
+    }
+
     /// An IPv4 frame (UDP, ports 1000 -> `dport`) with a valid header
     /// checksum.
     pub fn ipv4(dst: Mac, src: Mac, s: [u8; 4], d: [u8; 4], ttl: u8, dport: u16) -> Vec<u8> {
@@ -292,18 +308,7 @@ pub mod testing {
         ip.extend_from_slice(&1000u16.to_be_bytes());
         ip.extend_from_slice(&dport.to_be_bytes());
         ip.extend_from_slice(&[0, 8, 0, 0]);
-        let mut f = Vec::new();
-        build(
-            &mut f,
-            &Pkt {
-                dst,
-                src,
-                ethertype: ETH_P_IP,
-                payload: &ip,
-            },
-            None,
-        );
-        f
+        frame(dst, src, ETH_P_IP, &ip)
     }
 
     /// An IPv6 frame (UDP) with hop limit `hlim`.
@@ -312,34 +317,12 @@ pub mod testing {
         ip.extend_from_slice(&s.octets());
         ip.extend_from_slice(&d.octets());
         ip.extend_from_slice(&[0x03, 0xe8, 0, 53, 0, 8, 0, 0]);
-        let mut f = Vec::new();
-        build(
-            &mut f,
-            &Pkt {
-                dst,
-                src,
-                ethertype: ETH_P_IPV6,
-                payload: &ip,
-            },
-            None,
-        );
-        f
+        frame(dst, src, ETH_P_IPV6, &ip)
     }
 
     /// A broadcast ARP request frame.
     pub fn arp(src: Mac) -> Vec<u8> {
-        let mut f = Vec::new();
-        build(
-            &mut f,
-            &Pkt {
-                dst: [0xff; 6],
-                src,
-                ethertype: ETH_P_ARP,
-                payload: &[0u8; 28],
-            },
-            None,
-        );
-        f
+        frame([0xff; 6], src, ETH_P_ARP, &[0u8; 28])
     }
 }
 

@@ -1,0 +1,19 @@
+/**
+ * Polling for the library's tests: what a background thread does shows
+ * up a little later, so tests wait for it, within a bound.
+ *
+ * @module
+ */
+
+/** Resolves once `done()` is true; throws after `ms` naming `what`. */
+export async function waitFor(
+  what: string,
+  done: () => boolean,
+  ms = 5000,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
