@@ -17,6 +17,14 @@ export interface BootOptions {
   timeoutSeconds: number;
   memoryMiB?: number;
   cpus?: number;
+  /**
+   * How TCG runs the vCPUs: "single" (one host thread takes turns) or
+   * "multi" (a host thread per vCPU). Default "single": with "multi",
+   * x86 guests with more than one vCPU take int3 oopses in kernel text
+   * patching (static keys flipped while the other vCPU runs the patched
+   * code), and such an oops in an interrupt panics the guest.
+   */
+  tcgThreads?: "single" | "multi";
   /** extra QEMU arguments (devices) and kernel command line words */
   qemuArgs?: string[];
   cmdline?: string[];
@@ -41,7 +49,7 @@ export function qemuCommand(o: BootOptions): string[] {
     "qemu-system-x86_64",
     // VM.md: KVM aborts or hangs on these machines; TCG works.
     "-accel",
-    "tcg",
+    `tcg,thread=${o.tcgThreads ?? "single"}`,
     "-cpu",
     "max",
     "-m",

@@ -57,3 +57,12 @@ Deno.test("settings: every table a scenario names has its .asl", () => {
     }
   }
 });
+
+Deno.test("qemuCommand: TCG takes turns on one thread unless told", () => {
+  const accel = (cmd: string[]) => cmd[cmd.indexOf("-accel") + 1];
+  assert.equal(accel(qemuCommand(boot)), "tcg,thread=single");
+  assert.equal(
+    accel(qemuCommand({ ...boot, tcgThreads: "multi" })),
+    "tcg,thread=multi",
+  );
+});

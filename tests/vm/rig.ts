@@ -31,6 +31,8 @@ interface ScenarioSettings {
   timeoutSeconds?: number;
   memoryMiB?: number;
   cpus?: number;
+  /** see BootOptions.tcgThreads; "multi" only for benchmarks */
+  tcgThreads?: "single" | "multi";
   qemuArgs?: string[];
   cmdline?: string[];
   /** ACPI tables by name: tests/vm/acpi/NAME.asl, built to build/acpi/NAME.aml */
@@ -185,6 +187,7 @@ async function runOne(
       timeoutSeconds,
       memoryMiB: per.memoryMiB ?? settings.memoryMiB,
       cpus: per.cpus ?? settings.cpus,
+      tcgThreads: per.tcgThreads ?? settings.tcgThreads,
       qemuArgs: per.qemuArgs,
       cmdline: per.cmdline,
       acpiTables: acpiTablePaths(per.acpiTables),
@@ -373,8 +376,11 @@ async function main(): Promise<number> {
       ((performance.now() - t0) / 1000).toFixed(1)
     }s`,
   );
+  // again at the end, with the first lines of each excerpt: a CI log
+  // that keeps only its tail still shows why
   for (const r of bad) {
     console.log(`vm: FAILED ${r.kernel} ${r.scenario} (${r.verdict.outcome})`);
+    for (const l of r.verdict.excerpt.slice(0, 6)) console.log(`vm:   | ${l}`);
   }
   console.log(`${t.passed} passed, ${t.failed} failed`);
   return bad.length ? 1 : 0;
