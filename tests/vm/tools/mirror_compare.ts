@@ -8,8 +8,9 @@
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare-switch [NETNS...]
  *
  * `wait` returns once the daemon's session is in STATE (exit 1 after SECS,
- * default 120), killing process PID at that moment if asked to. `compare` first waits until the daemon has received
- * nothing new for half a second, then compares.
+ * default 120), killing process PID at that moment if asked to. `compare`
+ * and `compare-switch` first wait until the daemon has received
+ * nothing new for half a second, then compare.
  *
  * Namespaces: the initial one (net id 1) and each named one (net id: the
  * inode of /run/netns/NAME), as the module numbers them. Compared, as
@@ -427,17 +428,19 @@ async function kernelSwitchLines(
   });
 }
 
+// Both comparisons: once the daemon has caught up, over the same namespaces.
+await quiet();
+const namespaces: [string | undefined, string][] = [[undefined, "1"]];
+for (const n of args) namespaces.push([n, await netId(n)]);
+const nets = new Set(namespaces.map(([, net]) => net));
+
 if (command === "compare-switch") {
-  await quiet();
   const links = await queryControl(control, { show: "links" }) as {
     xid: number;
     net: string;
     ifindex: number | string;
   }[];
   const xidOf = new Map(links.map((l) => [`${l.net}/${l.ifindex}`, l.xid]));
-  const namespaces: [string | undefined, string][] = [[undefined, "1"]];
-  for (const n of args) namespaces.push([n, await netId(n)]);
-  const nets = new Set(namespaces.map(([, net]) => net));
   const want: string[] = [];
   for (const [ns, net] of namespaces) {
     want.push(...await kernelSwitchLines(ns, net, xidOf));
@@ -455,9 +458,7 @@ if (command === "compare-switch") {
   report(want, have);
 }
 
-const namespaces: [string | undefined, string][] = [[undefined, "1"]];
-for (const n of args) namespaces.push([n, await netId(n)]);
 const want: string[] = [];
 for (const [ns, net] of namespaces) want.push(...await kernel(ns, net));
 const mirror = await queryControl(control, { show: "mirror" }) as MirrorJson;
-report(want, mirrorLines(mirror, new Set(namespaces.map(([, net]) => net))));
+report(want, mirrorLines(mirror, nets));
