@@ -13,7 +13,7 @@
 
 import { type Dataplane, DataplaneError } from "./library.ts";
 
-/** Largest side-band message (PROTOCOL.md, "Transport"). */
+/** Largest side-band message (docs/protocol.md, "Transport"). */
 export const MAX_MESSAGE = 9728;
 
 /** Most messages one receive or send call moves (the library's cap). */

@@ -59,7 +59,7 @@ pkgs_missing() {
 
 check_apt() { [ -z "$(pkgs_missing $APT_PKGS $XETH_K612_PKGS)" ]; }
 
-# VM.md: bookworm-backports gets its own sources file, with the URI of the
+# bookworm-backports gets its own sources file, with the URI of the
 # machine's own Debian mirror (never a host name of ours).
 add_backports() {
 	local f=/etc/apt/sources.list.d/xeth-backports.sources uri

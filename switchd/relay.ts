@@ -7,7 +7,7 @@
  * last sent on this connection and sends only the differences, as one
  * batch: CARRIER and SPEED for ports whose link changed, LINK_STAT and
  * ETHTOOL_STAT for counters that moved. After a reconnect the kernel has
- * dropped carrier and zeroed the stats (PROTOCOL.md), so {@link Relay.reset}
+ * dropped carrier and zeroed the stats (docs/protocol.md), so {@link Relay.reset}
  * makes the next tick send everything again.
  *
  * @module

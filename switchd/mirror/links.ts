@@ -3,7 +3,7 @@
  * admin state, features, addresses, uppers (lag and bridge membership) and
  * the ethtool state of ports.
  *
- * IFINFO reasons (PROTOCOL.md): NEW and DUMP give the whole identity; DEL
+ * IFINFO reasons (docs/protocol.md): NEW and DUMP give the whole identity; DEL
  * removes the proxy; UP and DOWN are admin state (tracked from the reason,
  * not from `flags`, as existing daemons do); REG says the proxy is now in
  * namespace `net` with `ifindex`; UNREG that it left its namespace (its

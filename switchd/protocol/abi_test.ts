@@ -1,5 +1,5 @@
 // The codec's tables against the C compiler's view of the uapi header, and
-// the hand-kept parts of the codec against PROTOCOL.md.
+// the hand-kept parts of the codec against docs/protocol.md.
 
 import assert from "node:assert/strict";
 import { abiLayout } from "../../tests/abi/layout.ts";
@@ -46,7 +46,7 @@ Deno.test("abi: every kind has a name, a struct and a size", () => {
   );
 });
 
-Deno.test("abi: sizes per kind as PROTOCOL.md lists them", () => {
+Deno.test("abi: sizes per kind as docs/protocol.md lists them", () => {
   const sizes: Record<KindName, number> = {
     break: 16,
     link_stat: 32,
@@ -77,7 +77,7 @@ Deno.test("abi: sizes per kind as PROTOCOL.md lists them", () => {
   }
 });
 
-Deno.test("abi: daemon kinds and FIB events as PROTOCOL.md gives them", () => {
+Deno.test("abi: daemon kinds and FIB events as docs/protocol.md gives them", () => {
   assert.deepEqual(
     [...DAEMON_KINDS].map((k) => KIND[k]).sort((a, b) => a - b),
     [1, 2, 8, 9, 10, 14, 21],

@@ -1,4 +1,4 @@
-// Messages built byte by byte from the offsets in PROTOCOL.md, not from the
+// Messages built byte by byte from the offsets in docs/protocol.md, not from the
 // generated tables: an offset that the encoder and the decoder got wrong
 // in the same way passes a round trip but not these.
 

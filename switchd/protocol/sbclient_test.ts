@@ -1,5 +1,5 @@
 // A second opinion: tests/vm/tools/sbclient.py decodes the wire format
-// from PROTOCOL.md with Python's struct module, independently of the
+// from docs/protocol.md with Python's struct module, independently of the
 // header and of this codec. Our encoder's bytes must read the same there.
 
 import assert from "node:assert/strict";

@@ -75,7 +75,7 @@ const KIND_NAME: Record<number, string> = {
   [DEV_KIND.LOOPBACK]: "loopback",
 };
 
-/** kdata of a vlan proxy: the mux's encap (PROTOCOL.md). */
+/** kdata of a vlan proxy: the mux's encap (docs/protocol.md). */
 const ENCAP_KDATA: Record<Encap, number> = { vlan: 0, vpls: 1 };
 
 /** The lower proxy's xid and the VLAN id in a vlan proxy's xid. */
