@@ -14,13 +14,14 @@
  */
 
 import type { Mirror } from "./mirror/mirror.ts";
+import { VALUES } from "./protocol/abi.generated.ts";
 import { carrier, ethtoolStat, linkStat, speed } from "./protocol/requests.ts";
 import type { SwitchBackend } from "./switch.ts";
 
 /** LINK_STAT indexes the kernel knows (struct rtnl_link_stats64 order). */
-const LINK_STATS = 24;
+const LINK_STATS = VALUES.XETH_N_LINK_STATS;
 /** ETHTOOL_STAT indexes the kernel accepts per port. */
-const ETHTOOL_STATS = 512;
+const ETHTOOL_STATS = VALUES.XETH_MAX_ETHTOOL_STATS;
 
 export interface RelayCounters {
   ticks: number;

@@ -64,7 +64,16 @@ function steps(): Step[] {
     { name: "deno lint", cmd: ["deno", "lint"] },
     {
       name: "deno check",
-      cmd: ["deno", "check", "main.ts", "switchd/", "ffi/", "tests/", "bench/"],
+      cmd: [
+        "deno",
+        "check",
+        "main.ts",
+        "switchd/",
+        "ffi/",
+        "tests/",
+        "bench/",
+        "scripts/",
+      ],
     },
     { name: "cargo fmt --check", cmd: cargo("fmt", "--check") },
     {

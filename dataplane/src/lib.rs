@@ -11,6 +11,9 @@
 //!   mux, with the mux's VLAN or VPLS encapsulation.
 //! * [`switch`]: the software SWITCH of switch-less mode.
 //! * [`vfio`]: register and DMA access to a switch chip through vfio-pci.
+//!
+//! [`uapi`] holds the constants of the kernel's uapi header, checked
+//! against it by a test.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -22,6 +25,7 @@ mod handles;
 pub mod punt;
 pub mod sideband;
 pub mod switch;
+pub mod uapi;
 pub mod vfio;
 
 /// Version of the C ABI exported by [`ffi`].

@@ -19,10 +19,10 @@ use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, UnixAddr};
 use crate::error::Error;
 
 /// Largest side-band message: a jumbo frame (docs/protocol.md, "Transport").
-pub const MAX_MESSAGE: usize = 9728;
+pub const MAX_MESSAGE: usize = crate::uapi::XETH_MSG_MAX_SIZE;
 
 /// Longest interface name the kernel accepts, without its NUL (IFNAMSIZ-1).
-pub const MAX_NAME: usize = 15;
+pub const MAX_NAME: usize = libc::IFNAMSIZ - 1;
 
 /// Most messages one [`Sideband::recv_batch`] or [`Sideband::send_batch`]
 /// moves; it bounds the iovec and mmsghdr arrays kept on the stack.

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
+pub mod counts;
 pub mod engine;
 pub mod fdb;
 pub mod forward;
@@ -231,8 +232,8 @@ impl SoftwareSwitch {
                 }
             }
             Report::EthtoolNames => {
-                for n in engine::ETHTOOL_NAMES {
-                    s.push_str(n);
+                for e in counts::Ethtool::ALL {
+                    s.push_str(e.name());
                     s.push('\n');
                 }
             }

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { abiLayout } from "../../tests/abi/layout.ts";
 import { LINK_STAT, MSG_KIND, STRUCTS } from "./abi.generated.ts";
-import { GENERATED_PATH, renderAbi } from "./gen_abi.ts";
+import { GENERATED_PATH, renderAbi } from "../../scripts/gen_abi.ts";
 import {
   DAEMON_KINDS,
   FIB_EVENT,

@@ -2,8 +2,10 @@
 /*
  * Prints, as JSON, the layout of every side-band message and the values of
  * the wire enums, as the C compiler sees include/uapi/linux/xeth.h.  The
- * TypeScript codec and the Rust data plane are checked against this output,
- * so the header stays the one definition of the wire ABI.
+ * TypeScript codec is generated from this output (scripts/gen_abi.ts) and
+ * the Rust data plane's constants are checked against it
+ * (dataplane/src/uapi.rs), so the header stays the one definition of the
+ * wire ABI.
  */
 #include <stddef.h>
 #include <stdio.h>

@@ -27,6 +27,9 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::eventfd::EventFd;
 
+use super::counts::{
+    Counts, Ethtool, RX_BYTES, RX_DROPPED, RX_PACKETS, TX_BYTES, TX_DROPPED, TX_PACKETS,
+};
 use super::fdb::Fdb;
 use super::forward::{Drop, Exception, Forwarder, Out};
 use super::linkstate::{self, LinkState};
@@ -43,56 +46,6 @@ pub const TICK_MS: u64 = 250;
 const RX_BUDGET: usize = 256;
 /// Frames per `sendmmsg`.
 const TX_BATCH: usize = 64;
-
-/// LINK_STAT indexes the switch counts (struct rtnl_link_stats64 order).
-pub const RX_PACKETS: usize = 0;
-pub const TX_PACKETS: usize = 1;
-pub const RX_BYTES: usize = 2;
-pub const TX_BYTES: usize = 3;
-pub const RX_DROPPED: usize = 6;
-pub const TX_DROPPED: usize = 7;
-/// LINK_STAT counts kept, followed by the ethtool ones.
-pub const LINK_COUNTS: usize = 8;
-
-/// What a port counts in ethtool terms (`ethtool -S`), by the names of
-/// the module's default port stat names; SWITCHD relays each to the index
-/// the mux gives that name, so that a mux with other names still works.
-pub const ETHTOOL_NAMES: [&str; 13] = [
-    "rx-unicast",
-    "rx-multicast",
-    "rx-broadcast",
-    "rx-octets",
-    "rx-oversize",
-    "rx-discards",
-    "tx-unicast",
-    "tx-multicast",
-    "tx-broadcast",
-    "tx-octets",
-    "tx-discards",
-    "tx-errors",
-    "link-down-events",
-];
-const E_RX_CAST: usize = LINK_COUNTS;
-const E_RX_OCTETS: usize = LINK_COUNTS + 3;
-const E_RX_OVERSIZE: usize = LINK_COUNTS + 4;
-const E_RX_DISCARDS: usize = LINK_COUNTS + 5;
-const E_TX_CAST: usize = LINK_COUNTS + 6;
-const E_TX_OCTETS: usize = LINK_COUNTS + 9;
-const E_TX_DISCARDS: usize = LINK_COUNTS + 10;
-const E_TX_ERRORS: usize = LINK_COUNTS + 11;
-const E_LINK_DOWN: usize = LINK_COUNTS + 12;
-
-/// Counters per proxy: LINK_STAT indexes 0-7, then [`ETHTOOL_NAMES`].
-pub type Counts = [u64; LINK_COUNTS + ETHTOOL_NAMES.len()];
-
-/// 0 unicast, 1 multicast, 2 broadcast, by destination address.
-fn cast(frame: &[u8]) -> usize {
-    match frame.get(..6) {
-        Some([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) => 2,
-        Some(d) if d[0] & 1 != 0 => 1,
-        _ => 0,
-    }
-}
 
 /// A request from the programming side.
 pub(crate) enum Cmd {
@@ -234,12 +187,12 @@ impl Out for Outq {
     fn dropped(&mut self, xid: u32, why: Drop) {
         self.stats.drops[why as usize] += 1;
         let (i, e) = if why == Drop::NoPort {
-            (TX_DROPPED, E_TX_DISCARDS)
+            (TX_DROPPED, Ethtool::TxDiscards)
         } else {
-            (RX_DROPPED, E_RX_DISCARDS)
+            (RX_DROPPED, Ethtool::RxDiscards)
         };
         self.count(xid, i, 1);
-        self.count(xid, e, 1);
+        self.count(xid, e.index(), 1);
     }
 
     fn routed(&mut self) {
@@ -307,7 +260,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
                 let was = p.state.carrier;
                 p.state = linkstate::read(&p.socket, &p.ifname);
                 if was && !p.state.carrier {
-                    q.count(p.xid, E_LINK_DOWN, 1);
+                    q.count(p.xid, Ethtool::LinkDownEvents.index(), 1);
                 }
             }
             changed = true;
@@ -409,13 +362,13 @@ pub(crate) fn run(shared: Arc<Shared>) {
                 if (slot.data.len() as u64) < u64::from(slot.len) {
                     q.stats.truncated += 1;
                     q.count(xid, RX_DROPPED, 1);
-                    q.count(xid, E_RX_OVERSIZE, 1);
+                    q.count(xid, Ethtool::RxOversize.index(), 1);
                     return;
                 }
                 q.count(xid, RX_PACKETS, 1);
                 q.count(xid, RX_BYTES, u64::from(slot.len));
-                q.count(xid, E_RX_CAST + cast(slot.data), 1);
-                q.count(xid, E_RX_OCTETS, u64::from(slot.len));
+                q.count(xid, Ethtool::rx(slot.data).index(), 1);
+                q.count(xid, Ethtool::RxOctets.index(), u64::from(slot.len));
                 let frame: &[u8] = match slot.tag {
                     Some(t) => {
                         retag(&mut tagged, slot.data, t);
@@ -438,17 +391,17 @@ pub(crate) fn run(shared: Arc<Shared>) {
             q.stats.forwarded += sent;
             q.count(p.xid, TX_PACKETS, sent);
             q.count(p.xid, TX_BYTES, bytes);
-            q.count(p.xid, E_TX_OCTETS, bytes);
+            q.count(p.xid, Ethtool::TxOctets.index(), bytes);
             q.count(p.xid, TX_DROPPED, lost);
             for f in &frames[..sent as usize] {
-                q.count(p.xid, E_TX_CAST + cast(f), 1);
+                q.count(p.xid, Ethtool::tx(f).index(), 1);
             }
             if err {
                 q.stats.tx_errors += lost;
-                q.count(p.xid, E_TX_ERRORS, lost);
+                q.count(p.xid, Ethtool::TxErrors.index(), lost);
             } else {
                 q.stats.tx_full += lost;
-                q.count(p.xid, E_TX_DISCARDS, lost);
+                q.count(p.xid, Ethtool::TxDiscards.index(), lost);
             }
             q.pool.extend(frames);
         }
