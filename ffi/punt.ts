@@ -1,14 +1,17 @@
 /**
  * The exception path through the data plane library: a raw packet socket
- * on the mux, owned by a Rust thread (dataplane/src/punt.rs).
+ * on the mux, owned by a Rust thread (dataplane/src/punt.rs). It is the
+ * exception path of a mux whose switch is a chip driven from user space;
+ * the software SWITCH (ffi/switch.ts) does not use it, it carries its own
+ * exceptions (docs/architecture.md, "The modes").
  *
- * Frames do not cross into TypeScript one by one. SWITCHD sends frames up
+ * Frames do not cross into TypeScript one by one. A caller sends frames up
  * to Linux (exceptions) or out of the mux with {@link PuntSocket.send} or,
  * many at once, {@link PuntSocket.sendBatch}; it reads counters with
- * {@link PuntSocket.stats}. Received frames go to the library's sink (the
- * software SWITCH); {@link PuntSocket.recvBatch} reads the frames that the
- * default sink captured, a diagnostic path for tests and tools, enabled by
- * the `capture` option.
+ * {@link PuntSocket.stats}. Received frames go to the punt's sink in the
+ * library; {@link PuntSocket.recvBatch} reads the frames that the default
+ * sink captured, a diagnostic path for tests and tools, enabled by the
+ * `capture` option.
  *
  * @module
  */

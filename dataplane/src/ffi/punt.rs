@@ -2,8 +2,8 @@
 //!
 //! Frames cross this boundary only in batches of records (see
 //! [`crate::punt::record`]): to send many at once, and to read what the
-//! default sink captured (a diagnostic path for tests and tools; the
-//! software SWITCH consumes received frames inside the library).
+//! default sink captured (a diagnostic path for tests and tools; a frame
+//! consumer inside the library would give the punt its own sink).
 
 use std::sync::Arc;
 

@@ -36,9 +36,7 @@ use super::linkstate::{self, LinkState};
 use super::packet::{build, Pkt};
 use super::tables::Tables;
 use crate::encap::{decap, encap_into, Encap, OuterTag, EXCEPTION_PRIORITY};
-use crate::punt::ring::RxRing;
-use crate::punt::socket::{PacketSocket, SendScratch};
-use crate::punt::{Iface, RingConfig};
+use crate::packet::{Iface, PacketSocket, RingConfig, RxRing, SendScratch};
 
 /// Milliseconds between ticks.
 pub const TICK_MS: u64 = 250;

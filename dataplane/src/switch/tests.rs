@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::punt::testnet::is_root;
+use crate::packet::testnet::is_root;
 
 fn sh(args: &[&str]) -> Result<String, String> {
     let out = Command::new(args[0])
