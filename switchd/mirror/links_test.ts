@@ -93,9 +93,25 @@ Deno.test("links: ethtool settings and link modes, classic and extended", () => 
     nwords: 2,
     modes: 1n << 100n,
   });
+  l.applyEthtool({
+    kind: "ethtool_link_modes_ext",
+    xid: 7,
+    which: LINK_MODES_WHICH.LP_ADVERTISING,
+    nwords: 1,
+    modes: 5n,
+  });
+  l.applyEthtool({
+    kind: "ethtool_link_modes_ext",
+    xid: 7,
+    which: 9,
+    nwords: 1,
+    modes: 6n,
+  });
   deepEqual(l.get(7)!.ethtool.linkModes, {
     supported: 3n,
     advertising: 1n << 100n,
+    lp_advertising: 5n,
+    which9: 6n,
   });
 });
 
