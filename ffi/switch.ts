@@ -4,14 +4,16 @@
  * that forwards what the proxies transmit through the mux, and frames of
  * ports attached to real interfaces (veth pairs into test hosts, say).
  *
- * SWITCHD programs it with text lines (see switchd/software/program.ts for
- * the language) and reads it back as text reports, one coarse call each:
+ * SWITCHD programs it with a stream of records (docs/records.md,
+ * switchd/records/) and reads its reports as streams of records, one
+ * coarse call each. The library also renders records as text and parses
+ * text into records, for diagnostics and tests:
  *
  * ```ts
  * using dp = openDataplane();
  * using sw = SoftSwitch.open(dp, "xeth-mux", { encap: "vlan" });
- * sw.program("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\nattach 10 veth0");
- * console.log(sw.report("ports"));
+ * sw.program(parseRecords(dp, "link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\nattach 10 veth0"));
+ * console.log(recordsText(dp, sw.report("ports")));
  * ```
  *
  * @module
@@ -24,20 +26,20 @@ export { type Encap, ENCAP_VALUE };
 
 /** The reports of xeth_dp_switch_report, by name. */
 export const SWITCH_REPORTS = {
-  /** `XID IFNAME CARRIER SPEED` per attached port */
+  /** a `port` record per attached port */
   ports: 0,
   /**
-   * `XID`, the first 8 LINK_STAT counts and the ethtool counts named by
-   * "ethtool-names", per proxy
+   * a `counters` record per proxy: the first 8 LINK_STAT counts, then the
+   * ethtool counts named by "ethtool-names"
    */
   counters: 1,
-  /** `NAME VALUE` lines */
+  /** a `count` record per named count */
   summary: 2,
-  /** the names of the ethtool counts in "counters", one per line */
+  /** `name` records: the ethtool counts in "counters" */
   "ethtool-names": 3,
-  /** the mux's port stat names (sysfs), one per line; empty without mux */
+  /** `name` records: the mux's port stat names (sysfs); none without mux */
   "mux-stat-names": 4,
-  /** every route held, as the sorted `route` lines that program them */
+  /** every route held, as the sorted `route4` and `route6` records */
   fib: 5,
 } as const;
 
@@ -51,27 +53,85 @@ export interface SoftSwitchOptions {
 }
 
 const ENOSPC = 28;
-/**
- * First report buffer; grown to what the library says it needs (at least
- * double) while it says ENOSPC.
- */
+/** First report buffer; grown to what the library says it needs. */
 const REPORT_START = 64 << 10;
 /** Largest report buffer. */
-export const REPORT_MAX = 64 << 20;
+export const REPORT_MAX = 256 << 20;
 
-/** A program the library refused; the lines before {@link line} applied. */
+/**
+ * Calls `fill(buf)`, which returns the size of what it has (written only
+ * when it fits), with a buffer grown to that size until it fits; returns
+ * what was written, a view of `state.buf`, which is kept grown.
+ */
+function sized(
+  state: { buf: Uint8Array<ArrayBuffer> },
+  what: string,
+  fill: (buf: Uint8Array<ArrayBuffer>) => number,
+): Uint8Array<ArrayBuffer> {
+  for (;;) {
+    const n = fill(state.buf);
+    if (n <= state.buf.length) return state.buf.subarray(0, n);
+    if (n > REPORT_MAX) {
+      throw new DataplaneError(
+        `${what} needs ${n} bytes, more than the ${REPORT_MAX} allowed`,
+        { errno: ENOSPC },
+      );
+    }
+    // An eighth more: a report may grow before the next call.
+    state.buf = new Uint8Array(Math.min(REPORT_MAX, n + (n >> 3)));
+  }
+}
+
+/** The text of a record stream, a line per record (the library renders it). */
+export function recordsText(dp: Dataplane, records: Uint8Array): string {
+  const state = { buf: new Uint8Array(4096) };
+  const out = sized(state, "records as text", (buf) =>
+    dp.check(
+      "render records as text",
+      dp.symbols.xeth_dp_records_text(
+        records as Uint8Array<ArrayBuffer>,
+        BigInt(records.length),
+        buf,
+        BigInt(buf.length),
+      ),
+    ));
+  return new TextDecoder().decode(out);
+}
+
+/** The records of program text (the library parses it); a copy. */
+export function parseRecords(
+  dp: Dataplane,
+  text: string,
+): Uint8Array<ArrayBuffer> {
+  const bytes = new TextEncoder().encode(text);
+  const state = { buf: new Uint8Array(Math.max(64, bytes.length * 2)) };
+  return sized(state, "records of text", (buf) =>
+    dp.check(
+      "parse program text",
+      dp.symbols.xeth_dp_records_parse(
+        bytes,
+        BigInt(bytes.length),
+        buf,
+        BigInt(buf.length),
+      ),
+    )).slice();
+}
+
+/** A program the library refused; the records before {@link index} applied. */
 export class SwitchProgramError extends DataplaneError {
-  /** 1-based number of the refused line, when the library said which. */
-  readonly line: number | undefined;
-  /** The library's reason, without the "line N: " prefix. */
+  /** 0-based place of the refused record in the stream. */
+  readonly index: number;
+  /** The library's reason, without the "record N: " it starts with. */
   readonly reason: string;
 
-  constructor(message: string, library: string, errno: number) {
+  constructor(message: string, library: string, errno: number, index: number) {
     super(message, { errno });
     this.name = "SwitchProgramError";
-    const m = /^line (\d+): ?(.*)$/s.exec(library);
-    this.line = m ? Number(m[1]) : undefined;
-    this.reason = m ? m[2] : library;
+    this.index = index;
+    const prefix = `record ${index + 1}: `;
+    this.reason = library.startsWith(prefix)
+      ? library.slice(prefix.length)
+      : library;
   }
 }
 
@@ -81,7 +141,8 @@ export class SoftSwitch implements Disposable {
   readonly encap: Encap;
   readonly #dp: Dataplane;
   #handle: bigint | undefined;
-  #reportBuf = new Uint8Array(REPORT_START);
+  readonly #report = { buf: new Uint8Array(REPORT_START) };
+  readonly #done = new Uint32Array(1);
 
   private constructor(dp: Dataplane, mux: string, encap: Encap, h: bigint) {
     this.#dp = dp;
@@ -122,16 +183,19 @@ export class SoftSwitch implements Disposable {
   }
 
   /**
-   * Applies program lines ("\n"-separated) and returns how many applied.
-   * Throws a {@link SwitchProgramError} naming the refused line; the lines
-   * before it stay applied, the ones after it are not.
+   * Applies a stream of program records and returns how many applied.
+   * Throws a {@link SwitchProgramError} naming the refused record; the
+   * records before it stay applied, the ones after it are not.
    */
-  program(text: string): number {
+  program(records: Uint8Array): number {
     const h = this.#open();
-    if (text.length === 0) return 0;
-    const buf = new TextEncoder().encode(text);
     const r = Number(
-      this.#dp.symbols.xeth_dp_switch_program(h, buf, BigInt(buf.length)),
+      this.#dp.symbols.xeth_dp_switch_program(
+        h,
+        records as Uint8Array<ArrayBuffer>,
+        BigInt(records.length),
+        this.#done,
+      ),
     );
     if (r >= 0) return r;
     const why = this.#dp.lastError();
@@ -139,44 +203,47 @@ export class SoftSwitch implements Disposable {
       `program the software switch of ${this.mux} failed: ${why}`,
       why,
       -r,
+      this.#done[0],
     );
   }
 
-  /** The text of a report (see {@link SWITCH_REPORTS}). */
-  report(what: SwitchReport): string {
+  /**
+   * A report (see {@link SWITCH_REPORTS}) as a record stream: a view of a
+   * buffer this switch reuses, valid until its next report.
+   */
+  report(what: SwitchReport): Uint8Array<ArrayBuffer> {
     const h = this.#open();
     const code = SWITCH_REPORTS[what];
     if (code === undefined) throw new RangeError(`no report ${what}`);
-    for (;;) {
-      const buf = this.#reportBuf;
-      const r = Number(
+    const label = `${what} report of the software switch of ${this.mux}`;
+    return sized(this.#report, label, (buf) =>
+      this.#dp.check(
+        label,
         this.#dp.symbols.xeth_dp_switch_report(
           h,
           code,
           buf,
           BigInt(buf.length),
         ),
-      );
-      if (r === -ENOSPC && buf.length < REPORT_MAX) {
-        // Kept for the next call: reports grow with the switch's tables.
-        // Straight to the size the library named, since every try builds
-        // the whole report again (a million routes' worth for "fib").
-        const need = Number(
-          /needs (\d+) bytes/.exec(this.#dp.lastError())?.[1] ?? 0,
-        );
-        this.#reportBuf = new Uint8Array(
-          Math.min(REPORT_MAX, Math.max(buf.length * 2, need + (need >> 3))),
-        );
-        continue;
-      }
-      const n = this.#dp.check(
-        `${what} report of the software switch of ${this.mux}`,
-        r,
-      );
-      // The library promises n <= len; more would be its bug, not a
-      // reason to read past what it wrote.
-      return new TextDecoder().decode(buf.subarray(0, Math.min(n, buf.length)));
-    }
+      ));
+  }
+
+  /**
+   * Resolves once the switch's thread has published state newer than
+   * `after` (every tick of its, 250 ms, and after an attach or detach),
+   * or after `timeoutMs`, with the latest publication's number; 0 once
+   * the switch is closed. Waits on a worker thread.
+   */
+  async published(after: number, timeoutMs = 1000): Promise<number> {
+    const h = this.#handle;
+    if (h === undefined) return 0;
+    const r = await this.#dp.symbols.xeth_dp_switch_wait(
+      h,
+      BigInt(after),
+      timeoutMs,
+    );
+    if (r < 0n) return 0;
+    return Number(r);
   }
 
   /** Stops the switch's thread and waits for it. Safe to call twice. */

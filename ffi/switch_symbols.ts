@@ -1,6 +1,6 @@
 /**
- * C ABI symbols of dataplane/src/ffi/switch.rs (the software SWITCH),
- * spread into SYMBOLS by symbols.ts.
+ * C ABI symbols of dataplane/src/ffi/switch.rs (the software SWITCH and
+ * the record tools), spread into SYMBOLS by symbols.ts.
  *
  * @module
  */
@@ -19,19 +19,48 @@ export const SWITCH_SYMBOLS = {
   /** `isize close(usize h)`: stops and joins the switch's thread; 0. */
   xeth_dp_switch_close: { parameters: ["usize"], result: "isize" },
   /**
-   * `isize program(usize h, const u8 *text, usize len)`: lines applied, or
-   * -errno with the message "line N: why" (the lines before N stay applied).
+   * `isize program(usize h, const u8 *records, usize len, u32 *done)`:
+   * records applied, or -errno with the message "record N: why"; `done[0]`
+   * is the number of records before the refused one (they stay applied).
    */
   xeth_dp_switch_program: {
-    parameters: ["usize", "buffer", "usize"],
+    parameters: ["usize", "buffer", "usize", "buffer"],
     result: "isize",
   },
   /**
    * `isize report(usize h, u8 what, u8 *buf, usize len)`: the report's
-   * length, or -ENOSPC when `buf` is too small.
+   * size (a record stream), written only when `len` holds it; -errno.
    */
   xeth_dp_switch_report: {
     parameters: ["usize", "u8", "buffer", "usize"],
+    result: "isize",
+  },
+  /**
+   * `isize wait(usize h, u64 after, u32 timeout_ms)`: waits for the
+   * switch's thread to publish state newer than `after`; the latest
+   * publication's number. Blocks, so it runs on a worker thread.
+   */
+  xeth_dp_switch_wait: {
+    parameters: ["usize", "u64", "u32"],
+    result: "isize",
+    nonblocking: true,
+  },
+  /**
+   * `isize records_text(const u8 *records, usize len, u8 *out, usize
+   * out_len)`: the records as text (a line each), its size; written only
+   * when `out_len` holds it.
+   */
+  xeth_dp_records_text: {
+    parameters: ["buffer", "usize", "buffer", "usize"],
+    result: "isize",
+  },
+  /**
+   * `isize records_parse(const u8 *text, usize len, u8 *out, usize
+   * out_len)`: the records of program text, their size; written only when
+   * `out_len` holds them; -EINVAL with "line N: why".
+   */
+  xeth_dp_records_parse: {
+    parameters: ["buffer", "usize", "buffer", "usize"],
     result: "isize",
   },
 } as const satisfies Deno.ForeignLibraryInterface;

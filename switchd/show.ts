@@ -10,7 +10,7 @@ import { formatIp4, formatIp6, formatMac } from "./protocol/addresses.ts";
 import { linkJson, type Mirror } from "./mirror/mirror.ts";
 import type { Relay } from "./relay.ts";
 import type { Session } from "./session.ts";
-import type { SwitchBackend } from "./switch.ts";
+import type { SwitchBackend, SwitchRoute } from "./switch.ts";
 
 /** The things `show` can report. */
 export const SHOW_WHAT = [
@@ -97,22 +97,48 @@ function switchView(backend: SwitchBackend | undefined): Row {
 /**
  * The routes the SWITCH holds, a row per route in its program's terms:
  * the namespace id, table, prefix, RTN type and next hops (`XID@GATEWAY`,
- * `XID`, or `?` for an interface that is no proxy). Empty for a SWITCH
- * that cannot list them.
+ * `XID`, or `?` for an interface that is no proxy; `-` for none). Empty
+ * for a SWITCH that cannot list them.
  */
 function switchFib(backend: SwitchBackend | undefined): Row[] {
-  const rows: Row[] = [];
-  for (const line of backend?.fib?.() ?? []) {
-    const [, net, table, prefix, type, nexthops] = line.split(" ");
-    rows.push({
-      net,
-      table: Number(table),
-      prefix,
-      type: Number(type),
-      nexthops,
-    });
-  }
-  return rows;
+  return (backend?.fib?.() ?? []).map((r) => ({
+    net: String(r.net),
+    table: r.table,
+    prefix: switchPrefix(r),
+    type: r.type,
+    nexthops: switchHops(r),
+  }));
+}
+
+function switchPrefix(r: SwitchRoute): string {
+  const a = r.family === "inet"
+    ? formatIp4(r.address as number)
+    : formatIp6(r.address as bigint);
+  return `${a}/${r.prefixLength}`;
+}
+
+function switchHops(r: SwitchRoute): string {
+  if (r.nextHops.length === 0) return "-";
+  const gw = (g: number | bigint) =>
+    r.family === "inet" ? formatIp4(g as number) : formatIp6(g as bigint);
+  return r.nextHops.map((h) =>
+    h.xid === undefined
+      ? "?"
+      : h.gw === undefined
+      ? String(h.xid)
+      : `${h.xid}@${gw(h.gw)}`
+  ).join(",");
+}
+
+/**
+ * A SWITCH's route as the line `show switch-fib` rows spell out and the
+ * software switch's program text uses: `route NET TABLE PREFIX TYPE
+ * NEXTHOPS`.
+ */
+export function switchRouteLine(r: SwitchRoute): string {
+  return `route ${r.net} ${r.table} ${switchPrefix(r)} ${r.type} ${
+    switchHops(r)
+  }`;
 }
 
 /**

@@ -8,7 +8,7 @@ import { FIB_EVENT } from "./protocol/kinds.ts";
 import { Relay } from "./relay.ts";
 import type { Session, SessionCounters } from "./session.ts";
 import { formatView, showView } from "./show.ts";
-import { NoSwitch, type SwitchBackend } from "./switch.ts";
+import { NoSwitch, type SwitchBackend, type SwitchRoute } from "./switch.ts";
 
 const COUNTERS: SessionCounters = {
   connects: 2,
@@ -159,7 +159,7 @@ Deno.test("show mirror: structured, addresses as text, u64s as strings", () => {
 /** A SWITCH that reports the summary and routes it is given. */
 function reporting(
   summary: Record<string, bigint>,
-  fib: string[],
+  fib: SwitchRoute[],
 ): SwitchBackend {
   const none = new NoSwitch();
   return {
@@ -204,11 +204,27 @@ Deno.test("show switch: the backend's summary as strings", () => {
   deepEqual(showView("switch", s, "xm0"), { switch: "none" });
 });
 
-Deno.test("show switch-fib: the library's route lines as rows", () => {
+Deno.test("show switch-fib: the SWITCH's routes as rows", () => {
   const s = session();
   const backend = reporting({}, [
-    "route 1 254 10.0.0.0/8 1 10@10.9.0.1,?",
-    "route 4026531840 255 ::1/128 2 -",
+    {
+      net: 1n,
+      table: 254,
+      family: "inet",
+      address: 0x0a000000,
+      prefixLength: 8,
+      type: 1,
+      nextHops: [{ xid: 10, gw: 0x0a090001 }, {}],
+    },
+    {
+      net: 4026531840n,
+      table: 255,
+      family: "inet6",
+      address: 1n,
+      prefixLength: 128,
+      type: 2,
+      nextHops: [],
+    },
   ]);
   deepEqual(showView("switch-fib", s, "xm0", { backend }), [
     {

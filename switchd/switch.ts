@@ -34,6 +34,24 @@ export interface ProxyCounters {
   ethtool?: readonly bigint[];
 }
 
+/** A route as a SWITCH holds it: next hops by proxy. */
+export interface SwitchRoute {
+  /** the namespace id */
+  net: bigint;
+  table: number;
+  family: "inet" | "inet6";
+  /** IPv4: a u32 number; IPv6: a u128 bigint (see protocol/types.ts) */
+  address: number | bigint;
+  prefixLength: number;
+  /** RTN_* */
+  type: number;
+  /**
+   * Out of proxy `xid` to `gw` (none: on the link); no xid: out of an
+   * interface that is no proxy
+   */
+  nextHops: { xid?: number; gw?: number | bigint }[];
+}
+
 /** A SWITCH that SWITCHD programs. */
 export interface SwitchBackend {
   /** For logs and `show`: "software", "vfio 0000:03:00.0", ... */
@@ -50,11 +68,16 @@ export interface SwitchBackend {
    */
   summary?(): Record<string, bigint>;
   /**
-   * Every route the SWITCH holds as a `route` line of the software
-   * switch's program (`route NET TABLE PREFIX TYPE NEXTHOPS`), sorted, for
-   * `show switch-fib` and for comparing it with Linux.
+   * Every route the SWITCH holds, sorted by namespace, table, family and
+   * prefix, for `show switch-fib` and for comparing it with Linux.
    */
-  fib?(): string[];
+  fib?(): SwitchRoute[];
+  /**
+   * Resolves when the SWITCH has measured its ports' link state and its
+   * counters again, with a number to pass as `after` next time: the relay
+   * sends what changed then, instead of polling on a timer of its own.
+   */
+  measured?(after: number): Promise<number>;
   /** Releases the SWITCH; SWITCHD calls it last. */
   close(): void;
 }

@@ -3,12 +3,14 @@
 //! pairs into test hosts) and hands Linux, through the mux, what a chip
 //! would hand its CPU.
 //!
-//! SWITCHD programs it with text ([`program`]) built from its mirror of
-//! the kernel: proxies, routes, neighbours, and which port is attached to
-//! which interface. The forwarding itself ([`forward`]) runs on the
-//! switch's own thread ([`engine`]); TypeScript never sees a frame. What
-//! SWITCHD reads back are reports: the ports' carrier and speed (from the
-//! attached interfaces), counters per proxy, and a summary.
+//! SWITCHD programs it with records ([`crate::records`], read into the
+//! operations of [`program`]) built from its mirror of the kernel:
+//! proxies, routes, neighbours, and which port is attached to which
+//! interface. The forwarding itself ([`forward`]) runs on the switch's own
+//! thread ([`engine`]); TypeScript never sees a frame. What SWITCHD reads
+//! back are reports, records too ([`report`]): the ports' carrier and
+//! speed (from the attached interfaces), counters per proxy, a summary,
+//! and the routes held.
 //!
 //! The switch carries its own exceptions: what it hands Linux leaves
 //! through its own packet socket on the mux ([`crate::packet`]) with the
@@ -38,34 +40,48 @@ pub mod linkstate;
 pub mod lpm;
 pub mod packet;
 pub mod program;
+pub mod report;
 pub mod tables;
 
 use crate::encap::Encap;
 use crate::error::Error;
 use crate::packet::{Iface, PacketSocket, RingConfig};
+use crate::records;
 use engine::{Cmd, Shared, Snapshot};
-use program::{parse_line, Op};
+use program::{parse_line, wire, Op};
+use report::Item;
 use tables::Tables;
 
-/// Which report [`SoftwareSwitch::report`] writes.
+/// Which report [`SoftwareSwitch::report`] writes (records of
+/// [`report`], or of [`program`] for the routes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Report {
-    /// `XID IFNAME CARRIER SPEED` per attached port.
+    /// A `port` record per attached port.
     Ports,
-    /// `XID`, 8 LINK_STAT counts and the ethtool counts of
-    /// [`Report::EthtoolNames`] per proxy.
+    /// A `counters` record per proxy: 8 LINK_STAT counts and the ethtool
+    /// counts of [`Report::EthtoolNames`].
     Counters,
-    /// `NAME VALUE` lines.
+    /// A `count` record per named count.
     Summary,
-    /// The names of the ethtool counts that follow the 8 LINK_STAT counts
-    /// in [`Report::Counters`], one per line.
+    /// `name` records: the ethtool counts that follow the 8 LINK_STAT
+    /// counts of [`Report::Counters`].
     EthtoolNames,
-    /// The mux's port stat names (`ethtool -S` of its ports), one per line,
-    /// from sysfs; empty when the mux is missing. Read here rather than in
-    /// SWITCHD because Deno lets only --allow-all read /sys.
+    /// `name` records: the mux's port stat names (`ethtool -S` of its
+    /// ports), from sysfs; none when the mux is missing. Read here rather
+    /// than in SWITCHD because Deno lets only --allow-all read /sys.
     MuxStatNames,
-    /// Every route held, as the sorted `route` lines that program them.
+    /// Every route held, as the `route4` and `route6` records that program
+    /// them, sorted.
     Fib,
+}
+
+/// A program that stopped at an operation the switch refused; the ones
+/// before it were applied.
+#[derive(Debug)]
+pub struct Refused {
+    /// Operations (records or lines) before the refused one.
+    pub done: usize,
+    pub error: Error,
 }
 
 impl TryFrom<u8> for Report {
@@ -109,6 +125,7 @@ impl SoftwareSwitch {
             wake: EventFd::from_flags(EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)?,
             stop: AtomicBool::new(false),
             snapshot: Mutex::new(Snapshot::default()),
+            published: Condvar::new(),
             done: Mutex::new(0),
             done_cv: Condvar::new(),
             issued: AtomicU64::new(0),
@@ -123,10 +140,45 @@ impl SoftwareSwitch {
         })
     }
 
-    /// Applies program text (see [`program`]); returns the number of lines
-    /// applied. On a bad line it stops there, and the error names the line
-    /// (1-based) and what is wrong; the lines before it stay applied.
-    pub fn program(&self, text: &str) -> Result<usize, Error> {
+    /// Applies a stream of program records; returns how many it applied.
+    /// At a record it cannot read or apply it stops, with the error naming
+    /// the record (1-based) and what is wrong; the records before it stay
+    /// applied.
+    pub fn program(&self, records: &[u8]) -> Result<usize, Refused> {
+        let reader = records::Reader::new(records).map_err(|e| Refused {
+            done: 0,
+            error: Error::described(libc::EINVAL, e),
+        })?;
+        let mut ops = Vec::with_capacity(reader.records());
+        let mut bad = None;
+        let mut read = 0;
+        for r in reader {
+            let r = r.and_then(|r| {
+                wire::decode(&r)
+                    .map(|op| (r.index + 1, op))
+                    .map_err(|e| format!("record {}: {e}", r.index + 1))
+            });
+            match r {
+                Ok((n, op)) => {
+                    read = n;
+                    if let Some(op) = op {
+                        ops.push((n, op));
+                    }
+                }
+                Err(e) => {
+                    bad = Some((read, Error::described(libc::EINVAL, e)));
+                    break;
+                }
+            }
+        }
+        self.apply(ops, "record", bad)
+    }
+
+    /// Applies program text (see [`program`]), for tests and diagnostics;
+    /// returns the number of lines applied. On a bad line it stops there,
+    /// and the error names the line (1-based) and what is wrong; the lines
+    /// before it stay applied.
+    pub fn program_text(&self, text: &str) -> Result<usize, Error> {
         let mut ops = Vec::new();
         let mut bad = None;
         for (i, line) in text.lines().enumerate() {
@@ -134,14 +186,24 @@ impl SoftwareSwitch {
                 Ok(Some(op)) => ops.push((i + 1, op)),
                 Ok(None) => {}
                 Err(e) => {
-                    bad = Some(Error::described(
-                        libc::EINVAL,
-                        format!("line {}: {e}", i + 1),
-                    ));
+                    let e = Error::described(libc::EINVAL, format!("line {}: {e}", i + 1));
+                    bad = Some((i, e));
                     break;
                 }
             }
         }
+        self.apply(ops, "line", bad).map_err(|r| r.error)
+    }
+
+    /// Applies `ops` (each with its 1-based place, for errors: `what` N)
+    /// under one write lock, then returns `bad` (the operations before the
+    /// bad one, and why) if there is one.
+    fn apply(
+        &self,
+        ops: Vec<(usize, Op)>,
+        what: &str,
+        bad: Option<(usize, Error)>,
+    ) -> Result<usize, Refused> {
         let mut applied = 0;
         let mut tables = self.shared.tables.write().unwrap();
         for (n, op) in ops {
@@ -151,9 +213,19 @@ impl SoftwareSwitch {
                     drop(tables);
                     let r = self.attach(xid, &ifname);
                     tables = self.shared.tables.write().unwrap();
-                    r.map_err(|e| {
-                        Error::described(e.errno(), format!("line {n}: attach {xid} {ifname}: {e}"))
-                    })?;
+                    if let Err(e) = r {
+                        tables.commit();
+                        drop(tables);
+                        self.shared.wake();
+                        self.wait_for_commands();
+                        return Err(Refused {
+                            done: n - 1,
+                            error: Error::described(
+                                e.errno(),
+                                format!("{what} {n}: attach {xid} {ifname}: {e}"),
+                            ),
+                        });
+                    }
                 }
                 Op::Detach(xid) => self.command(Cmd::Detach(xid)),
                 op => tables.stage(op),
@@ -165,9 +237,25 @@ impl SoftwareSwitch {
         self.shared.wake();
         self.wait_for_commands();
         match bad {
-            Some(e) => Err(e),
+            Some((done, error)) => Err(Refused { done, error }),
             None => Ok(applied),
         }
+    }
+
+    /// Waits until the thread publishes a snapshot newer than `after`
+    /// (every tick, [`engine::TICK_MS`], and after attach and detach), at
+    /// most `timeout`, or until the switch is closed. Returns the number of
+    /// the latest snapshot, which a caller gives as `after` next time.
+    pub fn wait_published(&self, after: u64, timeout: Duration) -> u64 {
+        let snap = self.shared.snapshot.lock().unwrap();
+        let (snap, _) = self
+            .shared
+            .published
+            .wait_timeout_while(snap, timeout, |s| {
+                s.seq <= after && !self.shared.stop.load(Ordering::SeqCst)
+            })
+            .unwrap();
+        snap.seq
     }
 
     fn attach(&self, xid: u32, ifname: &str) -> Result<(), Error> {
@@ -206,69 +294,83 @@ impl SoftwareSwitch {
             .wait_timeout_while(done, Duration::from_secs(1), |d| *d < want);
     }
 
-    /// The report `what`, as text (one line per item, `\n` terminated).
-    /// Counts are those the thread last published (at most
-    /// [`engine::TICK_MS`] old).
-    pub fn report(&self, what: Report) -> String {
-        use std::fmt::Write;
-        let snap = self.shared.snapshot.lock().unwrap().clone();
-        let mut s = String::new();
-        match what {
+    /// The report `what`, as a stream of records. Counts are those the
+    /// thread last published (at most [`engine::TICK_MS`] old).
+    pub fn report(&self, what: Report) -> Vec<u8> {
+        let items: Vec<Item> = match what {
+            Report::Fib => return self.shared.tables.read().unwrap().route_records(),
             Report::Ports => {
-                for p in &snap.ports {
-                    let _ = writeln!(
-                        s,
-                        "{} {} {} {}",
-                        p.xid,
-                        p.ifname,
-                        u8::from(p.state.carrier),
-                        p.state.speed_mbps
-                    );
-                }
+                let snap = self.shared.snapshot.lock().unwrap();
+                snap.ports
+                    .iter()
+                    .map(|p| Item::Port {
+                        xid: p.xid,
+                        ifname: p.ifname.clone(),
+                        carrier: p.state.carrier,
+                        speed_mbps: p.state.speed_mbps,
+                    })
+                    .collect()
             }
             Report::Counters => {
-                for (x, c) in &snap.counters {
-                    let _ = write!(s, "{x}");
-                    for v in c {
-                        let _ = write!(s, " {v}");
-                    }
-                    s.push('\n');
-                }
+                let snap = self.shared.snapshot.lock().unwrap();
+                snap.counters
+                    .iter()
+                    .map(|(x, c)| Item::Counters {
+                        xid: *x,
+                        counts: c.to_vec(),
+                    })
+                    .collect()
             }
-            Report::EthtoolNames => {
-                for e in counts::Ethtool::ALL {
-                    s.push_str(e.name());
-                    s.push('\n');
-                }
-            }
+            Report::EthtoolNames => names(counts::Ethtool::ALL.iter().map(|e| e.name())),
             Report::MuxStatNames => {
                 let path = format!("/sys/class/net/{}/xeth/ethtool_stat_names", self.shared.mux);
-                s = std::fs::read_to_string(path).unwrap_or_default();
-            }
-            Report::Fib => {
-                let lines = self.shared.tables.read().unwrap().route_lines();
-                s.reserve(lines.iter().map(|l| l.len() + 1).sum());
-                for l in lines {
-                    s.push_str(&l);
-                    s.push('\n');
-                }
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                names(text.lines().filter(|l| !l.is_empty()))
             }
             Report::Summary => {
-                for (k, v) in self.shared.tables.read().unwrap().counts() {
-                    let _ = writeln!(s, "{k} {v}");
-                }
-                for (k, v) in &snap.stats {
-                    let _ = writeln!(s, "{k} {v}");
-                }
+                let mut items: Vec<Item> = self
+                    .shared
+                    .tables
+                    .read()
+                    .unwrap()
+                    .counts()
+                    .into_iter()
+                    .map(|(k, v)| Item::Count {
+                        name: k.to_owned(),
+                        value: v,
+                    })
+                    .collect();
+                let snap = self.shared.snapshot.lock().unwrap();
+                items.extend(snap.stats.iter().map(|(k, v)| Item::Count {
+                    name: k.clone(),
+                    value: *v,
+                }));
+                items
             }
-        }
-        s
+        };
+        report::encode(&items)
+    }
+
+    /// A report as the lines of text it renders as, for tests and
+    /// diagnostics.
+    pub fn report_text(&self, what: Report) -> String {
+        let records = self.report(what);
+        let text = match what {
+            Report::Fib => program::render(&records),
+            _ => report::text(&records),
+        };
+        // The switch's own records: it reads what it writes.
+        text.unwrap_or_else(|e| format!("# unreadable report: {e}\n"))
     }
 
     /// Stops and joins the thread; later calls do nothing.
     pub fn close(&self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         self.shared.wake();
+        // Under the lock, so that a waiter cannot miss it between checking
+        // `stop` and waiting.
+        drop(self.shared.snapshot.lock().unwrap());
+        self.shared.published.notify_all();
         if let Some(t) = self.thread.lock().unwrap().take() {
             let _ = t.join();
         }
@@ -279,6 +381,16 @@ impl std::ops::Drop for SoftwareSwitch {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// `name` records of a list.
+fn names<'a>(list: impl Iterator<Item = &'a str>) -> Vec<Item> {
+    list.enumerate()
+        .map(|(i, n)| Item::Name {
+            index: u16::try_from(i).unwrap_or(u16::MAX),
+            name: n.to_owned(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -52,6 +52,18 @@ uapi! {
     XETH_LINK_STAT_RX_DROPPED: usize = 6;
     /// See [`XETH_LINK_STAT_RX_PACKETS`].
     XETH_LINK_STAT_TX_DROPPED: usize = 7;
+    /// `enum xeth_dev_kind`: what a proxy is (IFINFO `kind`).
+    XETH_DEV_KIND_UNSPEC: u8 = 0;
+    /// See [`XETH_DEV_KIND_UNSPEC`].
+    XETH_DEV_KIND_PORT: u8 = 1;
+    /// See [`XETH_DEV_KIND_UNSPEC`].
+    XETH_DEV_KIND_VLAN: u8 = 2;
+    /// See [`XETH_DEV_KIND_UNSPEC`].
+    XETH_DEV_KIND_BRIDGE: u8 = 3;
+    /// See [`XETH_DEV_KIND_UNSPEC`].
+    XETH_DEV_KIND_LAG: u8 = 4;
+    /// See [`XETH_DEV_KIND_UNSPEC`].
+    XETH_DEV_KIND_LOOPBACK: u8 = 5;
 }
 
 #[cfg(test)]

@@ -106,7 +106,7 @@ async function serve(
   try {
     await session.run(stop);
   } finally {
-    stopRelay();
+    await stopRelay();
   }
   await control;
 }

@@ -1,12 +1,13 @@
-// The relay's timers with a real Relay and real timers: both parts are
-// ticked, nothing after stop, and a slow send holds the next tick back.
+// The relay's one timer with a real Relay and real timers: both parts are
+// ticked, nothing after stop, a slow send holds the next tick back, and a
+// SWITCH that says when it measured drives the ticks instead of a timer.
 // Waits are for events, with a generous bound reported as what is pending.
 
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { Mirror } from "../mirror/mirror.ts";
 import { Relay } from "../relay.ts";
 import type { Session } from "../session.ts";
-import { NoSwitch } from "../switch.ts";
+import { NoSwitch, type SwitchBackend } from "../switch.ts";
 import { startRelay } from "./relay_timers.ts";
 
 type Parts = { links: boolean; stats: boolean };
@@ -16,8 +17,8 @@ class Recording extends Relay {
   readonly ticks: Parts[] = [];
   hold: Promise<void> | undefined;
 
-  constructor() {
-    super(new NoSwitch(), () => new Mirror());
+  constructor(backend: SwitchBackend = new NoSwitch()) {
+    super(backend, () => new Mirror());
   }
 
   override async tick(
@@ -44,16 +45,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("relay timers: links and stats both ticked, nothing after stop", async () => {
   const relay = new Recording();
-  const stop = startRelay(relay, SESSION, 100);
+  // Counters every 500 ms, link state every 200 ms (at most): ticks with
+  // link state alone come between those with counters too.
+  const stop = startRelay(relay, SESSION, 500);
   try {
     await until(
       "a links tick and a stats tick",
       () =>
         relay.ticks.some((p) => p.links && !p.stats) &&
-        relay.ticks.some((p) => p.stats && !p.links),
+        relay.ticks.filter((p) => p.stats).length >= 2,
     );
+    ok(relay.ticks.every((p) => p.links), "every tick has link state");
   } finally {
-    stop();
+    await stop();
   }
   // a tick already running may finish; none starts after
   await sleep(50);
@@ -77,7 +81,49 @@ Deno.test("relay timers: one tick at a time, however slow the send", async () =>
     release();
     await until("ticks after the held one", () => relay.ticks.length > 2);
   } finally {
-    stop();
+    await stop();
   }
   deepEqual(Object.keys(relay.ticks[0]).sort(), ["links", "stats"]);
+});
+
+/** A SWITCH whose measurements the test makes, one `measure()` each. */
+class Measuring extends NoSwitch {
+  seq = 0;
+  #waiters: (() => void)[] = [];
+
+  measure(): void {
+    this.seq++;
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  measured(after: number): Promise<number> {
+    if (this.seq > after) return Promise.resolve(this.seq);
+    return new Promise((resolve) => {
+      // Like the library's wait, it answers after a while anyway.
+      const t = setTimeout(() => resolve(this.seq), 2000);
+      this.#waiters.push(() => {
+        clearTimeout(t);
+        resolve(this.seq);
+      });
+    });
+  }
+}
+
+Deno.test("relay timers: a SWITCH that says when it measured drives the ticks", async () => {
+  const backend = new Measuring();
+  const relay = new Recording(backend);
+  const stop = startRelay(relay, SESSION, 100);
+  try {
+    await sleep(300);
+    equal(relay.ticks.length, 0, "ticks before any measurement");
+    backend.measure();
+    await until("the tick after a measurement", () => relay.ticks.length === 1);
+    await sleep(300);
+    equal(relay.ticks.length, 1, "ticks without a new measurement");
+    backend.measure();
+    await until("the next tick", () => relay.ticks.length === 2);
+  } finally {
+    backend.measure();
+    await stop();
+  }
 });

@@ -11,6 +11,13 @@
  *   and ADD add next hops to a multipath route (creating it if missing);
  *   DEL removes the next hops it names, and the route with its last one.
  *
+ * A full Internet table is a million routes and a handful of next-hop
+ * sets, so routes are kept compact: rows of typed arrays per namespace
+ * and family (route_table.ts), each naming its next-hop set, which is kept
+ * once ({@link HopSets}). Routes handed out (changes, iteration, lookups)
+ * are objects made on the way out; their `nextHops` are shared with the
+ * FIB and must not be changed.
+ *
  * @module
  */
 
@@ -21,6 +28,7 @@ import type {
   NextHop,
   NextHop6,
 } from "../protocol/types.ts";
+import { RouteTable } from "./route_table.ts";
 
 /** An IPv4 route as installed, without the message's event. */
 export type Route4 = Omit<FibEntry, "kind" | "event">;
@@ -34,40 +42,150 @@ export type FibChange =
   | { op: "set"; family: "inet6"; route: Route6 }
   | { op: "del"; family: "inet6"; route: Route6 };
 
-// IPv4 keys are numbers (address * 64 + length stays below 2^53). IPv6
-// keys are strings: V8 hashes a BigInt Map key by its lowest 64-bit digit,
-// and prefixes of /64 and shorter all have zero there, so bigint keys put
-// every route in one hash bucket (20k IPv6 routes took 72 s to apply in
-// the VM, 3.6 ms each; strings make it linear again).
-function key4(address: number, prefixLength: number): number {
-  return address * 64 + prefixLength;
-}
-
-function key6(address: bigint, prefixLength: number): string {
-  return `${address.toString(16)}/${prefixLength}`;
+function sameHop4(a: NextHop, b: NextHop): boolean {
+  return a.ifindex === b.ifindex && a.gw === b.gw && a.weight === b.weight &&
+    a.flags === b.flags && a.scope === b.scope;
 }
 
 function sameHop6(a: NextHop6, b: NextHop6): boolean {
   return a.ifindex === b.ifindex && a.gw === b.gw;
 }
 
+function sameHop6Fully(a: NextHop6, b: NextHop6): boolean {
+  return sameHop6(a, b) && a.weight === b.weight && a.flags === b.flags;
+}
+
+function sameHops<H>(
+  a: readonly H[],
+  b: readonly H[],
+  same: (x: H, y: H) => boolean,
+): boolean {
+  return a.length === b.length && a.every((h, i) => same(h, b[i]));
+}
+
+const key4 = (hops: readonly NextHop[]) =>
+  hops.map((h) => `${h.ifindex},${h.weight},${h.flags},${h.gw},${h.scope}`)
+    .join(";");
+const key6 = (hops: readonly NextHop6[]) =>
+  hops.map((h) => `${h.ifindex},${h.weight},${h.flags},${h.gw.toString(16)}`)
+    .join(";");
+
+/**
+ * Next-hop sets of one family, each kept once with the number of routes
+ * that use it, and freed with the last. Two sets are the same when every
+ * field of every hop is, in order.
+ */
+export class HopSets<H> {
+  readonly #key: (hops: readonly H[]) => string;
+  readonly #same: (a: H, b: H) => boolean;
+  readonly #ids = new Map<string, number>();
+  readonly #hops: H[][] = [];
+  readonly #keys: string[] = [];
+  readonly #refs: number[] = [];
+  readonly #free: number[] = [];
+  /** the set interned last: routes come in runs through one next hop */
+  #last = -1;
+
+  constructor(
+    key: (hops: readonly H[]) => string,
+    same: (a: H, b: H) => boolean,
+  ) {
+    this.#key = key;
+    this.#same = same;
+  }
+
+  /** Sets held. */
+  get size(): number {
+    return this.#ids.size;
+  }
+
+  /** The id of `hops`, counting one more route that uses it. */
+  intern(hops: H[]): number {
+    const last = this.#last;
+    if (last >= 0 && sameHops(this.#hops[last], hops, this.#same)) {
+      this.#refs[last]++;
+      return last;
+    }
+    const key = this.#key(hops);
+    let id = this.#ids.get(key);
+    if (id !== undefined) {
+      this.#refs[id]++;
+    } else {
+      id = this.#free.pop() ?? this.#hops.length;
+      this.#hops[id] = hops;
+      this.#keys[id] = key;
+      this.#refs[id] = 1;
+      this.#ids.set(key, id);
+    }
+    this.#last = id;
+    return id;
+  }
+
+  /** One route less uses `id`. */
+  release(id: number): void {
+    if (--this.#refs[id] > 0) return;
+    this.#ids.delete(this.#keys[id]);
+    this.#hops[id] = [];
+    this.#keys[id] = "";
+    this.#free.push(id);
+    if (this.#last === id) this.#last = -1;
+  }
+
+  hops(id: number): H[] {
+    return this.#hops[id];
+  }
+
+  /** What makes the set the same as another's, across FIBs. */
+  key(id: number): string {
+    return this.#keys[id];
+  }
+}
+
 /** The routes of one namespace. */
 class NetFib {
-  /** table -> key -> route */
-  readonly v4 = new Map<number, Map<number, Route4>>();
-  readonly v6 = new Map<number, Map<string, Route6>>();
+  readonly v4 = new RouteTable(1);
+  readonly v6 = new RouteTable(4);
 
   get size(): number {
-    let n = 0;
-    for (const t of this.v4.values()) n += t.size;
-    for (const t of this.v6.values()) n += t.size;
-    return n;
+    return this.v4.size + this.v6.size;
   }
+}
+
+// Scratch for prefixes on their way into and out of the tables: one
+// word for IPv4, four for IPv6 (most significant first). An IPv6 bigint
+// goes through two 64-bit halves whose 32-bit words are read in place, in
+// the host's byte order (this memory never leaves the process).
+const KEY4 = new Uint32Array(1);
+const KEY6 = new Uint32Array(4);
+const HALVES = new BigUint64Array(2);
+const WORDS = new Uint32Array(HALVES.buffer);
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** WORDS' index of each prefix word, most significant first */
+const AT = LITTLE ? [1, 0, 3, 2] : [0, 1, 2, 3];
+
+function toKey6(a: bigint, key: Uint32Array): Uint32Array {
+  HALVES[0] = a >> 64n;
+  HALVES[1] = a; // truncated to its low 64 bits
+  key[0] = WORDS[AT[0]];
+  key[1] = WORDS[AT[1]];
+  key[2] = WORDS[AT[2]];
+  key[3] = WORDS[AT[3]];
+  return key;
+}
+
+function fromKey6(t: RouteTable, r: number): bigint {
+  WORDS[AT[0]] = t.word(r, 0);
+  WORDS[AT[1]] = t.word(r, 1);
+  WORDS[AT[2]] = t.word(r, 2);
+  WORDS[AT[3]] = t.word(r, 3);
+  return (HALVES[0] << 64n) | HALVES[1];
 }
 
 /** Every namespace's routes. */
 export class Fib {
   readonly #nets = new Map<bigint, NetFib>();
+  readonly #sets4 = new HopSets<NextHop>(key4, sameHop4);
+  readonly #sets6 = new HopSets<NextHop6>(key6, sameHop6Fully);
 
   /** Number of routes held. */
   get size(): number {
@@ -76,21 +194,39 @@ export class Fib {
     return n;
   }
 
+  /** Bytes of the tables: what the routes cost (next-hop sets aside). */
+  get bytes(): number {
+    let n = 0;
+    for (const f of this.#nets.values()) n += f.v4.bytes + f.v6.bytes;
+    return n;
+  }
+
+  /** Next-hop sets held, IPv4 and IPv6. */
+  get hopSets(): number {
+    return this.#sets4.size + this.#sets6.size;
+  }
+
   /** Applies a FIBENTRY; returns what changed. */
   apply4(m: FibEntry): FibChange[] {
-    const net = this.#net(m.net);
-    let table = net.v4.get(m.table);
-    const k = key4(m.address, m.prefixLength);
+    KEY4[0] = m.address;
     if (m.event === FIB_EVENT.DEL) {
-      const old = table?.get(k);
-      if (!table || !old) return [];
-      table.delete(k);
-      if (table.size === 0) net.v4.delete(m.table);
+      const f = this.#nets.get(m.net);
+      const r = f ? f.v4.find(m.table, KEY4, m.prefixLength) : -1;
+      if (!f || r < 0) return [];
+      const old = this.#route4(m.net, f.v4, r);
+      this.#sets4.release(f.v4.hop(r));
+      f.v4.remove(r);
+      this.#gc(m.net, f);
       return [{ op: "del", family: "inet", route: old }];
     }
-    if (!table) net.v4.set(m.table, table = new Map());
     // REPLACE, and APPEND/ADD should an older kernel send them, all
     // announce the route now in use for the prefix.
+    const t = this.#net(m.net).v4;
+    let r = t.find(m.table, KEY4, m.prefixLength);
+    const hop = this.#sets4.intern(m.nextHops);
+    if (r < 0) r = t.add(m.table, KEY4, m.prefixLength);
+    else this.#sets4.release(t.hop(r));
+    t.set(r, m.tos, m.type, hop);
     const route: Route4 = {
       net: m.net,
       address: m.address,
@@ -98,50 +234,60 @@ export class Fib {
       tos: m.tos,
       type: m.type,
       table: m.table,
-      nextHops: m.nextHops,
+      nextHops: this.#sets4.hops(hop),
     };
-    table.set(k, route);
     return [{ op: "set", family: "inet", route }];
   }
 
   /** Applies a FIB6ENTRY; returns what changed. */
   apply6(m: Fib6Entry): FibChange[] {
-    const net = this.#net(m.net);
-    let table = net.v6.get(m.table);
-    const k = key6(m.address, m.prefixLength);
-    const old = table?.get(k);
+    toKey6(m.address, KEY6);
+    const f = this.#nets.get(m.net);
+    const t = f?.v6;
+    const r = t ? t.find(m.table, KEY6, m.prefixLength) : -1;
+    const oldHops = t && r >= 0 ? this.#sets6.hops(t.hop(r)) : undefined;
     if (m.event === FIB_EVENT.DEL) {
-      if (!table || !old) return [];
-      const left = old.nextHops.filter((h) =>
+      if (!f || !t || !oldHops) return [];
+      const old = this.#route6(m.net, t, r, m.address);
+      const left = oldHops.filter((h) =>
         !m.nextHops.some((d) => sameHop6(h, d))
       );
-      if (left.length === 0 || left.length === old.nextHops.length) {
+      this.#sets6.release(t.hop(r));
+      if (left.length === 0 || left.length === oldHops.length) {
         // Nothing named matched: the kernel deleted the route as a whole.
-        table.delete(k);
-        if (table.size === 0) net.v6.delete(m.table);
+        t.remove(r);
+        this.#gc(m.net, f);
         return [{ op: "del", family: "inet6", route: old }];
       }
-      const route = { ...old, nextHops: left };
-      table.set(k, route);
-      return [{ op: "set", family: "inet6", route }];
+      const hop = this.#sets6.intern(left);
+      t.set(r, 0, t.type(r), hop);
+      return [{
+        op: "set",
+        family: "inet6",
+        route: { ...old, nextHops: this.#sets6.hops(hop) },
+      }];
     }
-    if (!table) net.v6.set(m.table, table = new Map());
     let nextHops = m.nextHops;
-    if (old && m.event !== FIB_EVENT.REPLACE) {
+    if (oldHops && m.event !== FIB_EVENT.REPLACE) {
       nextHops = [
-        ...old.nextHops,
-        ...m.nextHops.filter((h) => !old.nextHops.some((o) => sameHop6(h, o))),
+        ...oldHops,
+        ...m.nextHops.filter((h) => !oldHops.some((o) => sameHop6(h, o))),
       ];
     }
+    const hop = this.#sets6.intern(nextHops);
+    const table = this.#net(m.net).v6;
+    let row = r;
+    if (row < 0) row = table.add(m.table, KEY6, m.prefixLength);
+    else this.#sets6.release(table.hop(row));
+    table.set(row, 0, m.type, hop);
     const route: Route6 = {
       net: m.net,
       address: m.address,
       prefixLength: m.prefixLength,
       type: m.type,
       table: m.table,
-      nextHops,
+      nextHops: this.#sets6.hops(hop),
     };
-    table.set(k, route);
     return [{ op: "set", family: "inet6", route }];
   }
 
@@ -151,23 +297,37 @@ export class Fib {
     if (!f) return [];
     this.#nets.delete(net);
     const out: FibChange[] = [];
-    for (const route of routes4(f)) {
-      out.push({ op: "del", family: "inet", route });
+    for (let r = 0; r < f.v4.size; r++) {
+      out.push({
+        op: "del",
+        family: "inet",
+        route: this.#route4(net, f.v4, r),
+      });
+      this.#sets4.release(f.v4.hop(r));
     }
-    for (const route of routes6(f)) {
-      out.push({ op: "del", family: "inet6", route });
+    for (let r = 0; r < f.v6.size; r++) {
+      out.push({
+        op: "del",
+        family: "inet6",
+        route: this.#route6(net, f.v6, r),
+      });
+      this.#sets6.release(f.v6.hop(r));
     }
     return out;
   }
 
   /** Every IPv4 route, namespace by namespace. */
   *routes4(): Generator<Route4> {
-    for (const f of this.#nets.values()) yield* routes4(f);
+    for (const [net, f] of this.#nets) {
+      for (let r = 0; r < f.v4.size; r++) yield this.#route4(net, f.v4, r);
+    }
   }
 
   /** Every IPv6 route, namespace by namespace. */
   *routes6(): Generator<Route6> {
-    for (const f of this.#nets.values()) yield* routes6(f);
+    for (const [net, f] of this.#nets) {
+      for (let r = 0; r < f.v6.size; r++) yield this.#route6(net, f.v6, r);
+    }
   }
 
   /** The route for exactly this prefix, if held. */
@@ -177,7 +337,11 @@ export class Fib {
     address: number,
     prefixLength: number,
   ): Route4 | undefined {
-    return this.#nets.get(net)?.v4.get(table)?.get(key4(address, prefixLength));
+    const t = this.#nets.get(net)?.v4;
+    if (!t) return undefined;
+    KEY4[0] = address;
+    const r = t.find(table, KEY4, prefixLength);
+    return r < 0 ? undefined : this.#route4(net, t, r);
   }
 
   /** The route for exactly this prefix, if held. */
@@ -187,7 +351,97 @@ export class Fib {
     address: bigint,
     prefixLength: number,
   ): Route6 | undefined {
-    return this.#nets.get(net)?.v6.get(table)?.get(key6(address, prefixLength));
+    const t = this.#nets.get(net)?.v6;
+    if (!t) return undefined;
+    const r = t.find(table, toKey6(address, KEY6), prefixLength);
+    return r < 0 ? undefined : this.#route6(net, t, r, address);
+  }
+
+  /**
+   * The changes that turn `old`'s routes into these: sets (IPv4, then
+   * IPv6) for routes new or different here (by their forwarding state:
+   * {@link sameRoute4}, {@link sameRoute6}), deletions (IPv4, then IPv6)
+   * for routes only `old` has. Made without a route object for what is
+   * the same.
+   */
+  diff(old: Fib): { sets: FibChange[]; dels: FibChange[] } {
+    const sets: FibChange[] = [], dels: FibChange[] = [];
+    const key = new Uint32Array(4);
+    const pass = (
+      from: Fib,
+      to: Fib,
+      family: "inet" | "inet6",
+      found: (
+        net: bigint,
+        t: RouteTable,
+        r: number,
+        there: RouteTable,
+        s: number,
+      ) => void,
+      missing: (net: bigint, t: RouteTable, r: number) => void,
+    ) => {
+      for (const [net, f] of from.#nets) {
+        const t = family === "inet" ? f.v4 : f.v6;
+        const g = to.#nets.get(net);
+        const there = g && (family === "inet" ? g.v4 : g.v6);
+        for (let r = 0; r < t.size; r++) {
+          t.key(r, key);
+          const s = there ? there.find(t.table(r), key, t.plen(r)) : -1;
+          if (s >= 0) found(net, t, r, there!, s);
+          else missing(net, t, r);
+        }
+      }
+    };
+    for (const family of ["inet", "inet6"] as const) {
+      const mine = family === "inet" ? this.#sets4 : this.#sets6;
+      const theirs = family === "inet" ? old.#sets4 : old.#sets6;
+      const route = (net: bigint, t: RouteTable, r: number, f: Fib) =>
+        family === "inet" ? f.#route4(net, t, r) : f.#route6(net, t, r);
+      pass(this, old, family, (net, t, r, there, s) => {
+        const same = t.type(r) === there.type(s) && t.tos(r) === there.tos(s) &&
+          mine.key(t.hop(r)) === theirs.key(there.hop(s));
+        if (!same) {
+          sets.push(
+            { op: "set", family, route: route(net, t, r, this) } as FibChange,
+          );
+        }
+      }, (net, t, r) => {
+        sets.push(
+          { op: "set", family, route: route(net, t, r, this) } as FibChange,
+        );
+      });
+    }
+    for (const family of ["inet", "inet6"] as const) {
+      const route = (net: bigint, t: RouteTable, r: number) =>
+        family === "inet" ? old.#route4(net, t, r) : old.#route6(net, t, r);
+      pass(old, this, family, () => {}, (net, t, r) => {
+        dels.push({ op: "del", family, route: route(net, t, r) } as FibChange);
+      });
+    }
+    return { sets, dels };
+  }
+
+  #route4(net: bigint, t: RouteTable, r: number): Route4 {
+    return {
+      net,
+      address: t.word(r, 0),
+      prefixLength: t.plen(r),
+      tos: t.tos(r),
+      type: t.type(r),
+      table: t.table(r),
+      nextHops: this.#sets4.hops(t.hop(r)),
+    };
+  }
+
+  #route6(net: bigint, t: RouteTable, r: number, address?: bigint): Route6 {
+    return {
+      net,
+      address: address ?? fromKey6(t, r),
+      prefixLength: t.plen(r),
+      type: t.type(r),
+      table: t.table(r),
+      nextHops: this.#sets6.hops(t.hop(r)),
+    };
   }
 
   #net(net: bigint): NetFib {
@@ -195,33 +449,20 @@ export class Fib {
     if (!f) this.#nets.set(net, f = new NetFib());
     return f;
   }
-}
 
-function* routes4(f: NetFib): Generator<Route4> {
-  for (const t of f.v4.values()) yield* t.values();
-}
-
-function* routes6(f: NetFib): Generator<Route6> {
-  for (const t of f.v6.values()) yield* t.values();
+  /** Forgets a namespace that holds no route any more. */
+  #gc(net: bigint, f: NetFib): void {
+    if (f.size === 0) this.#nets.delete(net);
+  }
 }
 
 /** True when two IPv4 routes install the same forwarding state. */
 export function sameRoute4(a: Route4, b: Route4): boolean {
   return a.tos === b.tos && a.type === b.type &&
-    a.nextHops.length === b.nextHops.length &&
-    a.nextHops.every((h, i) => sameHop4(h, b.nextHops[i]));
-}
-
-function sameHop4(a: NextHop, b: NextHop): boolean {
-  return a.ifindex === b.ifindex && a.gw === b.gw && a.weight === b.weight &&
-    a.flags === b.flags && a.scope === b.scope;
+    sameHops(a.nextHops, b.nextHops, sameHop4);
 }
 
 /** True when two IPv6 routes install the same forwarding state. */
 export function sameRoute6(a: Route6, b: Route6): boolean {
-  return a.type === b.type && a.nextHops.length === b.nextHops.length &&
-    a.nextHops.every((h, i) =>
-      sameHop6(h, b.nextHops[i]) && h.weight === b.nextHops[i].weight &&
-      h.flags === b.nextHops[i].flags
-    );
+  return a.type === b.type && sameHops(a.nextHops, b.nextHops, sameHop6Fully);
 }

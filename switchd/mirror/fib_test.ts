@@ -82,3 +82,97 @@ Deno.test("sameRoute: forwarding state, not identity", () => {
   ok(!sameRoute6(b, fib6(1n, FIB_EVENT.REPLACE, [[6, 2n], [5, 1n]])), "order");
   ok(!sameRoute6(b, { ...b, type: 6 }));
 });
+
+Deno.test("next-hop sets are kept once and freed with their last route", () => {
+  const f = new Fib();
+  for (let i = 0; i < 1000; i++) {
+    f.apply4(fib4(0x0a000000 + (i << 8), 24, FIB_EVENT.REPLACE));
+    f.apply6(fib6(BigInt(i) << 64n, FIB_EVENT.REPLACE, [[5, 1n]]));
+  }
+  equal(f.size, 2000);
+  equal(f.hopSets, 2, "one IPv4 and one IPv6 set for 2000 routes");
+  ok(f.bytes < 2000 * 64, `${f.bytes} bytes for 2000 routes`);
+  // Half through another gateway: a second set.
+  for (let i = 0; i < 500; i++) {
+    f.apply4(fib4(0x0a000000 + (i << 8), 24, FIB_EVENT.REPLACE, 0x0a0000fe));
+  }
+  equal(f.hopSets, 3);
+  equal(f.get4(NET, 254, 0x0a000000, 24)?.nextHops[0].gw, 0x0a0000fe);
+  equal(
+    f.get4(NET, 254, 0x0a000000 + (999 << 8), 24)?.nextHops[0].gw,
+    0x0a000002,
+  );
+  for (let i = 0; i < 500; i++) {
+    f.apply4(fib4(0x0a000000 + (i << 8), 24, FIB_EVENT.DEL));
+  }
+  equal(f.hopSets, 2, "the other gateway's set went with its last route");
+  deepEqual(f.dropNet(NET).length, 1500);
+  equal(f.hopSets, 0);
+  equal(f.size, 0);
+});
+
+Deno.test("IPv6 addresses come back whole, every bit", () => {
+  const f = new Fib();
+  const all = [
+    0n,
+    1n,
+    (1n << 128n) - 1n,
+    0x20010db8_0000_0000_ffff_ffff_ffff_ffffn,
+    0xffff_ffff_0000_0000_8000_0000_0000_0001n,
+  ];
+  for (const a of all) {
+    f.apply6({ ...fib6(a, FIB_EVENT.REPLACE, [[5, a]]), prefixLength: 128 });
+  }
+  deepEqual([...f.routes6()].map((r) => r.address), all);
+  deepEqual([...f.routes6()].map((r) => r.nextHops[0].gw), all);
+  for (const a of all) equal(f.get6(NET, 254, a, 128)?.address, a);
+});
+
+Deno.test("diff: the same changes as comparing route by route", () => {
+  // Two FIBs of random routes over a small space, so that they share
+  // prefixes, differ in next hops and each have some the other lacks.
+  let x = 12345;
+  const rnd = (n: number) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x % n;
+  };
+  const fill = (f: Fib) => {
+    for (let i = 0; i < 3000; i++) {
+      const a = (0x0a000000 | rnd(256) << 8) >>> 0;
+      f.apply4(fib4(a, 24, FIB_EVENT.REPLACE, 0x0a000000 + rnd(3)));
+      f.apply6(
+        fib6(BigInt(rnd(256)) << 64n, FIB_EVENT.REPLACE, [[5 + rnd(2), 1n]]),
+      );
+      if (rnd(4) === 0) f.apply4(fib4(a, 24, FIB_EVENT.DEL));
+    }
+  };
+  const old = new Fib(), now = new Fib();
+  fill(old);
+  fill(now);
+  const naive: string[] = [];
+  for (const r of now.routes4()) {
+    const was = old.get4(r.net, r.table, r.address, r.prefixLength);
+    if (!was || !sameRoute4(was, r)) naive.push(`set4 ${r.address}`);
+  }
+  for (const r of now.routes6()) {
+    const was = old.get6(r.net, r.table, r.address, r.prefixLength);
+    if (!was || !sameRoute6(was, r)) naive.push(`set6 ${r.address}`);
+  }
+  for (const r of old.routes4()) {
+    if (!now.get4(r.net, r.table, r.address, r.prefixLength)) {
+      naive.push(`del4 ${r.address}`);
+    }
+  }
+  for (const r of old.routes6()) {
+    if (!now.get6(r.net, r.table, r.address, r.prefixLength)) {
+      naive.push(`del6 ${r.address}`);
+    }
+  }
+  const { sets, dels } = now.diff(old);
+  const fast = [...sets, ...dels].map((c) =>
+    `${c.op}${c.family === "inet" ? 4 : 6} ${c.route.address}`
+  );
+  ok(naive.length > 100, `only ${naive.length} differences`);
+  deepEqual(fast, naive);
+  deepEqual(now.diff(now), { sets: [], dels: [] });
+});

@@ -14,14 +14,7 @@
 
 import { IFINFO_REASON } from "../protocol/abi.generated.ts";
 import type { Message } from "../protocol/types.ts";
-import {
-  Fib,
-  type FibChange,
-  type Route4,
-  type Route6,
-  sameRoute4,
-  sameRoute6,
-} from "./fib.ts";
+import { Fib, type FibChange } from "./fib.ts";
 import { type Link, type LinkChange, Links } from "./links.ts";
 import { type Neighbour, Neighbours, type NeighChange } from "./neighbours.ts";
 
@@ -146,38 +139,9 @@ export function diffMirrors(old: Mirror, now: Mirror): Change[] {
       sets.push({ table: "neigh", op: "set", neighbour: n });
     }
   }
-  for (const r of now.fib.routes4()) {
-    const was = old.fib.get4(r.net, r.table, r.address, r.prefixLength);
-    if (!was || !sameRoute4(was, r)) {
-      sets.push({ table: "fib", op: "set", family: "inet", route: r });
-    }
-  }
-  for (const r of now.fib.routes6()) {
-    const was = old.fib.get6(r.net, r.table, r.address, r.prefixLength);
-    if (!was || !sameRoute6(was, r)) {
-      sets.push({ table: "fib", op: "set", family: "inet6", route: r });
-    }
-  }
-  for (const r of old.fib.routes4()) {
-    if (!now.fib.get4(r.net, r.table, r.address, r.prefixLength)) {
-      dels.push({
-        table: "fib",
-        op: "del",
-        family: "inet",
-        route: r as Route4,
-      });
-    }
-  }
-  for (const r of old.fib.routes6()) {
-    if (!now.fib.get6(r.net, r.table, r.address, r.prefixLength)) {
-      dels.push({
-        table: "fib",
-        op: "del",
-        family: "inet6",
-        route: r as Route6,
-      });
-    }
-  }
+  const fib = now.fib.diff(old.fib);
+  sets.push(...fib.sets.map((c) => ({ table: "fib" as const, ...c })));
+  dels.push(...fib.dels.map((c) => ({ table: "fib" as const, ...c })));
   for (const n of oldNeigh.values()) {
     dels.push({ table: "neigh", op: "del", neighbour: n });
   }

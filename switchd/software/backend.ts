@@ -1,10 +1,11 @@
 /**
  * The software SWITCH as a {@link SwitchBackend}: the mirror's changes go
- * to the data plane library's model of the switch as program lines (one
- * call per batch of changes), and its reports come back as the ports'
- * link state, the proxies' counters and a summary for `show switch`.
+ * to the data plane library's model of the switch as program records (one
+ * call per batch of changes), and its reports come back as records: the
+ * ports' link state, the proxies' counters, a summary and the routes it
+ * holds.
  *
- * Nothing here throws out of `apply`, `links` or `counters`: a line the
+ * Nothing here throws out of `apply`, `links` or `counters`: a record the
  * library refuses is logged and skipped, and the rest of the batch still
  * goes; a failed report is logged and reads as empty.
  *
@@ -14,20 +15,50 @@
 import type { Dataplane } from "../../ffi/library.ts";
 import {
   type Encap,
+  recordsText,
   SoftSwitch,
   SwitchProgramError,
   type SwitchReport,
 } from "../../ffi/switch.ts";
 import type { Change } from "../mirror/mirror.ts";
 import { type Logger, logger, RateLimit } from "../log.ts";
-import type { PortLink, ProxyCounters, SwitchBackend } from "../switch.ts";
+import {
+  COUNT,
+  COUNTERS,
+  HOP4,
+  HOP6,
+  KIND,
+  NAME,
+  PORT,
+  RECORD,
+  ROUTE4,
+  ROUTE6,
+} from "../records/layout.generated.ts";
+import {
+  kindName,
+  records,
+  type RecordView,
+  streamSlice,
+} from "../records/reader.ts";
+import { RecordWriter } from "../records/writer.ts";
+import type {
+  PortLink,
+  ProxyCounters,
+  SwitchBackend,
+  SwitchRoute,
+} from "../switch.ts";
 import { type Attachment, SwitchProgram } from "./program.ts";
 
 /** What {@link SoftwareSwitch} needs of the library's switch. */
 export interface SwitchHandle {
-  /** Applies lines; throws {@link SwitchProgramError} naming a bad one. */
-  program(text: string): number;
-  report(what: SwitchReport): string;
+  /** Applies records; throws {@link SwitchProgramError} naming a bad one. */
+  program(records: Uint8Array): number;
+  /** A report's records, valid until the next report. */
+  report(what: SwitchReport): Uint8Array;
+  /** Resolves when the switch has measured its ports again (see SoftSwitch). */
+  published?(after: number, timeoutMs?: number): Promise<number>;
+  /** Records as text, for logs. */
+  text?(records: Uint8Array): string;
   close(): void;
 }
 
@@ -46,21 +77,31 @@ export interface SoftwareSwitchOptions {
   statNames?: () => readonly string[];
 }
 
-/** LINK_STAT counts in a counters report line, after the xid. */
-const REPORT_STATS = 8;
+/** LINK_STAT counts at the head of a counters record. */
+const REPORT_STATS = RECORD.COUNTERS_LINK;
+const LE = true;
+const TEXT = new TextDecoder();
 
-const DECIMAL = /^\d+$/;
+function text(v: DataView, at: number, n: number): string {
+  return TEXT.decode(new Uint8Array(v.buffer, v.byteOffset + at, n));
+}
+
+/** Field values of a record's fixed part, read only when it is long enough. */
+function fits(r: RecordView, size: number, extra = 0): boolean {
+  return r.length >= size + extra;
+}
 
 /** The software SWITCH of switch-less mode. */
 export class SoftwareSwitch implements SwitchBackend {
   readonly name = "software";
   readonly program: SwitchProgram;
-  /** Lines the library applied, and lines it refused. */
+  /** Records the library applied, and records it refused. */
   readonly counts = { lines: 0, errors: 0 };
   readonly #handle: SwitchHandle;
   readonly #log: Logger;
   readonly #errorLog = new RateLimit(5, 10_000);
   readonly #statNames: () => readonly string[];
+  readonly #writer = new RecordWriter(64 << 10);
   /** the library's ethtool count names, asked once */
   #libNames: readonly string[] | undefined;
   /** attached ports as of the last links(): only they have ethtool stats */
@@ -70,14 +111,7 @@ export class SoftwareSwitch implements SwitchBackend {
   constructor(handle: SwitchHandle, opts: SoftwareSwitchOptions = {}) {
     this.#handle = handle;
     this.#log = opts.log ?? logger("switch");
-    this.#statNames = opts.statNames ?? (() => {
-      try {
-        return lines(handle.report("mux-stat-names"));
-      } catch (e) {
-        this.#error("cannot read the mux's stat names", e);
-        return [];
-      }
-    });
+    this.#statNames = opts.statNames ?? (() => this.#names("mux-stat-names"));
     this.program = new SwitchProgram({
       encap: opts.encap ?? "vlan",
       attachments: opts.attachments,
@@ -91,61 +125,84 @@ export class SoftwareSwitch implements SwitchBackend {
     mux: string,
     opts: SoftwareSwitchOptions = {},
   ): SoftwareSwitch {
-    const handle = SoftSwitch.open(dp, mux, { encap: opts.encap });
+    const sw = SoftSwitch.open(dp, mux, { encap: opts.encap });
+    const handle: SwitchHandle = {
+      program: (r) => sw.program(r),
+      report: (what) => sw.report(what),
+      published: (after, timeoutMs) => sw.published(after, timeoutMs),
+      text: (r) => recordsText(dp, r),
+      close: () => sw.close(),
+    };
     return new SoftwareSwitch(handle, opts);
   }
 
   apply(changes: readonly Change[]): void {
-    let lines: string[];
+    const w = this.#writer;
+    w.reset();
+    let stream: Uint8Array;
     try {
-      lines = this.program.encode(changes);
+      this.program.encode(changes, w);
+      if (w.count === 0) return;
+      stream = w.finish();
     } catch (e) {
       // A bug, but the daemon keeps serving what it can.
       this.#error(`cannot encode ${changes.length} changes`, e);
       return;
     }
-    this.#send(lines);
+    this.#send(stream, w.count);
   }
 
   /**
-   * Sends `lines`; when the library refuses line N, logs it and sends the
-   * lines after it (the ones before it were applied).
+   * Sends `stream` (`count` records); when the library refuses record N,
+   * logs it and sends the records after it (the ones before it were
+   * applied).
    */
-  #send(lines: string[]): void {
-    while (lines.length > 0 && !this.#closed) {
+  #send(stream: Uint8Array, count: number): void {
+    while (count > 0 && !this.#closed) {
       try {
-        this.counts.lines += this.#handle.program(lines.join("\n"));
+        this.counts.lines += this.#handle.program(stream);
         return;
       } catch (e) {
         this.counts.errors++;
-        const line = e instanceof SwitchProgramError ? e.line : undefined;
-        if (line === undefined || line < 1 || line > lines.length) {
-          this.#error(`the software switch refused ${lines.length} lines`, e);
+        const i = e instanceof SwitchProgramError ? e.index : undefined;
+        if (i === undefined || i < 0 || i >= count) {
+          this.#error(`the software switch refused ${count} records`, e);
           return;
         }
-        this.counts.lines += line - 1;
+        this.counts.lines += i;
         this.#error(
-          `the software switch refused "${lines[line - 1]}"`,
+          `the software switch refused "${this.#text(stream, i)}"`,
           e instanceof SwitchProgramError ? e.reason : e,
         );
-        lines = lines.slice(line);
+        stream = streamSlice(stream, i + 1);
+        count -= i + 1;
       }
+    }
+  }
+
+  /** Record `i` of `stream` as text, for a log; its kind if not renderable. */
+  #text(stream: Uint8Array, i: number): string {
+    try {
+      const one = streamSlice(stream, i, i + 1);
+      const [r] = records(one);
+      return this.#handle.text?.(one).trimEnd() ?? kindName(r.kind);
+    } catch {
+      return `record ${i + 1}`;
     }
   }
 
   links(): PortLink[] {
     const out: PortLink[] = [];
-    for (const f of this.#report("ports", 4)) {
-      if (
-        !DECIMAL.test(f[0]) || !/^[01]$/.test(f[2]) || !DECIMAL.test(f[3])
-      ) {
-        this.#malformed("ports", f);
+    for (const r of this.#report("ports")) {
+      if (r.kind !== KIND.port || !fits(r, PORT.SIZE)) {
+        this.#malformed("ports", r);
         continue;
       }
+      const at = r.offset;
       out.push({
-        xid: Number(f[0]),
-        carrier: f[2] === "1",
-        speedMbps: Number(f[3]),
+        xid: r.view.getUint32(at + PORT.xid, LE),
+        carrier: r.view.getUint8(at + PORT.carrier) !== 0,
+        speedMbps: r.view.getUint32(at + PORT.speed, LE),
       });
     }
     this.#ports = new Set(out.map((l) => l.xid));
@@ -162,19 +219,24 @@ export class SoftwareSwitch implements SwitchBackend {
     const mux = lib.length ? this.#statNames() : [];
     const from = mux.map((n) => lib.indexOf(n));
     const out: ProxyCounters[] = [];
-    for (
-      const f of this.#report("counters", [
-        1 + REPORT_STATS,
-        1 + REPORT_STATS + lib.length,
-      ])
-    ) {
-      if (!f.every((x) => DECIMAL.test(x))) {
-        this.#malformed("counters", f);
+    for (const r of this.#report("counters")) {
+      const at = r.offset;
+      const n = fits(r, COUNTERS.SIZE)
+        ? r.view.getUint16(at + COUNTERS.nCounts, LE)
+        : -1;
+      if (
+        r.kind !== KIND.counters || n < 0 || !fits(r, COUNTERS.SIZE, n * 8) ||
+        (n !== REPORT_STATS && n !== REPORT_STATS + lib.length)
+      ) {
+        this.#malformed("counters", r);
         continue;
       }
-      const v = f.slice(1).map(BigInt);
+      const v: bigint[] = [];
+      for (let i = 0; i < n; i++) {
+        v.push(r.view.getBigUint64(at + COUNTERS.SIZE + 8 * i, LE));
+      }
       const c: ProxyCounters = {
-        xid: Number(f[0]),
+        xid: r.view.getUint32(at + COUNTERS.xid, LE),
         link: v.slice(0, REPORT_STATS),
       };
       if (
@@ -190,30 +252,50 @@ export class SoftwareSwitch implements SwitchBackend {
 
   #ethtoolNames(): readonly string[] {
     if (this.#libNames === undefined && !this.#closed) {
-      try {
-        this.#libNames = lines(this.#handle.report("ethtool-names"));
-      } catch (e) {
-        this.#error("no ethtool names from the software switch", e);
-        return [];
-      }
+      const names = this.#names("ethtool-names");
+      // Asked again next time if the report failed.
+      if (names.length) this.#libNames = names;
     }
     return this.#libNames ?? [];
   }
 
+  /** A report of names, in index order; none when it failed. */
+  #names(what: "ethtool-names" | "mux-stat-names"): string[] {
+    const out: string[] = [];
+    for (const r of this.#report(what)) {
+      const at = r.offset;
+      const n = fits(r, NAME.SIZE) ? r.view.getUint8(at + NAME.nameLen) : -1;
+      if (r.kind !== KIND.name || n < 0 || !fits(r, NAME.SIZE, n)) {
+        this.#malformed(what, r);
+        continue;
+      }
+      out[r.view.getUint16(at + NAME.index, LE)] = text(
+        r.view,
+        at + NAME.SIZE,
+        n,
+      );
+    }
+    return out;
+  }
+
   /**
    * The library's summary (`routes4`, `fdb`, `forwarded`, `exception.arp`,
-   * ...) and this side's `switchd.lines` and `switchd.errors`. Throws when
-   * the library cannot report.
+   * ...) and this side's `switchd.lines` (records applied) and
+   * `switchd.errors`. Throws when the library cannot report.
    */
   summary(): Record<string, bigint> {
     const out: Record<string, bigint> = {};
-    for (const line of lines(this.#handle.report("summary"))) {
-      const f = line.split(" ");
-      if (f.length !== 2 || !DECIMAL.test(f[1])) {
-        this.#malformed("summary", f);
+    for (const r of records(this.#handle.report("summary"))) {
+      const at = r.offset;
+      const n = fits(r, COUNT.SIZE) ? r.view.getUint8(at + COUNT.nameLen) : -1;
+      if (r.kind !== KIND.count || n < 0 || !fits(r, COUNT.SIZE, n)) {
+        this.#malformed("summary", r);
         continue;
       }
-      out[f[0]] = BigInt(f[1]);
+      out[text(r.view, at + COUNT.SIZE, n)] = r.view.getBigUint64(
+        at + COUNT.value,
+        LE,
+      );
     }
     out["switchd.lines"] = BigInt(this.counts.lines);
     out["switchd.errors"] = BigInt(this.counts.errors);
@@ -221,8 +303,27 @@ export class SoftwareSwitch implements SwitchBackend {
   }
 
   /** Every route the library's switch holds; throws when it cannot say. */
-  fib(): string[] {
-    return lines(this.#handle.report("fib"));
+  fib(): SwitchRoute[] {
+    const out: SwitchRoute[] = [];
+    for (const r of records(this.#handle.report("fib"))) {
+      const route = r.kind === KIND.route4
+        ? route4(r)
+        : r.kind === KIND.route6
+        ? route6(r)
+        : undefined;
+      if (route) out.push(route);
+      else this.#malformed("fib", r);
+    }
+    return out;
+  }
+
+  /**
+   * Resolves when the library's switch has read its ports and counters
+   * again (its thread's tick), with the number to pass next time.
+   */
+  measured(after: number): Promise<number> {
+    if (this.#closed || !this.#handle.published) return Promise.resolve(after);
+    return this.#handle.published(after);
   }
 
   close(): void {
@@ -235,29 +336,22 @@ export class SoftwareSwitch implements SwitchBackend {
     }
   }
 
-  /** The lines of a report split in `n` fields; none when it failed. */
-  #report(what: SwitchReport, n: number | readonly number[]): string[][] {
-    const ns = typeof n === "number" ? [n] : n;
+  /** The records of a report; none when it failed. */
+  #report(what: SwitchReport): RecordView[] {
     if (this.#closed) return [];
-    let text: string;
     try {
-      text = this.#handle.report(what);
+      return [...records(this.#handle.report(what))];
     } catch (e) {
       this.#error(`no ${what} report from the software switch`, e);
       return [];
     }
-    const out: string[][] = [];
-    for (const line of lines(text)) {
-      const f = line.split(" ");
-      if (ns.includes(f.length)) out.push(f);
-      else this.#malformed(what, f);
-    }
-    return out;
   }
 
-  #malformed(what: SwitchReport, fields: string[]): void {
+  #malformed(what: SwitchReport, r: RecordView): void {
     this.#error(
-      `ignored a malformed line of the ${what} report: "${fields.join(" ")}"`,
+      `ignored a malformed record of the ${what} report: ${
+        kindName(r.kind)
+      } of ${r.length} bytes`,
       undefined,
     );
   }
@@ -278,6 +372,54 @@ export class SoftwareSwitch implements SwitchBackend {
   }
 }
 
-function lines(text: string): string[] {
-  return text.split("\n").filter((l) => l.length > 0);
+function route4(r: RecordView): SwitchRoute | undefined {
+  const v = r.view, at = r.offset;
+  if (!fits(r, ROUTE4.SIZE)) return undefined;
+  const n = v.getUint16(at + ROUTE4.nHops, LE);
+  if (!fits(r, ROUTE4.SIZE, n * HOP4.SIZE)) return undefined;
+  const nextHops: SwitchRoute["nextHops"] = [];
+  for (let i = 0, h = at + ROUTE4.SIZE; i < n; i++, h += HOP4.SIZE) {
+    const xid = v.getUint32(h + HOP4.xid, LE);
+    const gw = v.getUint32(h + HOP4.gw, false);
+    nextHops.push(
+      xid === RECORD.NO_XID ? {} : gw === 0 ? { xid } : { xid, gw },
+    );
+  }
+  return {
+    net: v.getBigUint64(at + ROUTE4.net, LE),
+    table: v.getUint32(at + ROUTE4.table, LE),
+    family: "inet",
+    address: v.getUint32(at + ROUTE4.addr, false),
+    prefixLength: v.getUint8(at + ROUTE4.plen),
+    type: v.getUint8(at + ROUTE4.rtn),
+    nextHops,
+  };
+}
+
+function ip6(v: DataView, at: number): bigint {
+  return (v.getBigUint64(at, false) << 64n) | v.getBigUint64(at + 8, false);
+}
+
+function route6(r: RecordView): SwitchRoute | undefined {
+  const v = r.view, at = r.offset;
+  if (!fits(r, ROUTE6.SIZE)) return undefined;
+  const n = v.getUint16(at + ROUTE6.nHops, LE);
+  if (!fits(r, ROUTE6.SIZE, n * HOP6.SIZE)) return undefined;
+  const nextHops: SwitchRoute["nextHops"] = [];
+  for (let i = 0, h = at + ROUTE6.SIZE; i < n; i++, h += HOP6.SIZE) {
+    const xid = v.getUint32(h + HOP6.xid, LE);
+    const gw = ip6(v, h + HOP6.gw);
+    nextHops.push(
+      xid === RECORD.NO_XID ? {} : gw === 0n ? { xid } : { xid, gw },
+    );
+  }
+  return {
+    net: v.getBigUint64(at + ROUTE6.net, LE),
+    table: v.getUint32(at + ROUTE6.table, LE),
+    family: "inet6",
+    address: ip6(v, at + ROUTE6.addr),
+    prefixLength: v.getUint8(at + ROUTE6.plen),
+    type: v.getUint8(at + ROUTE6.rtn),
+    nextHops,
+  };
 }

@@ -1,41 +1,128 @@
 import { deepEqual, equal, match } from "node:assert/strict";
-import { SwitchProgramError, type SwitchReport } from "../../ffi/switch.ts";
+import { openDataplane } from "../../ffi/library.ts";
+import {
+  parseRecords,
+  recordsText,
+  SwitchProgramError,
+  type SwitchReport,
+} from "../../ffi/switch.ts";
 import { Mirror } from "../mirror/mirror.ts";
 import type { Change } from "../mirror/mirror.ts";
 import { portInfo } from "../protocol/fixtures.ts";
 import { startLogging, stopLogging } from "../log.ts";
+import { COUNT, COUNTERS, NAME, PORT } from "../records/layout.generated.ts";
+import { RecordWriter } from "../records/writer.ts";
+import { switchRouteLine } from "../show.ts";
 import { SoftwareSwitch, type SwitchHandle } from "./backend.ts";
 
-/** A library switch that records programs and answers set reports. */
+// The library renders and parses records for the fake below; build it
+// first (`./run build`).
+const dp = openDataplane();
+globalThis.addEventListener("unload", () => dp.close());
+
+const text = (records: Uint8Array) => recordsText(dp, records).trimEnd();
+
+/** Report records, as the library writes them. */
+const report = {
+  ports(...ports: [number, string, boolean, number][]): Uint8Array {
+    const w = new RecordWriter();
+    for (const [xid, ifname, carrier, speed] of ports) {
+      const at = w.begin(PORT.KIND, PORT.SIZE);
+      w.u32(at + PORT.xid, xid);
+      w.u8(at + PORT.carrier, carrier ? 1 : 0);
+      w.u32(at + PORT.speed, speed);
+      w.text(at + PORT.ifname, ifname, 15);
+    }
+    return w.finish().slice();
+  },
+  counters(...counters: [number, ...bigint[]][]): Uint8Array {
+    const w = new RecordWriter();
+    for (const [xid, ...counts] of counters) {
+      const at = w.begin(COUNTERS.KIND, COUNTERS.SIZE);
+      w.u32(at + COUNTERS.xid, xid);
+      w.u16(at + COUNTERS.nCounts, counts.length);
+      const e = w.extend(8 * counts.length);
+      counts.forEach((c, i) => w.u64(e + 8 * i, c));
+    }
+    return w.finish().slice();
+  },
+  summary(...counts: [string, bigint][]): Uint8Array {
+    const w = new RecordWriter();
+    for (const [name, value] of counts) {
+      const at = w.begin(COUNT.KIND, COUNT.SIZE);
+      w.u64(at + COUNT.value, value);
+      const e = w.extend(name.length);
+      w.u8(at + COUNT.nameLen, w.text(e, name, name.length));
+    }
+    return w.finish().slice();
+  },
+  names(...names: string[]): Uint8Array {
+    const w = new RecordWriter();
+    names.forEach((name, i) => {
+      const at = w.begin(NAME.KIND, NAME.SIZE);
+      w.u16(at + NAME.index, i);
+      const e = w.extend(name.length);
+      w.u8(at + NAME.nameLen, w.text(e, name, name.length));
+    });
+    return w.finish().slice();
+  },
+};
+
+/** Two records of `a` with a record of `b`'s kind between them. */
+function withStranger(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const w = new RecordWriter();
+  const copy = (s: Uint8Array, from: number, to: number) => {
+    let at = 16;
+    for (let i = 0; i < to; i++) {
+      const kind = s[at] | s[at + 1] << 8;
+      const len = s[at + 2] | s[at + 3] << 8;
+      if (i >= from) {
+        const o = w.begin(kind, len);
+        for (let j = 4; j < len; j++) w.u8(o + j, s[at + j]);
+      }
+      at += len;
+    }
+  };
+  copy(a, 0, 1);
+  copy(b, 0, 1);
+  copy(a, 1, 2);
+  return w.finish().slice();
+}
+
+/** A library switch that records programs (as text) and answers set reports. */
 class FakeHandle implements SwitchHandle {
   programs: string[] = [];
-  /** lines (1-based, within each call) to refuse, by their text */
+  /** records to refuse, by their text */
   refuse = new Set<string>();
-  reports: Record<SwitchReport, string> = {
-    ports: "",
-    counters: "",
-    summary: "",
-    "ethtool-names": "",
-    "mux-stat-names": "",
-    fib: "",
+  reports: Record<SwitchReport, Uint8Array> = {
+    ports: report.ports(),
+    counters: report.counters(),
+    summary: report.summary(),
+    "ethtool-names": report.names(),
+    "mux-stat-names": report.names(),
+    fib: new RecordWriter().finish().slice(),
   };
   failReports = false;
   closed = 0;
 
-  program(text: string): number {
-    this.programs.push(text);
-    const lines = text.split("\n");
+  program(records: Uint8Array): number {
+    const lines = text(records).split("\n");
+    this.programs.push(lines.join("\n"));
     const bad = lines.findIndex((l) => this.refuse.has(l));
     if (bad >= 0) {
-      const why = `line ${bad + 1}: no such thing`;
-      throw new SwitchProgramError(`program failed: ${why}`, why, 22);
+      const why = `record ${bad + 1}: no such thing`;
+      throw new SwitchProgramError(`program failed: ${why}`, why, 22, bad);
     }
     return lines.length;
   }
 
-  report(what: SwitchReport): string {
+  report(what: SwitchReport): Uint8Array {
     if (this.failReports) throw new Error("library gone");
     return this.reports[what];
+  }
+
+  text(records: Uint8Array): string {
+    return text(records);
   }
 
   close(): void {
@@ -108,7 +195,7 @@ Deno.test("apply never throws, not even after close", async () => {
     };
     const sw = new SoftwareSwitch(h);
     sw.apply(port(10));
-    match(logs.join(""), /refused 1 lines: boom/);
+    match(logs.join(""), /refused 1 records: boom/);
     sw.close();
     sw.close();
     equal(h.closed, 1);
@@ -118,17 +205,33 @@ Deno.test("apply never throws, not even after close", async () => {
   });
 });
 
-Deno.test("reports: ports, counters, summary and fib parsed; bad lines skipped", async () => {
+Deno.test("reports: ports, counters, summary and fib parsed; bad records skipped", async () => {
   await withLogs((logs) => {
     const h = new FakeHandle();
     const sw = new SoftwareSwitch(h);
-    h.reports.ports = "10 veth10 1 10000\n11 veth11 0 0\nbad line\n";
-    h.reports.counters = "10 1 2 3 4 5 6 7 18446744073709551615\n" +
-      "11 0 0 0 0 0 0 0 x\n";
-    h.reports.summary = "routes4 12\nfdb 3\nexception.arp 3\ndrop.no-port 1\n" +
-      "forwarded 18446744073709551615\n";
-    h.reports.fib = "route 1 254 10.0.0.0/8 1 10@10.9.0.1,?\n" +
-      "route 4026531840 255 ::1/128 2 -\n";
+    h.reports.ports = withStranger(
+      report.ports([10, "veth10", true, 10000], [11, "veth11", false, 0]),
+      report.names("bad record"),
+    );
+    h.reports.counters = report.counters(
+      [10, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 18446744073709551615n],
+      [11, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n],
+    );
+    h.reports.summary = report.summary(
+      ["routes4", 12n],
+      ["fdb", 3n],
+      ["exception.arp", 3n],
+      ["drop.no-port", 1n],
+      ["forwarded", 18446744073709551615n],
+    );
+    // Through the library's parser and back through this side's reader
+    // and show's formatting: both sides spell routes alike.
+    const fib = [
+      "route 1 254 10.0.0.0/8 1 10@10.9.0.1,?",
+      "route 1 254 ::ffff:10.0.0.1/128 1 7@fe80::1:0:0:1,8",
+      "route 4026531840 255 ::1/128 2 -",
+    ];
+    h.reports.fib = parseRecords(dp, fib.join("\n"));
     deepEqual(sw.links(), [
       { xid: 10, carrier: true, speedMbps: 10000 },
       { xid: 11, carrier: false, speedMbps: 0 },
@@ -145,12 +248,10 @@ Deno.test("reports: ports, counters, summary and fib parsed; bad lines skipped",
       "switchd.lines": 0n,
       "switchd.errors": 0n,
     });
-    deepEqual(sw.fib(), [
-      "route 1 254 10.0.0.0/8 1 10@10.9.0.1,?",
-      "route 4026531840 255 ::1/128 2 -",
-    ]);
+    deepEqual(sw.fib().map(switchRouteLine), fib);
     equal(logs.length, 2);
-    match(logs[0], /malformed line of the ports report: \\"bad line\\"/);
+    match(logs[0], /malformed record of the ports report: name of \d+ bytes/);
+    match(logs[1], /malformed record of the counters report/);
 
     h.failReports = true;
     deepEqual(sw.links(), []);
@@ -161,10 +262,16 @@ Deno.test("reports: ports, counters, summary and fib parsed; bad lines skipped",
 
 Deno.test("counters: ethtool values go to the indexes of the mux's names", () => {
   const h = new FakeHandle();
-  h.reports["ethtool-names"] = "rx-unicast\ntx-unicast\nlink-down-events\n";
-  h.reports.counters = "10 1 2 3 4 5 6 7 8 100 200 3\n" +
-    "3000 1 2 3 4 5 6 7 8 9 9 9\n";
-  h.reports.ports = "10 veth10 1 10000\n";
+  h.reports["ethtool-names"] = report.names(
+    "rx-unicast",
+    "tx-unicast",
+    "link-down-events",
+  );
+  h.reports.counters = report.counters(
+    [10, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 100n, 200n, 3n],
+    [3000, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 9n, 9n],
+  );
+  h.reports.ports = report.ports([10, "veth10", true, 10000]);
   const sw = new SoftwareSwitch(h, {
     statNames: () => ["tx-unicast", "fec-corrected", "rx-unicast"],
   });
@@ -179,7 +286,7 @@ Deno.test("counters: ethtool values go to the indexes of the mux's names", () =>
     { xid: 3000, link: [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n] },
   ]);
   // By default the names come from the library (which reads sysfs).
-  h.reports["mux-stat-names"] = "fec-corrected\ntx-unicast\n";
+  h.reports["mux-stat-names"] = report.names("fec-corrected", "tx-unicast");
   const lib = new SoftwareSwitch(h);
   lib.links();
   deepEqual(lib.counters()[0].ethtool, [0n, 200n]);

@@ -1,36 +1,26 @@
 /**
- * The program of the software SWITCH: the mirror's changes as the text
- * lines that the data plane library applies (xeth_dp_switch_program).
+ * The program of a SWITCH: the mirror's changes as the records
+ * (docs/records.md, switchd/records/) that the data plane library applies
+ * (xeth_dp_switch_program) and that a remote SWITCH will be sent.
  *
- * One line per fact, tokens separated by single spaces:
- *
- * ```text
- * link XID KIND NET UP OFFLOAD MAC LOWER VID UPPERS ADDRS
- * unlink XID
- * attach XID IFNAME
- * detach XID
- * route NET TABLE PREFIX TYPE NEXTHOPS
- * unroute NET TABLE PREFIX
- * neigh NET XID IP MAC
- * unneigh NET XID IP
- * clear
- * ```
- *
- * KIND is port, vlan, lag, bridge, loopback or other; UP and OFFLOAD are 0
- * or 1 (admin state, the l2-fwd-offload feature); LOWER and VID are a
- * vlan's lower proxy and VLAN id (from its xid and the mux's encap), - and
- * 0 otherwise; UPPERS and ADDRS are comma lists (xids; addresses without
- * prefix length) or -. NEXTHOPS is a comma list of XID@GATEWAY, XID, or ?
- * for a next hop on an interface that is no proxy, or - for none.
+ * One record per fact: `link` (a proxy, whole: kind, namespace, admin
+ * state, l2-fwd-offload, MAC, a vlan's lower proxy and VLAN id from its
+ * xid and the mux's encap, uppers, addresses), `unlink`, `attach`,
+ * `detach`, `route4`/`route6` (next hops by xid, or "not a proxy"),
+ * `unroute4`/`unroute6`, `neigh4`/`neigh6`, `unneigh4`/`unneigh6`, and
+ * `clear`. The library renders them as the lines of text that the tests
+ * and logs show (`link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -`, see
+ * dataplane/src/switch/program.rs).
  *
  * The mirror names interfaces by (namespace, ifindex); the program by
  * xid. {@link SwitchProgram} keeps the map from the link changes it has
  * seen (links come before the routes and neighbours that use them), so it
  * needs nothing but the changes, in order. A link change carries the
- * whole link, so a set is one complete `link` line (left out when equal to
- * the last one: most changes, such as ethtool state, do not show in it) and
- * a deletion one `unlink`. Namespace changes need no line: the mirror emits the
- * deletions of what a namespace held before the namespace goes.
+ * whole link, so a set is one complete `link` record (left out when equal
+ * to the last one: most changes, such as ethtool state, do not show in
+ * it) and a deletion one `unlink`. Namespace changes need no record: the
+ * mirror emits the deletions of what a namespace held before the
+ * namespace goes.
  *
  * Ports named in the attachments (by name or xid) are attached to their
  * Linux interface when first seen and again after they are re-created;
@@ -45,7 +35,28 @@ import type { Route4, Route6 } from "../mirror/fib.ts";
 import type { Link } from "../mirror/links.ts";
 import type { Neighbour } from "../mirror/neighbours.ts";
 import { DEV_KIND, FEATURE, VALUES } from "../protocol/abi.generated.ts";
-import { formatIp4, formatIp6, formatMac } from "../protocol/addresses.ts";
+import {
+  ATTACH,
+  CLEAR,
+  DETACH,
+  HOP4,
+  HOP6,
+  IP4_ELEM,
+  IP6_ELEM,
+  LINK,
+  NEIGH4,
+  NEIGH6,
+  RECORD,
+  ROUTE4,
+  ROUTE6,
+  UNLINK,
+  UNNEIGH4,
+  UNNEIGH6,
+  UNROUTE4,
+  UNROUTE6,
+  XID_ELEM,
+} from "../records/layout.generated.ts";
+import { RECORD_MAX, type RecordWriter } from "../records/writer.ts";
 
 /** A port of the SWITCH attached to a Linux interface of SWITCHD's host. */
 export interface Attachment {
@@ -87,6 +98,9 @@ const XID_LAYOUT: Record<Encap, { mask: number; shift: number }> = {
   },
 };
 
+const LE = true;
+const NO_XID = RECORD.NO_XID;
+
 /** The lower proxy's xid and the VLAN id in a vlan proxy's xid. */
 export function splitVlanXid(
   xid: number,
@@ -103,67 +117,112 @@ function encapOfKdata(kdata: number): Encap | undefined {
   );
 }
 
-/** The `link` line of a link (the whole of its state the SWITCH uses). */
-export function linkLine(l: Link, encap: Encap): string {
-  const kind = KIND_NAME[l.devKind] ?? "other";
-  const offload = (l.features & BigInt(FEATURE.L2_FWD_OFFLOAD)) !== 0n;
-  let lower = "-", vid = 0;
+/** What a `link` record says of a proxy. */
+export interface LinkSpec {
+  readonly xid: number;
+  /** DEV_KIND */
+  readonly devKind: number;
+  readonly net: bigint;
+  readonly up: boolean;
+  /** l2-fwd-offload */
+  readonly offload: boolean;
+  readonly mac: number;
+  /** a vlan's lower proxy, else undefined */
+  readonly lower: number | undefined;
+  /** a vlan's VLAN id, else 0 */
+  readonly vid: number;
+  /** ascending */
+  readonly uppers: readonly number[];
+  /** each once, in the order the link has them */
+  readonly addr4: readonly number[];
+  readonly addr6: readonly bigint[];
+}
+
+/** The `link` record's content for a link (what the SWITCH uses of it). */
+export function linkSpec(l: Link, encap: Encap): LinkSpec {
+  let lower: number | undefined, vid = 0;
   if (l.devKind === DEV_KIND.VLAN) {
     const v = splitVlanXid(l.xid, encap);
-    lower = String(v.lower);
+    lower = v.lower;
     vid = v.vid;
   }
-  const uppers = [...l.uppers].sort((a, b) => a - b);
-  const addrs = new Set([
-    ...[...l.ipv4.values()].map((a) => formatIp4(a.address)),
-    ...[...l.ipv6.values()].map((a) => formatIp6(a.address)),
-  ]);
-  return [
-    "link",
-    l.xid,
-    kind,
-    l.net,
-    l.adminUp ? 1 : 0,
-    offload ? 1 : 0,
-    formatMac(l.addr),
+  return {
+    xid: l.xid,
+    devKind: l.devKind,
+    net: l.net,
+    up: l.adminUp,
+    offload: (l.features & BigInt(FEATURE.L2_FWD_OFFLOAD)) !== 0n,
+    mac: l.addr,
     lower,
     vid,
-    list(uppers),
-    list([...addrs]),
-  ].join(" ");
+    uppers: [...l.uppers].sort((a, b) => a - b),
+    addr4: [...new Set([...l.ipv4.values()].map((a) => a.address))],
+    addr6: [...new Set([...l.ipv6.values()].map((a) => a.address))],
+  };
 }
 
-/** Index of UPPERS in a `link` line's fields. */
-const UPPERS_FIELD = 9;
-
-function list(items: readonly (string | number)[]): string {
-  return items.length === 0 ? "-" : items.join(",");
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function prefix4(r: Route4): string {
-  return `${formatIp4(r.address)}/${r.prefixLength}`;
+function sameSpec(a: LinkSpec, b: LinkSpec): boolean {
+  return a.xid === b.xid && a.devKind === b.devKind && a.net === b.net &&
+    a.up === b.up && a.offload === b.offload && a.mac === b.mac &&
+    a.lower === b.lower && a.vid === b.vid && sameList(a.uppers, b.uppers) &&
+    sameList(a.addr4, b.addr4) && sameList(a.addr6, b.addr6);
 }
 
-function prefix6(r: Route6): string {
-  return `${formatIp6(r.address)}/${r.prefixLength}`;
-}
-
-function ifKey(net: bigint, ifindex: number): string {
-  return `${net}/${ifindex}`;
+/**
+ * Appends the `link` record of `s`. Addresses past what a record holds
+ * are left out (a proxy with thousands of them); returns how many.
+ */
+export function writeLink(w: RecordWriter, s: LinkSpec): number {
+  const room = Math.floor(
+    (RECORD_MAX - LINK.SIZE - s.uppers.length * XID_ELEM.SIZE) /
+      IP6_ELEM.SIZE,
+  );
+  const a4 = s.addr4.slice(0, room);
+  const a6 = s.addr6.slice(0, Math.max(0, room - a4.length));
+  const at = w.begin(LINK.KIND, LINK.SIZE);
+  const v = w.view;
+  v.setUint32(at + LINK.xid, s.xid, LE);
+  v.setBigUint64(at + LINK.net, s.net, LE);
+  w.mac(at + LINK.mac, s.mac);
+  v.setUint16(at + LINK.vid, s.vid, LE);
+  v.setUint32(at + LINK.lower, s.lower ?? NO_XID, LE);
+  v.setUint8(at + LINK.devKind, s.devKind);
+  v.setUint8(
+    at + LINK.flags,
+    (s.up ? RECORD.LINK_UP : 0) | (s.offload ? RECORD.LINK_OFFLOAD : 0),
+  );
+  v.setUint16(at + LINK.nUppers, s.uppers.length, LE);
+  v.setUint16(at + LINK.nAddr4, a4.length, LE);
+  v.setUint16(at + LINK.nAddr6, a6.length, LE);
+  let e = w.extend(
+    s.uppers.length * XID_ELEM.SIZE + a4.length * IP4_ELEM.SIZE +
+      a6.length * IP6_ELEM.SIZE,
+  );
+  for (const u of s.uppers) {
+    w.view.setUint32(e + XID_ELEM.xid, u, LE);
+    e += XID_ELEM.SIZE;
+  }
+  for (const a of a4) {
+    w.ip4(e + IP4_ELEM.addr, a);
+    e += IP4_ELEM.SIZE;
+  }
+  for (const a of a6) {
+    w.ip6(e + IP6_ELEM.addr, a);
+    e += IP6_ELEM.SIZE;
+  }
+  return s.addr4.length + s.addr6.length - a4.length - a6.length;
 }
 
 function neighKey(n: Neighbour): string {
   return `${n.net}/${n.ifindex}/${n.family}/${n.dst}`;
 }
 
-function neighIp(n: Neighbour): string {
-  return n.family === "inet"
-    ? formatIp4(n.dst as number)
-    : formatIp6(n.dst as bigint);
-}
-
 /**
- * Turns the mirror's changes into program lines. It keeps what it needs
+ * Turns the mirror's changes into program records. It keeps what it needs
  * to name things by xid and to attach ports once, so give it every change,
  * in the mirror's order, and use one per SWITCH.
  */
@@ -172,18 +231,21 @@ export class SwitchProgram {
   readonly #warn: NonNullable<ProgramOptions["warn"]>;
   readonly #attachByXid = new Map<number, Attachment>();
   readonly #attachByName = new Map<string, Attachment>();
-  /** "net/ifindex" -> xid, of the links told */
-  readonly #xidOf = new Map<string, number>();
-  /** xid -> its "net/ifindex" */
-  readonly #keyOf = new Map<number, string>();
+  /** net -> ifindex -> xid, of the links told */
+  readonly #xidOf = new Map<bigint, Map<number, number>>();
+  /** xid -> its [net, ifindex] */
+  readonly #keyOf = new Map<number, [bigint, number]>();
+  /** the last namespace looked up, and its map: routes come in runs */
+  #lastNet: bigint | undefined;
+  #lastMap: Map<number, number> | undefined;
   /** xid -> the interface the port is attached to */
   readonly #attached = new Map<number, string>();
   /** attachment -> the port (xid) holding it */
   readonly #holder = new Map<Attachment, number>();
   /** neighbour key -> the xid it was programmed on */
   readonly #neighs = new Map<string, number>();
-  /** xid -> its last link line, to leave out repeats */
-  readonly #linkLines = new Map<number, string>();
+  /** xid -> what its last link record said, to leave out repeats */
+  readonly #links = new Map<number, LinkSpec>();
   /** xid -> what it was warned about, until it goes */
   readonly #warned = new Map<number, Set<string>>();
 
@@ -196,41 +258,45 @@ export class SwitchProgram {
     }
   }
 
-  /** The lines for `changes`; none for changes the SWITCH needs not see. */
-  encode(changes: readonly Change[]): string[] {
-    const out: string[] = [];
+  /**
+   * Appends the records for `changes` to `w`: none for changes the SWITCH
+   * needs not see.
+   */
+  encode(changes: readonly Change[], w: RecordWriter): void {
     for (const c of changes) {
       switch (c.table) {
         case "link":
-          if (c.op === "set") this.#setLink(c.link, out);
-          else this.#delLink(c.link, out);
+          if (c.op === "set") this.#setLink(c.link, w);
+          else this.#delLink(c.link, w);
           break;
         case "fib":
-          out.push(this.#route(c));
+          if (c.family === "inet") this.#route4(c.op, c.route, w);
+          else this.#route6(c.op, c.route, w);
           break;
         case "neigh":
-          if (c.op === "set") this.#setNeigh(c.neighbour, out);
-          else this.#delNeigh(c.neighbour, out);
+          if (c.op === "set") this.#setNeigh(c.neighbour, w);
+          else this.#delNeigh(c.neighbour, w);
           break;
         case "netns":
           // The mirror deletes what the namespace held before it goes.
           break;
       }
     }
-    return out;
   }
 
   /**
-   * The line that makes the SWITCH forget every link, route and neighbour
-   * (attachments stay), and forgets what this program knew of them.
+   * Appends the record that makes the SWITCH forget every link, route
+   * and neighbour (attachments stay), and forgets what this program knew
+   * of them.
    */
-  clear(): string[] {
+  clear(w: RecordWriter): void {
     this.#xidOf.clear();
     this.#keyOf.clear();
+    this.#lastNet = this.#lastMap = undefined;
     this.#neighs.clear();
-    this.#linkLines.clear();
+    this.#links.clear();
     this.#warned.clear();
-    return ["clear"];
+    w.begin(CLEAR.KIND, CLEAR.SIZE);
   }
 
   /** The ports attached now: xid -> interface. */
@@ -238,12 +304,16 @@ export class SwitchProgram {
     return this.#attached;
   }
 
-  #setLink(l: Link, out: string[]): void {
+  #setLink(l: Link, w: RecordWriter): void {
     this.#unindex(l.xid);
     if (l.ifindex !== undefined) {
-      const k = ifKey(l.net, l.ifindex);
-      this.#xidOf.set(k, l.xid);
-      this.#keyOf.set(l.xid, k);
+      let m = this.#xidOf.get(l.net);
+      if (!m) {
+        this.#xidOf.set(l.net, m = new Map());
+        this.#lastNet = this.#lastMap = undefined;
+      }
+      m.set(l.ifindex, l.xid);
+      this.#keyOf.set(l.xid, [l.net, l.ifindex]);
     }
     if (
       l.devKind === DEV_KIND.VLAN && l.kdata !== ENCAP_VALUE[this.encap] &&
@@ -256,21 +326,33 @@ export class SwitchProgram {
       );
     }
     // Most link changes (ethtool state, a repeated UP) change nothing the
-    // SWITCH sees: leave out a line equal to the last one.
-    const line = linkLine(l, this.encap);
-    if (this.#linkLines.get(l.xid) !== line) {
-      out.push(line);
-      this.#linkLines.set(l.xid, line);
+    // SWITCH sees: leave out a record equal to the last one.
+    const spec = linkSpec(l, this.encap);
+    const was = this.#links.get(l.xid);
+    if (!was || !sameSpec(was, spec)) {
+      this.#link(spec, w);
+      this.#links.set(l.xid, spec);
     }
-    this.#attach(l, out);
+    this.#attach(l, w);
   }
 
-  #delLink(l: Link, out: string[]): void {
-    this.#release(l.xid, out);
-    out.push(`unlink ${l.xid}`);
+  #link(spec: LinkSpec, w: RecordWriter): void {
+    const left = writeLink(w, spec);
+    if (left > 0 && this.#once(spec.xid, "addresses")) {
+      this.#warn(
+        `link ${spec.xid} has more addresses than a record holds; ${left} are not programmed`,
+        { xid: spec.xid, left },
+      );
+    }
+  }
+
+  #delLink(l: Link, w: RecordWriter): void {
+    this.#release(l.xid, w);
+    const at = w.begin(UNLINK.KIND, UNLINK.SIZE);
+    w.u32(at + UNLINK.xid, l.xid);
     this.#unindex(l.xid);
-    this.#linkLines.delete(l.xid);
-    this.#dropUpper(l.xid, out);
+    this.#links.delete(l.xid);
+    this.#dropUpper(l.xid, w);
     this.#warned.delete(l.xid);
     // The SWITCH forgets them with the link; so does the program.
     for (const [k, xid] of this.#neighs) {
@@ -280,19 +362,14 @@ export class SwitchProgram {
 
   /**
    * A deleted lag or bridge leaves its members' uppers, which the mirror
-   * does without a change of theirs: the lines say it.
+   * does without a change of theirs: the records say it.
    */
-  #dropUpper(upper: number, out: string[]): void {
-    const name = String(upper);
-    for (const [xid, line] of this.#linkLines) {
-      const f = line.split(" ");
-      const uppers = f[UPPERS_FIELD].split(",");
-      if (!uppers.includes(name)) continue;
-      const left = uppers.filter((u) => u !== name);
-      f[UPPERS_FIELD] = left.length ? left.join(",") : "-";
-      const now = f.join(" ");
-      out.push(now);
-      this.#linkLines.set(xid, now);
+  #dropUpper(upper: number, w: RecordWriter): void {
+    for (const [xid, spec] of this.#links) {
+      if (!spec.uppers.includes(upper)) continue;
+      const now = { ...spec, uppers: spec.uppers.filter((u) => u !== upper) };
+      this.#link(now, w);
+      this.#links.set(xid, now);
     }
   }
 
@@ -300,7 +377,23 @@ export class SwitchProgram {
     const k = this.#keyOf.get(xid);
     if (k === undefined) return;
     this.#keyOf.delete(xid);
-    if (this.#xidOf.get(k) === xid) this.#xidOf.delete(k);
+    const m = this.#xidOf.get(k[0]);
+    if (m?.get(k[1]) === xid) {
+      m.delete(k[1]);
+      if (m.size === 0) {
+        this.#xidOf.delete(k[0]);
+        this.#lastNet = this.#lastMap = undefined;
+      }
+    }
+  }
+
+  /** The xid of the proxy with `ifindex` in `net`, if it is one. */
+  #xid(net: bigint, ifindex: number): number | undefined {
+    if (net !== this.#lastNet) {
+      this.#lastNet = net;
+      this.#lastMap = this.#xidOf.get(net);
+    }
+    return this.#lastMap?.get(ifindex);
   }
 
   /** The attachment that names this link, if it may have it. */
@@ -331,12 +424,12 @@ export class SwitchProgram {
     return a;
   }
 
-  #attach(l: Link, out: string[]): void {
+  #attach(l: Link, w: RecordWriter): void {
     const a = this.#attachmentOf(l);
     const had = this.#attached.get(l.xid);
     if (a === undefined) {
       // Renamed away from its attachment.
-      if (had !== undefined) this.#release(l.xid, out);
+      if (had !== undefined) this.#release(l.xid, w);
       return;
     }
     if (had === a.ifname) return;
@@ -344,63 +437,141 @@ export class SwitchProgram {
     for (const [other, xid] of this.#holder) {
       if (xid === l.xid && other !== a) this.#holder.delete(other);
     }
-    out.push(`attach ${l.xid} ${a.ifname}`);
+    const at = w.begin(ATTACH.KIND, ATTACH.SIZE);
+    w.u32(at + ATTACH.xid, l.xid);
+    w.text(at + ATTACH.ifname, a.ifname, 15);
     this.#attached.set(l.xid, a.ifname);
     this.#holder.set(a, l.xid);
   }
 
-  #release(xid: number, out: string[]): void {
+  #release(xid: number, w: RecordWriter): void {
     if (!this.#attached.has(xid)) return;
-    out.push(`detach ${xid}`);
+    const at = w.begin(DETACH.KIND, DETACH.SIZE);
+    w.u32(at + DETACH.xid, xid);
     this.#attached.delete(xid);
     for (const [a, holder] of this.#holder) {
       if (holder === xid) this.#holder.delete(a);
     }
   }
 
-  #route(c: Change & { table: "fib" }): string {
-    const r = c.route;
-    const head = c.family === "inet"
-      ? `${r.net} ${r.table} ${prefix4(c.route)}`
-      : `${r.net} ${r.table} ${prefix6(c.route)}`;
-    if (c.op === "del") return `unroute ${head}`;
-    const hops = c.family === "inet"
-      ? c.route.nextHops.map((h) =>
-        this.#hop(r.net, h.ifindex, h.gw === 0 ? "" : formatIp4(h.gw))
-      )
-      : c.route.nextHops.map((h) =>
-        this.#hop(r.net, h.ifindex, h.gw === 0n ? "" : formatIp6(h.gw))
-      );
-    return `route ${head} ${r.type} ${list(hops)}`;
+  // The route records are the bulk of what a SWITCH is sent (a million
+  // for a full table): written field by field into the writer's view,
+  // with no object made per route.
+  #route4(op: "set" | "del", r: Route4, w: RecordWriter): void {
+    if (op === "del") {
+      const at = w.begin(UNROUTE4.KIND, UNROUTE4.SIZE);
+      const v = w.view;
+      v.setUint32(at + UNROUTE4.table, r.table, LE);
+      v.setBigUint64(at + UNROUTE4.net, r.net, LE);
+      v.setUint32(at + UNROUTE4.addr, r.address, false);
+      v.setUint8(at + UNROUTE4.plen, r.prefixLength);
+      return;
+    }
+    const hops = r.nextHops;
+    const at = w.begin(ROUTE4.KIND, ROUTE4.SIZE + hops.length * HOP4.SIZE);
+    const v = w.view;
+    v.setUint32(at + ROUTE4.table, r.table, LE);
+    v.setBigUint64(at + ROUTE4.net, r.net, LE);
+    v.setUint32(at + ROUTE4.addr, r.address, false);
+    v.setUint8(at + ROUTE4.plen, r.prefixLength);
+    v.setUint8(at + ROUTE4.rtn, r.type);
+    v.setUint16(at + ROUTE4.nHops, hops.length, LE);
+    let h = at + ROUTE4.SIZE;
+    for (const hop of hops) {
+      const xid = this.#xid(r.net, hop.ifindex);
+      if (xid === undefined) {
+        v.setUint32(h + HOP4.xid, NO_XID, LE);
+      } else {
+        v.setUint32(h + HOP4.xid, xid, LE);
+        v.setUint32(h + HOP4.gw, hop.gw, false);
+      }
+      h += HOP4.SIZE;
+    }
   }
 
-  #hop(net: bigint, ifindex: number, gw: string): string {
-    const xid = this.#xidOf.get(ifKey(net, ifindex));
-    if (xid === undefined) return "?";
-    return gw === "" ? String(xid) : `${xid}@${gw}`;
+  #route6(op: "set" | "del", r: Route6, w: RecordWriter): void {
+    if (op === "del") {
+      const at = w.begin(UNROUTE6.KIND, UNROUTE6.SIZE);
+      const v = w.view;
+      v.setUint32(at + UNROUTE6.table, r.table, LE);
+      v.setBigUint64(at + UNROUTE6.net, r.net, LE);
+      w.ip6(at + UNROUTE6.addr, r.address);
+      v.setUint8(at + UNROUTE6.plen, r.prefixLength);
+      return;
+    }
+    const hops = r.nextHops;
+    const at = w.begin(ROUTE6.KIND, ROUTE6.SIZE + hops.length * HOP6.SIZE);
+    const v = w.view;
+    v.setUint32(at + ROUTE6.table, r.table, LE);
+    v.setBigUint64(at + ROUTE6.net, r.net, LE);
+    w.ip6(at + ROUTE6.addr, r.address);
+    v.setUint8(at + ROUTE6.plen, r.prefixLength);
+    v.setUint8(at + ROUTE6.rtn, r.type);
+    v.setUint16(at + ROUTE6.nHops, hops.length, LE);
+    let h = at + ROUTE6.SIZE;
+    for (const hop of hops) {
+      const xid = this.#xid(r.net, hop.ifindex);
+      if (xid === undefined) {
+        v.setUint32(h + HOP6.xid, NO_XID, LE);
+      } else {
+        v.setUint32(h + HOP6.xid, xid, LE);
+        w.ip6(h + HOP6.gw, hop.gw);
+      }
+      h += HOP6.SIZE;
+    }
   }
 
-  #setNeigh(n: Neighbour, out: string[]): void {
+  #neigh(n: Neighbour, xid: number, w: RecordWriter): void {
+    if (n.family === "inet") {
+      const at = w.begin(NEIGH4.KIND, NEIGH4.SIZE);
+      w.u32(at + NEIGH4.xid, xid);
+      w.u64(at + NEIGH4.net, n.net);
+      w.ip4(at + NEIGH4.addr, n.dst as number);
+      w.mac(at + NEIGH4.mac, n.lladdr);
+    } else {
+      const at = w.begin(NEIGH6.KIND, NEIGH6.SIZE);
+      w.u32(at + NEIGH6.xid, xid);
+      w.u64(at + NEIGH6.net, n.net);
+      w.ip6(at + NEIGH6.addr, n.dst as bigint);
+      w.mac(at + NEIGH6.mac, n.lladdr);
+    }
+  }
+
+  #unneigh(n: Neighbour, xid: number, w: RecordWriter): void {
+    if (n.family === "inet") {
+      const at = w.begin(UNNEIGH4.KIND, UNNEIGH4.SIZE);
+      w.u32(at + UNNEIGH4.xid, xid);
+      w.u64(at + UNNEIGH4.net, n.net);
+      w.ip4(at + UNNEIGH4.addr, n.dst as number);
+    } else {
+      const at = w.begin(UNNEIGH6.KIND, UNNEIGH6.SIZE);
+      w.u32(at + UNNEIGH6.xid, xid);
+      w.u64(at + UNNEIGH6.net, n.net);
+      w.ip6(at + UNNEIGH6.addr, n.dst as bigint);
+    }
+  }
+
+  #setNeigh(n: Neighbour, w: RecordWriter): void {
     const k = neighKey(n);
     const was = this.#neighs.get(k);
-    const xid = this.#xidOf.get(ifKey(n.net, n.ifindex));
+    const xid = this.#xid(n.net, n.ifindex);
     if (was !== undefined && was !== xid) {
-      out.push(`unneigh ${n.net} ${was} ${neighIp(n)}`);
+      this.#unneigh(n, was, w);
       this.#neighs.delete(k);
     }
     // A neighbour on an interface that is no proxy is not the SWITCH's.
     if (xid === undefined) return;
-    out.push(`neigh ${n.net} ${xid} ${neighIp(n)} ${formatMac(n.lladdr)}`);
+    this.#neigh(n, xid, w);
     this.#neighs.set(k, xid);
   }
 
-  #delNeigh(n: Neighbour, out: string[]): void {
+  #delNeigh(n: Neighbour, w: RecordWriter): void {
     const k = neighKey(n);
     // By the xid it was programmed on: its interface may have moved since.
     const xid = this.#neighs.get(k);
     if (xid === undefined) return;
     this.#neighs.delete(k);
-    out.push(`unneigh ${n.net} ${xid} ${neighIp(n)}`);
+    this.#unneigh(n, xid, w);
   }
 
   /** True the first time `what` is asked about `xid` (until it goes). */

@@ -1,4 +1,10 @@
+// The program's records are rendered as text by the data plane library
+// (the one renderer of the records), so the expectations below are the
+// lines an operator reads; build the library first (`./run build`).
+
 import { deepEqual, equal, match } from "node:assert/strict";
+import { openDataplane } from "../../ffi/library.ts";
+import { recordsText } from "../../ffi/switch.ts";
 import { diffMirrors, Mirror } from "../mirror/mirror.ts";
 import type { Change } from "../mirror/mirror.ts";
 import {
@@ -16,13 +22,31 @@ import type {
   Message,
   NeighUpdate,
 } from "../protocol/types.ts";
+import { RecordWriter } from "../records/writer.ts";
 import {
   type Attachment,
-  linkLine,
+  type LinkSpec,
+  linkSpec,
   type ProgramOptions,
   splitVlanXid,
   SwitchProgram,
+  writeLink,
 } from "./program.ts";
+
+const dp = openDataplane();
+globalThis.addEventListener("unload", () => dp.close());
+
+/** The lines the library renders the records in `w` as. */
+function lines(w: RecordWriter): string[] {
+  return recordsText(dp, w.finish()).split("\n").filter((l) => l !== "");
+}
+
+/** The `link` line of a link spec. */
+function linkLine(s: LinkSpec): string {
+  const w = new RecordWriter();
+  writeLink(w, s);
+  return lines(w)[0];
+}
 
 const NET = 1n;
 const NS2 = 4026532000n;
@@ -131,7 +155,21 @@ class Rig {
   feed(...messages: Message[]): string[] {
     const changes: Change[] = [];
     for (const m of messages) changes.push(...this.mirror.apply(m));
-    return this.program.encode(changes);
+    return this.encode(changes);
+  }
+
+  /** The lines for these changes. */
+  encode(changes: readonly Change[]): string[] {
+    const w = new RecordWriter();
+    this.program.encode(changes, w);
+    return lines(w);
+  }
+
+  /** The lines of a clear. */
+  clear(): string[] {
+    const w = new RecordWriter();
+    this.program.clear(w);
+    return lines(w);
   }
 
   /** The lines for these messages, encoded one by one. */
@@ -365,7 +403,7 @@ Deno.test("namespaces: nothing of their own; a deleted one takes what it held", 
     // The proxy left the namespace: no ifindex, no addresses.
     "link 10 port 4026532000 1 1 02:00:00:00:00:14 - 0 - -",
   ]);
-  deepEqual(r.program.encode([{ table: "netns", op: "del", net: 5n }]), []);
+  deepEqual(r.encode([{ table: "netns", op: "del", net: 5n }]), []);
 });
 
 Deno.test("a proxy that moves namespace is found by its new ifindex", () => {
@@ -469,7 +507,7 @@ Deno.test("a resync's diff programs the same state in a usable order", () => {
       neigh4(112, "10.9.0.1", 0x0200_0000_0001),
     ] as Message[]
   ) now.apply(m);
-  deepEqual(old.program.encode(diffMirrors(old.mirror, now)), [
+  deepEqual(old.encode(diffMirrors(old.mirror, now)), [
     "link 12 port 1 1 1 02:00:00:00:00:16 - 0 - -",
     "neigh 1 12 10.9.0.1 02:00:00:00:00:01",
     "route 1 254 10.0.0.0/8 1 12@10.9.0.1",
@@ -481,9 +519,9 @@ Deno.test("a resync's diff programs the same state in a usable order", () => {
 Deno.test("clear: forgets links, keeps attachments", () => {
   const r = new Rig({ attachments: [{ port: 10, ifname: "veth10" }] });
   r.feed(ifinfo(10));
-  deepEqual(r.program.clear(), ["clear"]);
+  deepEqual(r.clear(), ["clear"]);
   deepEqual(
-    r.program.encode([{
+    r.encode([{
       table: "fib",
       op: "set",
       family: "inet",
@@ -517,7 +555,7 @@ Deno.test("linkLine: addresses once each, v4 before v6", () => {
     prefixLength: 128,
   });
   equal(
-    linkLine(m.links.get(10)!, "vlan"),
+    linkLine(linkSpec(m.links.get(10)!, "vlan")),
     "link 10 port 1 1 1 02:00:00:00:00:14 - 0 - 10.0.0.1,::ffff:10.0.0.1",
   );
 });

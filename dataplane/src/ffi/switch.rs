@@ -1,15 +1,18 @@
 //! C ABI of [`crate::switch`]: software SWITCHes are integer handles.
 //!
-//! SWITCHD programs one with text and reads reports as text, a call per
-//! batch; frames never cross this boundary.
+//! SWITCHD programs one with a stream of records and reads its reports as
+//! streams of records ([`crate::records`]), a call per batch; frames never
+//! cross this boundary. Sizes come back as numbers: a report call returns
+//! the report's size, and writes it only when the buffer holds it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::{guard, in_slice, out_buf};
+use super::{guard, in_slice, out_buf, out_slice};
 use crate::encap::Encap;
 use crate::error::Error;
 use crate::handles::Handles;
-use crate::switch::{Report, SoftwareSwitch};
+use crate::switch::{program, Report, SoftwareSwitch};
 
 static SWITCHES: Handles<SoftwareSwitch> = Handles::new();
 
@@ -20,6 +23,14 @@ fn switch(h: usize) -> Result<Arc<SoftwareSwitch>, Error> {
             format!("switch handle {h} is not open (closed already, or never returned by open)"),
         )
     })
+}
+
+/// Copies `data` into `out` when it fits; returns its length either way.
+fn sized(data: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+    if let Some(dst) = out.get_mut(..data.len()) {
+        dst.copy_from_slice(data);
+    }
+    Ok(data.len())
 }
 
 /// Starts a software SWITCH for the mux named `mux` (`len` bytes, no NUL)
@@ -52,29 +63,41 @@ pub extern "C" fn xeth_dp_switch_close(h: usize) -> isize {
     })
 }
 
-/// Applies `len` bytes of program text (see [`crate::switch::program`]).
-/// Returns the number of operations applied, or -errno with a message
-/// naming the first bad line (those before it stay applied).
+/// Applies a stream of `len` bytes of program records. Returns the number
+/// of records applied, or -errno with a message naming the first record
+/// refused ("record N: why"); the records before it stay applied, and
+/// `done[0]` says how many they are: the refused record's 0-based place.
 ///
 /// # Safety
 ///
-/// `text` must be valid for reads of `len` bytes during the call.
+/// `records` must be valid for reads of `len` bytes, and `done` for
+/// writes of one u32, during the call.
 #[no_mangle]
-pub unsafe extern "C" fn xeth_dp_switch_program(h: usize, text: *const u8, len: usize) -> isize {
+pub unsafe extern "C" fn xeth_dp_switch_program(
+    h: usize,
+    records: *const u8,
+    len: usize,
+    done: *mut u32,
+) -> isize {
     guard(|| {
-        // SAFETY: the caller's contract above is in_slice's.
-        let bytes = unsafe { in_slice(text, len) }?;
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| Error::InvalidArgument("program text is not UTF-8"))?;
-        switch(h)?.program(text)
+        // SAFETY: the caller's contract above is in_slice's and out_slice's.
+        let bytes = unsafe { in_slice(records, len) }?;
+        // SAFETY: as above.
+        let out = unsafe { out_slice(done, 1) }?;
+        match switch(h)?.program(bytes) {
+            Ok(n) => Ok(n),
+            Err(refused) => {
+                out[0] = u32::try_from(refused.done).unwrap_or(u32::MAX);
+                Err(refused.error)
+            }
+        }
     })
 }
 
-/// Writes report `what` (0 ports, 1 counters, 2 summary, 3 ethtool names,
-/// 4 mux stat names, 5 fib; see
-/// [`crate::switch::Report`]) into `buf`, without a NUL. Returns its
-/// length, or `-ENOSPC` when `len` is too small (the message gives the
-/// size needed).
+/// Builds report `what` (0 ports, 1 counters, 2 summary, 3 ethtool names,
+/// 4 mux stat names, 5 fib; see [`crate::switch::Report`]), a stream of
+/// records, and returns its size; it is written into `buf` only when `len`
+/// holds it (otherwise call again with at least that much room).
 ///
 /// # Safety
 ///
@@ -88,31 +111,94 @@ pub unsafe extern "C" fn xeth_dp_switch_report(
     len: usize,
 ) -> isize {
     guard(|| {
-        let text = switch(h)?.report(Report::try_from(what)?);
+        let records = switch(h)?.report(Report::try_from(what)?);
         // SAFETY: the caller's contract above is out_buf's.
         let out = unsafe { out_buf(buf, len) }?;
-        if out.len() < text.len() {
-            return Err(Error::described(
-                libc::ENOSPC,
-                format!(
-                    "report needs {} bytes, buffer has {}",
-                    text.len(),
-                    out.len()
-                ),
-            ));
-        }
-        out[..text.len()].copy_from_slice(text.as_bytes());
-        Ok(text.len())
+        sized(&records, out)
+    })
+}
+
+/// Waits until the switch's thread publishes state newer than `after`
+/// (its tick, or an attach or detach taken), `timeout_ms` at most, or the
+/// switch is closed; returns the number of the latest publication, which
+/// the caller passes as `after` next time. Blocks: declare it nonblocking.
+#[no_mangle]
+pub extern "C" fn xeth_dp_switch_wait(h: usize, after: u64, timeout_ms: u32) -> isize {
+    guard(|| {
+        let seq = switch(h)?.wait_published(after, Duration::from_millis(timeout_ms.into()));
+        usize::try_from(seq).map_err(|_| Error::Overflow)
+    })
+}
+
+/// Renders a stream of records as text, a line per record (see
+/// [`crate::switch::program::render`]), for diagnostics and tests; returns
+/// the text's size and writes it into `out` only when `len` holds it.
+///
+/// # Safety
+///
+/// `records` must be valid for reads of `records_len` bytes and `out` for
+/// writes of `len` bytes during the call.
+#[no_mangle]
+pub unsafe extern "C" fn xeth_dp_records_text(
+    records: *const u8,
+    records_len: usize,
+    out: *mut u8,
+    len: usize,
+) -> isize {
+    guard(|| {
+        // SAFETY: the caller's contract above is in_slice's and out_buf's.
+        let bytes = unsafe { in_slice(records, records_len) }?;
+        // SAFETY: as above.
+        let out = unsafe { out_buf(out, len) }?;
+        let text = program::render(bytes).map_err(|e| Error::described(libc::EINVAL, e))?;
+        sized(text.as_bytes(), out)
+    })
+}
+
+/// The records of program text (see [`crate::switch::program`]), for
+/// diagnostics and tests: returns their size and writes them into `out`
+/// only when `len` holds them; -EINVAL with "line N: why" for bad text.
+///
+/// # Safety
+///
+/// `text` must be valid for reads of `text_len` bytes and `out` for
+/// writes of `len` bytes during the call.
+#[no_mangle]
+pub unsafe extern "C" fn xeth_dp_records_parse(
+    text: *const u8,
+    text_len: usize,
+    out: *mut u8,
+    len: usize,
+) -> isize {
+    guard(|| {
+        // SAFETY: the caller's contract above is in_slice's and out_buf's.
+        let bytes = unsafe { in_slice(text, text_len) }?;
+        // SAFETY: as above.
+        let out = unsafe { out_buf(out, len) }?;
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| Error::InvalidArgument("program text is not UTF-8"))?;
+        let records = program::parse_text(text).map_err(|e| Error::described(libc::EINVAL, e))?;
+        sized(&records, out)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::switch::report;
 
-    fn program(h: usize, text: &[u8]) -> isize {
-        // SAFETY: text is a live slice of that length.
-        unsafe { xeth_dp_switch_program(h, text.as_ptr(), text.len()) }
+    fn parse(text: &str) -> Vec<u8> {
+        let mut out = vec![0u8; 4096];
+        // SAFETY: both slices are live for their lengths.
+        let n = unsafe { xeth_dp_records_parse(text.as_ptr(), text.len(), out.as_mut_ptr(), 4096) };
+        assert!(n > 0, "{n}");
+        out.truncate(n as usize);
+        out
+    }
+
+    fn program(h: usize, records: &[u8], applied: &mut u32) -> isize {
+        // SAFETY: records is a live slice of that length, applied a live u32.
+        unsafe { xeth_dp_switch_program(h, records.as_ptr(), records.len(), applied) }
     }
 
     fn report(h: usize, what: u8, buf: &mut [u8]) -> isize {
@@ -125,30 +211,90 @@ mod tests {
         unsafe { xeth_dp_switch_open(name.as_ptr(), name.len(), encap) }
     }
 
+    fn text(records: &[u8]) -> String {
+        let mut out = vec![0u8; 4096];
+        // SAFETY: both slices are live for their lengths.
+        let n = unsafe {
+            xeth_dp_records_text(records.as_ptr(), records.len(), out.as_mut_ptr(), out.len())
+        };
+        assert!(n >= 0, "{n}");
+        String::from_utf8(out[..n as usize].to_vec()).unwrap()
+    }
+
     #[test]
     fn open_program_report_close() {
         let h = open(b"xsw-ffi-none", 0);
         assert!(h > 0, "{h}");
         let h = h as usize;
-        let text = b"link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\nroute 1 254 10.0.0.0/8 1 10\n";
-        assert_eq!(program(h, text), 2);
-        assert_eq!(
-            program(h, b"route 1 254 10.0.0.0/99 1 10"),
-            -(libc::EINVAL as isize)
-        );
+        let mut applied = 7u32;
+        let records =
+            parse("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\nroute 1 254 10.0.0.0/8 1 10\n");
+        assert_eq!(program(h, &records, &mut applied), 2);
+        // A bad record: the ones before it apply, and it is named.
+        let mut bad = parse("unlink 11\nroute 1 254 10.0.0.0/8 1 10\n");
+        use crate::records::layout::{hop4, route4};
+        let plen = bad.len() - route4::SIZE - hop4::SIZE + route4::plen;
+        bad[plen] = 99;
+        assert_eq!(program(h, &bad, &mut applied), -(libc::EINVAL as isize));
+        assert_eq!(applied, 1);
+        assert_eq!(program(h, b"junk", &mut applied), -(libc::EINVAL as isize));
+        assert_eq!(applied, 0);
         let mut buf = vec![0u8; 4096];
         let n = report(h, 2, &mut buf);
         assert!(n > 0);
-        let s = std::str::from_utf8(&buf[..n as usize]).unwrap();
+        let s = report::text(&buf[..n as usize]).unwrap();
         assert!(s.contains("routes4 1\n") && s.contains("links 1\n"), "{s}");
-        assert_eq!(report(h, 2, &mut buf[..3]), -(libc::ENOSPC as isize));
+        // Too small: the size, nothing written.
+        let mut small = vec![0u8; 3];
+        assert_eq!(report(h, 2, &mut small), n);
+        assert_eq!(small, [0, 0, 0]);
         let n = report(h, 5, &mut buf);
-        assert_eq!(&buf[..n as usize], b"route 1 254 10.0.0.0/8 1 10\n");
+        assert_eq!(text(&buf[..n as usize]), "route 1 254 10.0.0.0/8 1 10\n");
         assert_eq!(report(h, 9, &mut buf), -(libc::EINVAL as isize));
-        assert_eq!(report(h, 4, &mut buf), 0, "no such mux: no names");
+        let n = report(h, 4, &mut buf);
+        assert_eq!(text(&buf[..n as usize]), "", "no such mux: no names");
+        let t = std::time::Instant::now();
+        let seq = xeth_dp_switch_wait(h, 0, 5000);
+        assert!(seq > 0, "{seq}");
+        assert!(
+            xeth_dp_switch_wait(h, seq as u64, 2000) > seq,
+            "the next tick publishes again"
+        );
+        assert!(t.elapsed() < std::time::Duration::from_secs(4));
         assert_eq!(xeth_dp_switch_close(h), 0);
         assert_eq!(xeth_dp_switch_close(h), -(libc::EBADF as isize));
-        assert_eq!(program(h, b"clear"), -(libc::EBADF as isize));
+        assert_eq!(
+            program(h, &parse("clear"), &mut applied),
+            -(libc::EBADF as isize)
+        );
+        assert_eq!(xeth_dp_switch_wait(h, 0, 0), -(libc::EBADF as isize));
         assert_eq!(open(b"xsw-ffi-none", 7), -(libc::EINVAL as isize));
+    }
+
+    #[test]
+    fn a_wait_ends_when_the_switch_closes() {
+        let h = open(b"xsw-ffi-wait", 0) as usize;
+        let seq = xeth_dp_switch_wait(h, 0, 5000);
+        let sw = switch(h).unwrap();
+        let t = std::time::Instant::now();
+        let waiter =
+            std::thread::spawn(move || sw.wait_published(u64::MAX, Duration::from_secs(30)));
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(xeth_dp_switch_close(h), 0);
+        let last = waiter.join().unwrap();
+        assert!(last as isize >= seq);
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn text_and_parse_refuse_what_they_cannot_read() {
+        let mut out = vec![0u8; 64];
+        let t = b"clear\nfrobnicate";
+        // SAFETY: both slices are live for their lengths.
+        let n = unsafe { xeth_dp_records_parse(t.as_ptr(), t.len(), out.as_mut_ptr(), out.len()) };
+        assert_eq!(n, -(libc::EINVAL as isize));
+        // SAFETY: as above.
+        let n = unsafe { xeth_dp_records_text(t.as_ptr(), t.len(), out.as_mut_ptr(), out.len()) };
+        assert_eq!(n, -(libc::EINVAL as isize));
     }
 }

@@ -70,6 +70,8 @@ pub struct PortReport {
 /// What the thread publishes for reports.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
+    /// Bumped by every publication, for waiters ([`Shared::published`]).
+    pub seq: u64,
     pub ports: Vec<PortReport>,
     pub counters: BTreeMap<u32, Counts>,
     pub stats: BTreeMap<String, u64>,
@@ -84,6 +86,8 @@ pub(crate) struct Shared {
     pub wake: EventFd,
     pub stop: AtomicBool,
     pub snapshot: Mutex<Snapshot>,
+    /// Notified with each new snapshot (and on close).
+    pub published: Condvar,
     /// Commands the thread has taken and published the result of, so that
     /// an attach or detach is in the next report once `program` returns.
     pub done: Mutex<u64>,
@@ -618,6 +622,11 @@ fn publish(shared: &Shared, ports: &[PortIo], q: &Outq, fdb: usize, mux_open: bo
             .collect(),
         counters: q.counters.iter().map(|(k, v)| (*k, *v)).collect(),
         stats,
+        seq: 0,
     };
-    *shared.snapshot.lock().unwrap() = snap;
+    let mut s = shared.snapshot.lock().unwrap();
+    let seq = s.seq + 1;
+    *s = Snapshot { seq, ..snap };
+    drop(s);
+    shared.published.notify_all();
 }

@@ -71,18 +71,26 @@ impl<K: Bits, V> Lpm<K, V> {
     /// Inserts or replaces the route for `addr/plen` (host bits ignored).
     /// Returns false for a prefix length beyond the family's width.
     pub fn insert(&mut self, addr: K, plen: u8, v: V) -> bool {
+        self.replace(addr, plen, v).is_some()
+    }
+
+    /// Inserts or replaces the route for `addr/plen` (host bits ignored)
+    /// and returns the value it replaced: Some(None) when there was none,
+    /// None for a prefix length beyond the family's width.
+    pub fn replace(&mut self, addr: K, plen: u8, v: V) -> Option<Option<V>> {
         if plen > K::WIDTH {
-            return false;
+            return None;
         }
         let t = &mut self.by_len[usize::from(plen)];
-        if t.insert(addr & mask(plen), v).is_none() {
+        let old = t.insert(addr & mask(plen), v);
+        if old.is_none() {
             self.len += 1;
             if t.len() == 1 {
                 self.lens.push(plen);
                 self.lens.sort_unstable_by(|a, b| b.cmp(a));
             }
         }
-        true
+        Some(old)
     }
 
     /// Removes the route for `addr/plen`; returns it.

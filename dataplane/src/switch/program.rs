@@ -1,11 +1,12 @@
-//! The text SWITCHD programs the software SWITCH with: one operation per
-//! line, tokens separated by single spaces.
+//! What SWITCHD programs the software SWITCH with: operations ([`Op`]),
+//! which arrive as records ([`crate::records`], read by [`wire`]).
 //!
-//! Text rather than a binary layout because the volume is small next to
-//! what it costs to debug (a route is a few dozen bytes; a million routes
-//! parse in well under a second) and because an operator can read it in a
-//! log. The grammar, which `ffi/switch.ts` and `switchd/software/` also
-//! document:
+//! Each operation also has a line of text, for diagnostics, logs and
+//! tests: what `show switch-fib` shows, what a refused record is logged
+//! as, and how tests write programs. [`parse_text`] turns such text into
+//! records and [`render`] records into text; the text is never what
+//! SWITCHD and the SWITCH exchange. One operation per line, tokens
+//! separated by single spaces:
 //!
 //! ```text
 //! link XID KIND NET UP OFFLOAD MAC LOWER VID UPPERS ADDRS
@@ -27,6 +28,9 @@
 use std::net::IpAddr;
 
 use super::packet::Mac;
+use crate::records::{Reader, Writer};
+
+pub mod wire;
 
 /// What a proxy is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,14 +71,14 @@ pub struct Prefix {
 
 /// A next hop: out of proxy `xid` (None: not a proxy), to `gw` (None: the
 /// destination is on the link).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Hop {
     pub xid: Option<u32>,
     pub gw: Option<IpAddr>,
 }
 
 /// A route as programmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RouteSpec {
     /// RTN_* type; only unicast (1) is forwarded.
     pub kind: u8,
@@ -284,6 +288,104 @@ pub fn route_line(net: u64, table: u32, p: Prefix, spec: &RouteSpec) -> String {
     )
 }
 
+impl Kind {
+    /// Its name in program text.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Port => "port",
+            Kind::Vlan => "vlan",
+            Kind::Lag => "lag",
+            Kind::Bridge => "bridge",
+            Kind::Loopback => "loopback",
+            Kind::Other => "other",
+        }
+    }
+}
+
+fn mac_text(m: &Mac) -> String {
+    let hex: Vec<String> = m.iter().map(|b| format!("{b:02x}")).collect();
+    hex.join(":")
+}
+
+fn list_text<T: std::fmt::Display>(items: &[T]) -> String {
+    if items.is_empty() {
+        return "-".to_owned();
+    }
+    let each: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+    each.join(",")
+}
+
+/// The line of text of an operation: what [`parse_line`] reads back as
+/// the same operation.
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Op::Link(l) => write!(
+                f,
+                "link {} {} {} {} {} {} {} {} {} {}",
+                l.xid,
+                l.kind.name(),
+                l.net,
+                u8::from(l.up),
+                u8::from(l.offload),
+                mac_text(&l.mac),
+                l.lower.map_or("-".to_owned(), |x| x.to_string()),
+                l.vid,
+                list_text(&l.uppers),
+                list_text(&l.addrs),
+            ),
+            Op::Unlink(x) => write!(f, "unlink {x}"),
+            Op::Attach(x, name) => write!(f, "attach {x} {name}"),
+            Op::Detach(x) => write!(f, "detach {x}"),
+            Op::Route(net, table, p, spec) => f.write_str(&route_line(*net, *table, *p, spec)),
+            Op::Unroute(net, table, p) => {
+                write!(f, "unroute {net} {table} {}/{}", p.addr, p.len)
+            }
+            Op::Neigh(net, x, a, m) => write!(f, "neigh {net} {x} {a} {}", mac_text(m)),
+            Op::Unneigh(net, x, a) => write!(f, "unneigh {net} {x} {a}"),
+            Op::Clear => f.write_str("clear"),
+        }
+    }
+}
+
+/// The records of program text; the error names the line (1-based).
+pub fn parse_text(text: &str) -> Result<Vec<u8>, String> {
+    let mut w = Writer::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(op) = parse_line(line).map_err(|e| format!("line {}: {e}", i + 1))? {
+            wire::encode(&op, &mut w).map_err(|e| format!("line {}: {e}", i + 1))?;
+        }
+    }
+    w.finish()
+}
+
+/// Records as text, a line per record: program records as the operation
+/// they are (an optional kind this does not know as `# optional kind K`),
+/// reports as their items ([`super::report::Item`]). The error names the
+/// record (1-based).
+pub fn render(records: &[u8]) -> Result<String, String> {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for r in Reader::new(records)? {
+        let r = r?;
+        let line = if super::report::is_report(r.kind) {
+            super::report::Item::decode(&r).map(|i| i.to_string())
+        } else {
+            wire::decode(&r).map(|op| match op {
+                Some(op) => op.to_string(),
+                None => format!("# optional kind {}", r.kind),
+            })
+        };
+        match line {
+            Ok(l) => {
+                let _ = writeln!(out, "{l}");
+            }
+            Err(e) => return Err(format!("record {}: {e}", r.index + 1)),
+        }
+    }
+    Ok(out)
+}
+
 fn list<T>(s: &str, f: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
     if s == "-" {
         return Ok(Vec::new());
@@ -309,6 +411,29 @@ mod tests {
             };
             assert_eq!(route_line(net, table, p, &spec), line);
         }
+    }
+
+    #[test]
+    fn text_and_records_round_trip() {
+        let text =
+            "link 4094 vlan 4026531840 1 0 02:00:00:00:00:0a 3999 10 3000,3001 10.0.0.1,fe80::1\n\
+                    link 7 port 1 0 1 02:00:00:00:00:07 - 0 - -\n\
+                    unlink 7\n\
+                    attach 3999 veth-h1\n\
+                    detach 3999\n\
+                    route 1 254 10.1.0.0/16 1 3999@10.0.0.2,3998,?\n\
+                    route 1 254 2001:db8::1:0:0:1/128 1 -\n\
+                    unroute 1 254 ::ffff:10.0.0.1/128\n\
+                    neigh 1 3999 10.0.0.2 02:00:00:00:00:02\n\
+                    unneigh 1 3999 fe80::2\n\
+                    clear\n";
+        let records = parse_text(text).unwrap();
+        assert_eq!(render(&records).unwrap(), text);
+        let e = parse_text("clear\nroute 1 254 10.0.0.0/8 1 7@fe80::1").unwrap_err();
+        assert!(e.starts_with("line 2: "), "{e}");
+        let e = parse_text("clear\nfrobnicate").unwrap_err();
+        assert!(e.starts_with("line 2: unknown operation"), "{e}");
+        assert!(render(b"nonsense").is_err());
     }
 
     #[test]

@@ -10,38 +10,137 @@ use std::net::IpAddr;
 
 use super::lpm::Lpm;
 use super::packet::Mac;
-use super::program::{route_line, Kind, LinkSpec, Op, Prefix, RouteSpec};
+use super::program::{route_line, wire, Kind, LinkSpec, Op, Prefix, RouteSpec};
+use crate::records::Writer;
 
 /// The table forwarding looks routes up in (RT_TABLE_MAIN).
 pub const MAIN_TABLE: u32 = 254;
 
-/// Routes of one namespace and table.
+/// Routes of one namespace and table. A route's prefix maps to the id of
+/// its next-hop set, stored once in [`Groups`] however many routes use it
+/// (a full table has a million routes and a handful of sets), so that a
+/// route costs its hash table entry and no allocation of its own.
 #[derive(Debug, Default)]
 pub struct Fib {
-    pub v4: Lpm<u32, RouteSpec>,
-    pub v6: Lpm<u128, RouteSpec>,
+    v4: Lpm<u32, u32>,
+    v6: Lpm<u128, u32>,
+    groups: Groups,
 }
 
 impl Fib {
     pub fn lookup(&self, a: IpAddr) -> Option<&RouteSpec> {
-        match a {
+        let id = match a {
             IpAddr::V4(a) => self.v4.lookup(u32::from(a)),
             IpAddr::V6(a) => self.v6.lookup(u128::from(a)),
-        }
+        }?;
+        Some(self.groups.get(*id))
     }
 
     fn insert(&mut self, p: Prefix, r: RouteSpec) {
-        match p.addr {
-            IpAddr::V4(a) => self.v4.insert(u32::from(a), p.len, r),
-            IpAddr::V6(a) => self.v6.insert(u128::from(a), p.len, r),
+        let id = self.groups.intern(r);
+        let old = match p.addr {
+            IpAddr::V4(a) => self.v4.replace(u32::from(a), p.len, id),
+            IpAddr::V6(a) => self.v6.replace(u128::from(a), p.len, id),
         };
+        match old {
+            Some(Some(old)) => self.groups.release(old),
+            Some(None) => {}
+            // A length beyond the family's: parsing refuses those first.
+            None => self.groups.release(id),
+        }
     }
 
     fn remove(&mut self, p: Prefix) {
-        match p.addr {
+        let old = match p.addr {
             IpAddr::V4(a) => self.v4.remove(u32::from(a), p.len),
             IpAddr::V6(a) => self.v6.remove(u128::from(a), p.len),
         };
+        if let Some(id) = old {
+            self.groups.release(id);
+        }
+    }
+
+    /// IPv4 and IPv6 routes held.
+    pub fn len(&self) -> (usize, usize) {
+        (self.v4.len(), self.v6.len())
+    }
+
+    /// Every route, in no particular order.
+    pub fn routes(&self) -> impl Iterator<Item = (Prefix, &RouteSpec)> {
+        let v4 = self.v4.iter().map(|(a, len, id)| {
+            let addr = IpAddr::V4(a.into());
+            (Prefix { addr, len }, self.groups.get(*id))
+        });
+        let v6 = self.v6.iter().map(|(a, len, id)| {
+            let addr = IpAddr::V6(a.into());
+            (Prefix { addr, len }, self.groups.get(*id))
+        });
+        v4.chain(v6)
+    }
+
+    /// Next-hop sets in use.
+    pub fn groups(&self) -> usize {
+        self.groups.ids.len()
+    }
+}
+
+/// Next-hop sets (with their route type), each stored once and counted
+/// by the routes that use it; a set no route uses is freed.
+#[derive(Debug, Default)]
+struct Groups {
+    /// By id; an empty spec where the id is free.
+    specs: Vec<RouteSpec>,
+    /// Routes using each id.
+    refs: Vec<u32>,
+    ids: HashMap<RouteSpec, u32>,
+    free: Vec<u32>,
+}
+
+impl Groups {
+    /// The id of `r`, counting one more route that uses it.
+    fn intern(&mut self, r: RouteSpec) -> u32 {
+        if let Some(&id) = self.ids.get(&r) {
+            self.refs[id as usize] += 1;
+            return id;
+        }
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.specs[id as usize] = r.clone();
+                self.refs[id as usize] = 1;
+                id
+            }
+            None => {
+                // More sets than a u32 counts would need more routes than
+                // memory holds.
+                let id = self.specs.len() as u32;
+                self.specs.push(r.clone());
+                self.refs.push(1);
+                id
+            }
+        };
+        self.ids.insert(r, id);
+        id
+    }
+
+    /// One route less uses `id`.
+    fn release(&mut self, id: u32) {
+        let i = id as usize;
+        self.refs[i] -= 1;
+        if self.refs[i] == 0 {
+            let r = std::mem::replace(
+                &mut self.specs[i],
+                RouteSpec {
+                    kind: 0,
+                    hops: Vec::new(),
+                },
+            );
+            self.ids.remove(&r);
+            self.free.push(id);
+        }
+    }
+
+    fn get(&self, id: u32) -> &RouteSpec {
+        &self.specs[id as usize]
     }
 }
 
@@ -182,36 +281,43 @@ impl Tables {
         self.neighbours.get(&(net, xid, a)).copied()
     }
 
-    /// Every route as the `route` line that programs it, sorted, so that
-    /// what the switch holds can be compared with what Linux has.
-    pub fn route_lines(&self) -> Vec<String> {
-        let mut out = Vec::new();
+    /// Every route as the record that programs it, sorted by namespace,
+    /// table, family, address and prefix length, so that what the switch
+    /// holds can be compared with what Linux has.
+    pub fn route_records(&self) -> Vec<u8> {
+        let mut all: Vec<(u64, u32, Prefix, &RouteSpec)> = Vec::new();
         for (&(net, table), f) in &self.fibs {
-            for (a, len, r) in f.v4.iter() {
-                let p = Prefix {
-                    addr: IpAddr::V4(a.into()),
-                    len,
-                };
-                out.push(route_line(net, table, p, r));
-            }
-            for (a, len, r) in f.v6.iter() {
-                let p = Prefix {
-                    addr: IpAddr::V6(a.into()),
-                    len,
-                };
-                out.push(route_line(net, table, p, r));
-            }
+            all.extend(f.routes().map(|(p, r)| (net, table, p, r)));
         }
-        out.sort_unstable();
-        out
+        all.sort_unstable_by_key(|&(net, table, p, _)| (net, table, p.addr, p.len));
+        let mut w = Writer::new();
+        for (net, table, p, r) in all {
+            // A prefix and hops of one family, as the records say: cannot fail.
+            let _ = wire::route(&mut w, net, table, p, r);
+        }
+        w.finish().unwrap_or_default()
+    }
+
+    /// Every route as the `route` line that programs it, sorted as
+    /// [`Tables::route_records`] sorts them.
+    pub fn route_lines(&self) -> Vec<String> {
+        let mut all: Vec<(u64, u32, Prefix, &RouteSpec)> = Vec::new();
+        for (&(net, table), f) in &self.fibs {
+            all.extend(f.routes().map(|(p, r)| (net, table, p, r)));
+        }
+        all.sort_unstable_by_key(|&(net, table, p, _)| (net, table, p.addr, p.len));
+        all.into_iter()
+            .map(|(net, table, p, r)| route_line(net, table, p, r))
+            .collect()
     }
 
     /// Counts for the summary report.
     pub fn counts(&self) -> [(&'static str, u64); 4] {
         let (mut r4, mut r6) = (0, 0);
         for f in self.fibs.values() {
-            r4 += f.v4.len();
-            r6 += f.v6.len();
+            let (n4, n6) = f.len();
+            r4 += n4;
+            r6 += n6;
         }
         [
             ("links", self.links.len() as u64),

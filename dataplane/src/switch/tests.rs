@@ -110,7 +110,7 @@ impl std::ops::Drop for Net {
 }
 
 fn summary(sw: &SoftwareSwitch) -> std::collections::HashMap<String, u64> {
-    sw.report(Report::Summary)
+    sw.report_text(Report::Summary)
         .lines()
         .filter_map(|l| l.split_once(' '))
         .map(|(k, v)| (k.to_owned(), v.parse().unwrap()))
@@ -142,7 +142,7 @@ fn bridges_two_hosts() {
         .unwrap();
     let sw = net.in_sw(|| {
         let sw = SoftwareSwitch::open("xsw-no-mux", Encap::Vlan).unwrap();
-        sw.program(
+        sw.program_text(
             "link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\n\
              link 11 port 1 1 1 02:00:00:00:00:0b - 0 - -\n\
              attach 10 p1\nattach 11 p2\n",
@@ -163,7 +163,7 @@ fn bridges_two_hosts() {
     );
     // Bridged: ARP floods, replies are learned and forwarded.
     assert_eq!(
-        sw.program(
+        sw.program_text(
             "link 10 port 1 1 1 02:00:00:00:00:0a - 0 3000 -\n\
              link 11 port 1 1 1 02:00:00:00:00:0b - 0 3000 -\n\
              link 3000 bridge 1 1 1 02:00:00:00:30:00 - 0 - -\n"
@@ -178,7 +178,7 @@ fn bridges_two_hosts() {
     let s = summary(&sw);
     assert!(s["fdb"] >= 2, "{s:?}");
     assert!(s["forwarded"] >= 4, "{s:?}");
-    let counters = sw.report(Report::Counters);
+    let counters = sw.report_text(Report::Counters);
     for x in ["10", "11"] {
         let line = counters
             .lines()
@@ -196,7 +196,7 @@ fn bridges_two_hosts() {
         assert_eq!(v[11], v[2], "xid {x}: {line}");
         assert_eq!(v[14] + v[15] + v[16], v[1], "xid {x}: {line}");
     }
-    let ports = sw.report(Report::Ports);
+    let ports = sw.report_text(Report::Ports);
     assert!(
         ports.contains("10 p1 1 ") && ports.contains("11 p2 1 "),
         "{ports}"
@@ -205,9 +205,9 @@ fn bridges_two_hosts() {
     net.host(1, &["ip", "link", "set", "eth0", "down"]).unwrap();
     settle();
     assert!(
-        sw.report(Report::Ports).contains("11 p2 0 0"),
+        sw.report_text(Report::Ports).contains("11 p2 0 0"),
         "{}",
-        sw.report(Report::Ports)
+        sw.report_text(Report::Ports)
     );
     assert_eq!(s["mux-open"], 0, "no mux of that name");
     sw.close();
@@ -250,8 +250,8 @@ fn routes_between_two_subnets() {
         HMAC[0], HMAC[1]
     );
     net.in_sw(|| {
-        sw.program(&program).unwrap();
-        sw.program("attach 10 p1\nattach 11 p2").unwrap();
+        sw.program_text(&program).unwrap();
+        sw.program_text("attach 10 p1\nattach 11 p2").unwrap();
     });
     assert!(ping(&net, 0, "10.2.0.2", &[]), "routed ping");
     // The reply's TTL tells it was routed once each way (64 - 1).
@@ -267,7 +267,7 @@ fn routes_between_two_subnets() {
     assert!(s["exception.ttl"] >= 2, "{s:?}");
     assert_eq!(s["routes4"], 2);
     // Without the neighbour the switch punts instead of guessing.
-    sw.program("unneigh 1 11 10.2.0.2").unwrap();
+    sw.program_text("unneigh 1 11 10.2.0.2").unwrap();
     assert!(!ping(&net, 0, "10.2.0.2", &[]));
     settle();
     assert!(summary(&sw)["exception.no-neighbour"] >= 2);
@@ -277,22 +277,22 @@ fn routes_between_two_subnets() {
 fn program_errors_name_the_line_and_keep_what_came_before() {
     let sw = SoftwareSwitch::open("xsw-no-mux", Encap::Vlan).unwrap();
     let e = sw
-        .program("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\nlink 11 port\n")
+        .program_text("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\nlink 11 port\n")
         .unwrap_err();
     assert_eq!(e.errno(), libc::EINVAL);
     assert!(
         e.to_string().contains("line 2: `link` takes 10 fields"),
         "{e}"
     );
-    assert!(sw.report(Report::Summary).contains("links 1\n"));
-    let e = sw.program("attach 10 xsw-no-such-if").unwrap_err();
+    assert!(sw.report_text(Report::Summary).contains("links 1\n"));
+    let e = sw.program_text("attach 10 xsw-no-such-if").unwrap_err();
     assert_eq!(e.errno(), libc::ENODEV);
     assert!(
         e.to_string()
             .contains("line 1: attach 10 xsw-no-such-if: no interface"),
         "{e}"
     );
-    let e = sw.program("attach 10 xsw-no-mux").unwrap_err();
+    let e = sw.program_text("attach 10 xsw-no-mux").unwrap_err();
     assert!(e.to_string().contains("not to its own mux"), "{e}");
     assert!(SoftwareSwitch::open("", Encap::Vlan).is_err());
     assert!(SoftwareSwitch::open("a/b", Encap::Vlan).is_err());
