@@ -6,6 +6,8 @@
  * - `deno bench` files in bench/ (`*_bench.ts`), read from `--json` output;
  *   a bench whose name says how many items one iteration handles ("decode
  *   1000 messages") also gets a rate in items per second;
+ * - bench/switchd_memory.ts, SWITCHD's path for a full table in a process
+ *   of its own (its peak memory), which prints a `bench: {json}` line;
  * - `cargo bench` of the data plane; its benches print `bench: {json}` lines;
  * - the VM scenarios in bench/vm/ on one kernel, which print `bench: {json}`.
  *
@@ -250,6 +252,14 @@ async function main(): Promise<number> {
     const r = await run(Deno.execPath(), ["bench", "-P", "--json", "bench/"]);
     if (r.ok) figures.push(...denoFigures(JSON.parse(r.stdout)));
     else failures.push("deno bench");
+    console.error("bench: bench/switchd_memory.ts ...");
+    const m = await run(Deno.execPath(), [
+      "run",
+      "-A",
+      "bench/switchd_memory.ts",
+    ]);
+    figures.push(...lineFigures("deno", "switchd_memory", m.stdout));
+    if (!m.ok) failures.push("switchd_memory");
   }
   if (parts.has("cargo")) {
     console.error("bench: cargo bench (dataplane) ...");

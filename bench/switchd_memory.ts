@@ -4,14 +4,15 @@
  * as FIBENTRY and FIB6ENTRY messages, through the path the session takes
  * (batches of 128 decoded, the mirror, the software switch of the data
  * plane library, programmed per batch), on a mux that does not exist.
- * Prints one JSON line: seconds, routes/s, resident memory now and at
- * most (VmRSS, VmHWM), the V8 heap, and what the mirror and switch hold.
+ * Prints one `bench: {json}` line: seconds, routes/s, resident memory
+ * now and at most (VmRSS, VmHWM), the V8 heap, and what the mirror and
+ * switch hold.
  *
  *   deno run -A bench/switchd_memory.ts [ROUTES4 [ROUTES6]]
  *
  * `deno task bench` runs it; it is a script rather than a `deno bench`
- * file because the figure is the process's peak, which one process per
- * run measures.
+ * file because the figure is a process's peak, which takes a process of
+ * its own.
  *
  * @module
  */
@@ -109,19 +110,22 @@ for (let i = 0; i < N4 + N6; i += BATCH) {
 const seconds = (performance.now() - t0) / 1000;
 const summary = sw.summary();
 const heap = Deno.memoryUsage();
-console.log(JSON.stringify({
-  routes4: N4,
-  routes6: N6,
-  seconds: Number(seconds.toFixed(2)),
-  routes_per_s: Math.round((N4 + N6) / seconds),
-  mirror_routes: mirror.fib.size,
-  switch_routes: Number(summary.routes4 + summary.routes6),
-  errors: Number(summary["switchd.errors"]),
-  rss_before_mib: mib(rssBefore),
-  rss_mib: mib(kib("VmRSS")),
-  peak_rss_mib: mib(kib("VmHWM")),
-  heap_used_mib: Math.round(heap.heapUsed / 2 ** 20),
-  external_mib: Math.round(heap.external / 2 ** 20),
-}));
+console.log(
+  "bench: " + JSON.stringify({
+    routes4: N4,
+    routes6: N6,
+    seconds: Number(seconds.toFixed(2)),
+    rate: Math.round((N4 + N6) / seconds),
+    unit_rate: "routes/s",
+    mirror_routes: mirror.fib.size,
+    switch_routes: Number(summary.routes4 + summary.routes6),
+    errors: Number(summary["switchd.errors"]),
+    rss_before_mib: mib(rssBefore),
+    rss_mib: mib(kib("VmRSS")),
+    peak_rss_mib: mib(kib("VmHWM")),
+    heap_used_mib: Math.round(heap.heapUsed / 2 ** 20),
+    external_mib: Math.round(heap.external / 2 ** 20),
+  }),
+);
 sw.close();
 dp.close();

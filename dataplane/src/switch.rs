@@ -205,6 +205,9 @@ impl SoftwareSwitch {
         bad: Option<(usize, Error)>,
     ) -> Result<usize, Refused> {
         let mut applied = 0;
+        // Attach and detach go to the thread; the tables need no word to
+        // it, since it reads them afresh for every batch of frames.
+        let mut commands = 0;
         let mut tables = self.shared.tables.write().unwrap();
         for (n, op) in ops {
             match op {
@@ -216,8 +219,9 @@ impl SoftwareSwitch {
                     if let Err(e) = r {
                         tables.commit();
                         drop(tables);
-                        self.shared.wake();
-                        self.wait_for_commands();
+                        if commands > 0 {
+                            self.wait_for_commands();
+                        }
                         return Err(Refused {
                             done: n - 1,
                             error: Error::described(
@@ -226,16 +230,21 @@ impl SoftwareSwitch {
                             ),
                         });
                     }
+                    commands += 1;
                 }
-                Op::Detach(xid) => self.command(Cmd::Detach(xid)),
+                Op::Detach(xid) => {
+                    self.command(Cmd::Detach(xid));
+                    commands += 1;
+                }
                 op => tables.stage(op),
             }
             applied += 1;
         }
         tables.commit();
         drop(tables);
-        self.shared.wake();
-        self.wait_for_commands();
+        if commands > 0 {
+            self.wait_for_commands();
+        }
         match bad {
             Some((done, error)) => Err(Refused { done, error }),
             None => Ok(applied),

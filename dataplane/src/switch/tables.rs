@@ -6,6 +6,7 @@
 //! batch of frames; programming takes the write lock per batch of lines.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
 use super::lpm::Lpm;
@@ -94,12 +95,20 @@ struct Groups {
     refs: Vec<u32>,
     ids: HashMap<RouteSpec, u32>,
     free: Vec<u32>,
+    /// The set interned last: routes come in runs through one next hop,
+    /// and comparing is cheaper than hashing.
+    last: Option<u32>,
 }
 
 impl Groups {
     /// The id of `r`, counting one more route that uses it.
     fn intern(&mut self, r: RouteSpec) -> u32 {
+        if let Some(id) = self.last.filter(|&id| self.specs[id as usize] == r) {
+            self.refs[id as usize] += 1;
+            return id;
+        }
         if let Some(&id) = self.ids.get(&r) {
+            self.last = Some(id);
             self.refs[id as usize] += 1;
             return id;
         }
@@ -119,6 +128,7 @@ impl Groups {
             }
         };
         self.ids.insert(r, id);
+        self.last = Some(id);
         id
     }
 
@@ -136,11 +146,47 @@ impl Groups {
             );
             self.ids.remove(&r);
             self.free.push(id);
+            if self.last == Some(id) {
+                self.last = None;
+            }
         }
     }
 
     fn get(&self, id: u32) -> &RouteSpec {
         &self.specs[id as usize]
+    }
+}
+
+/// Hashes (namespace, table) keys, looked up per route programmed and per
+/// packet routed: a few ids that the kernel and the operator choose, not
+/// traffic, so a multiply is enough and SipHash's resistance to chosen
+/// collisions is not needed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl IdHasher {
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.add(u64::from(*b));
+        }
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.add(u64::from(v));
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.add(v);
     }
 }
 
@@ -154,7 +200,7 @@ pub struct Tables {
     members: HashMap<u32, Vec<u32>>,
     /// addresses of proxies, per namespace
     local: HashSet<(u64, IpAddr)>,
-    fibs: HashMap<(u64, u32), Fib>,
+    fibs: HashMap<(u64, u32), Fib, BuildHasherDefault<IdHasher>>,
     neighbours: HashMap<(u64, u32, IpAddr), Mac>,
     /// Bumped when links change, so that the forwarding thread can drop
     /// FDB entries that point at members that left.
@@ -401,6 +447,41 @@ mod tests {
             t.neighbour(1, 10, "10.0.0.2".parse().unwrap()).is_none(),
             "a proxy's neighbours go with it"
         );
+    }
+
+    #[test]
+    fn next_hop_sets_are_stored_once_and_freed_with_their_last_route() {
+        let mut t = Tables::default();
+        for i in 0..1000u32 {
+            let line = format!("route 1 254 10.{}.{}.0/24 1 10@10.9.0.1", i >> 8, i & 255);
+            t.apply(parse_line(&line).unwrap().unwrap());
+        }
+        let f = t.fib(1, 254).unwrap();
+        assert_eq!(f.len(), (1000, 0));
+        assert_eq!(f.groups(), 1, "1000 routes, one next-hop set");
+        // Replacing half with another gateway makes a second set; removing
+        // them frees it again.
+        for i in 0..500u32 {
+            let line = format!("route 1 254 10.{}.{}.0/24 1 10@10.9.0.2", i >> 8, i & 255);
+            t.apply(parse_line(&line).unwrap().unwrap());
+        }
+        assert_eq!(t.fib(1, 254).unwrap().groups(), 2);
+        let a: IpAddr = "10.0.1.1".parse().unwrap();
+        let b: IpAddr = "10.3.1.1".parse().unwrap();
+        let gw = |x: IpAddr| t.fib(1, 254).unwrap().lookup(x).unwrap().hops[0].gw;
+        assert_eq!(gw(a), Some("10.9.0.2".parse().unwrap()));
+        assert_eq!(gw(b), Some("10.9.0.1".parse().unwrap()));
+        for i in 0..500u32 {
+            let line = format!("unroute 1 254 10.{}.{}.0/24", i >> 8, i & 255);
+            t.apply(parse_line(&line).unwrap().unwrap());
+        }
+        assert_eq!(t.fib(1, 254).unwrap().groups(), 1);
+        for i in 500..1000u32 {
+            let line = format!("unroute 1 254 10.{}.{}.0/24", i >> 8, i & 255);
+            t.apply(parse_line(&line).unwrap().unwrap());
+        }
+        let f = t.fib(1, 254).unwrap();
+        assert_eq!((f.len(), f.groups()), ((0, 0), 0));
     }
 
     #[test]
