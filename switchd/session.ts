@@ -189,7 +189,9 @@ export class Session {
             await conn.sendAll([dumpFibinfo()]);
             this.#setState("dumping-fibinfo");
           } else if (breaks === 2 && next) {
-            changes.push(...diffMirrors(this.mirror, next));
+            // A loop, not push(...): a resync may bring a million
+            // changes, more than a call takes arguments.
+            for (const c of diffMirrors(this.mirror, next)) changes.push(c);
             this.mirror = next;
             next = undefined;
             this.counters.syncs++;
@@ -203,7 +205,7 @@ export class Session {
           continue;
         }
         if (next) next.apply(m);
-        else changes.push(...this.mirror.apply(m));
+        else for (const c of this.mirror.apply(m)) changes.push(c);
       }
       if (changes.length) this.#o.onChanges(changes, this.mirror);
       // While messages keep coming, recv never returns 0 and the loop never

@@ -139,9 +139,11 @@ export function diffMirrors(old: Mirror, now: Mirror): Change[] {
       sets.push({ table: "neigh", op: "set", neighbour: n });
     }
   }
+  // A loop, not push(...): a resync may bring a million changes, more
+  // than a call takes arguments.
   const fib = now.fib.diff(old.fib);
-  sets.push(...fib.sets.map((c) => ({ table: "fib" as const, ...c })));
-  dels.push(...fib.dels.map((c) => ({ table: "fib" as const, ...c })));
+  for (const c of fib.sets) sets.push({ table: "fib", ...c });
+  for (const c of fib.dels) dels.push({ table: "fib", ...c });
   for (const n of oldNeigh.values()) {
     dels.push({ table: "neigh", op: "del", neighbour: n });
   }
@@ -151,7 +153,8 @@ export function diffMirrors(old: Mirror, now: Mirror): Change[] {
   for (const link of old.links.values()) {
     if (!now.links.get(link.xid)) dels.push({ table: "link", op: "del", link });
   }
-  return [...sets, ...dels];
+  for (const c of dels) sets.push(c);
+  return sets;
 }
 
 function neighKey(n: Neighbour): string {

@@ -135,3 +135,21 @@ Deno.test("diff after a resync has only the real differences", () => {
   );
   deepEqual(diffMirrors(now, now), [], "no change, no work");
 });
+
+Deno.test("a full table's diff and a namespace's deletion: one change per route", () => {
+  // More changes than a call takes arguments (push(...) of them throws).
+  const N = 200_000;
+  const old = new Mirror();
+  const now = new Mirror();
+  now.apply({ kind: "netns_add", net: OTHER });
+  for (let i = 0; i < N; i++) {
+    now.apply(fib4((0x0a000000 + i) >>> 0, 32, FIB_EVENT.REPLACE, 1, OTHER));
+  }
+  const d = diffMirrors(old, now);
+  equal(d.length, N + 1);
+  equal(d.filter((c) => c.table === "fib" && c.op === "set").length, N);
+  const gone = now.apply({ kind: "netns_del", net: OTHER });
+  equal(gone.length, N + 1);
+  equal(gone.at(-1)?.table, "netns");
+  equal(now.fib.size, 0);
+});

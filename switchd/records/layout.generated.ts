@@ -308,7 +308,7 @@ export const HOP6 = {
   SIZE: 20,
   /** As in hop4. */
   xid: 0,
-  /** ::: none. */
+  /** All zero (::): none. */
   gw: 4,
 } as const;
 

@@ -211,7 +211,7 @@ layout! {
     hop6 = 0, 20 {
         /// As in hop4.
         xid: U32 @ 0,
-        /// `::`: none.
+        /// All zero (`::`): none.
         gw: Ip6 @ 4,
     }
 }
