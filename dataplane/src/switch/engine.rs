@@ -173,6 +173,10 @@ struct Stats {
     truncated: u64,
     mux_opens: u64,
     encap_errors: u64,
+    /// Frames the kernel dropped because a receive ring was full
+    /// (`PACKET_STATISTICS`): of the mux (Linux's transmits) and of ports.
+    mux_ring_drops: u64,
+    port_ring_drops: u64,
 }
 
 /// The forwarding output of one pass: frames per port and for the mux,
@@ -311,6 +315,15 @@ pub(crate) fn run(shared: Arc<Shared>) {
                 }
             }
             changed = true;
+            for p in ports.iter() {
+                let d = p.socket.take_drops().unwrap_or(0);
+                q.stats.port_ring_drops += d;
+                q.count(p.xid, RX_DROPPED, d);
+                q.count(p.xid, E_RX_DISCARDS, d);
+            }
+            if let Some(m) = &mux {
+                q.stats.mux_ring_drops += m.socket.take_drops().unwrap_or(0);
+            }
             tend_mux(&shared, &mut mux, &mut q.stats);
             fdb.age(now);
         }
@@ -557,6 +570,8 @@ fn publish(shared: &Shared, ports: &[PortIo], q: &Outq, fdb: usize, mux_open: bo
     put("tx-errors", s.tx_errors);
     put("rx-truncated", s.truncated);
     put("encap-errors", s.encap_errors);
+    put("rx-ring-drops.mux", s.mux_ring_drops);
+    put("rx-ring-drops.ports", s.port_ring_drops);
     put("mux-open", u64::from(mux_open));
     put("mux-opens", s.mux_opens);
     put("ports", ports.len() as u64);
