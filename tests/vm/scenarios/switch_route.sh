@@ -56,10 +56,10 @@ check "an unrouted destination is answered by Linux (network unreachable)" \
 # RFC 5549: IPv4 routes through an IPv6 gateway (h2's link-local) do not
 # fit the side-band; the switch must hand their traffic to Linux, never
 # send it out of xeth2 as if the prefix were connected there.
-ll=$(ip -n h2 -j -6 addr show dev eth0 scope link | jq -r '.[0].addr_info[0].local')
+ip -n h2 addr add fe80::2/64 dev eth0 nodad
 ip -n h2 addr add 198.51.100.1/32 dev lo
-ip route add 198.51.100.0/24 via inet6 "$ll" dev xeth2
-ip route add 203.0.113.0/24 via inet6 "$ll" dev xeth2
+ip route add 198.51.100.0/24 via inet6 fe80::2 dev xeth2
+ip route add 203.0.113.0/24 via inet6 fe80::2 dev xeth2
 fh0=$(sw_stat exception.foreign-hop)
 check "IPv4 via an IPv6 gateway: h1 reaches 198.51.100.1 behind h2" sw_wait 10 sw_ping h1 198.51.100.1
 sleep 0.6
