@@ -186,6 +186,8 @@ export class SwitchProgram {
   readonly #linkLines = new Map<number, string>();
   /** xid -> what it was warned about, until it goes */
   readonly #warned = new Map<number, Set<string>>();
+  /** kinds of route the side-band cannot describe, warned about once */
+  readonly #unfit = new Set<string>();
 
   constructor(opts: ProgramOptions) {
     this.encap = opts.encap;
@@ -364,6 +366,19 @@ export class SwitchProgram {
       ? `${r.net} ${r.table} ${prefix4(c.route)}`
       : `${r.net} ${r.table} ${prefix6(c.route)}`;
     if (c.op === "del") return `unroute ${head}`;
+    if (
+      c.family === "inet" &&
+      c.route.nextHops.some((h) => (h.flags & VALUES.XETH_NH_F_GW_INET6) !== 0)
+    ) {
+      // The kernel sent the hop through no proxy (ifindex 0): `?`.
+      this.#unfitOnce(
+        "inet-via-inet6",
+        `IPv4 routes through IPv6 gateways (RFC 5549, e.g. ${
+          prefix4(c.route)
+        }) do not fit the side-band's FIBENTRY: the SWITCH hands their traffic to Linux, which forwards it (logged once)`,
+        { net: String(r.net), table: r.table, prefix: prefix4(c.route) },
+      );
+    }
     const hops = c.family === "inet"
       ? c.route.nextHops.map((h) =>
         this.#hop(r.net, h.ifindex, h.gw === 0 ? "" : formatIp4(h.gw))
@@ -401,6 +416,17 @@ export class SwitchProgram {
     if (xid === undefined) return;
     this.#neighs.delete(k);
     out.push(`unneigh ${n.net} ${xid} ${neighIp(n)}`);
+  }
+
+  /** Warns about a kind of route the first time it is seen. */
+  #unfitOnce(
+    kind: string,
+    message: string,
+    properties: Record<string, unknown>,
+  ): void {
+    if (this.#unfit.has(kind)) return;
+    this.#unfit.add(kind);
+    this.#warn(message, { kind, ...properties });
   }
 
   /** True the first time `what` is asked about `xid` (until it goes). */
