@@ -67,6 +67,9 @@ struct xeth_sb {
 	struct mutex lock;		/* listener, conn, live */
 	struct socket *listener;
 	struct socket *conn;
+	/* on the sockets' wait queues: what wakes the work */
+	struct wait_queue_entry listener_wait;
+	struct wait_queue_entry conn_wait;
 	struct work_struct work;
 	spinlock_t txq_lock;		/* txq, its lengths, overrun */
 	struct list_head txq;
