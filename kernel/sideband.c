@@ -27,6 +27,20 @@ module_param_named(sb_txq_max, xeth_sb_txq_max, uint, 0644);
 MODULE_PARM_DESC(sb_txq_max,
 		 "messages queued for a daemon before it must resync (dump)");
 
+/*
+ * A daemon that restarts (an upgrade, a crash and systemd's restart) comes
+ * back within seconds; dropping every port's carrier meanwhile makes the
+ * routing daemons on the proxies withdraw everything they learned over
+ * them, a network-wide flap for a local restart.  Ports keep their carrier
+ * this long after the daemon's connection ends; the next daemon's CARRIER
+ * messages take over.  0 drops carrier at once, as xeth 3.x did; the mux
+ * going down always does.
+ */
+unsigned int xeth_sb_carrier_hold_ms;
+module_param_named(carrier_hold_ms, xeth_sb_carrier_hold_ms, uint, 0644);
+MODULE_PARM_DESC(carrier_hold_ms,
+		 "milliseconds ports keep carrier after the daemon's connection ends (0: drop at once)");
+
 /* Messages received per run of the work before it yields. */
 #define XETH_SB_RX_BUDGET	256
 
@@ -173,10 +187,14 @@ void xeth_sb_queue(struct xeth_mux *mux, struct xeth_sb_msg *m, bool dump)
 	xeth_sb_kick(sb);
 }
 
-/* Caller holds sb->lock. */
-static void xeth_sb_disconnect(struct xeth_mux *mux)
+/*
+ * Caller holds sb->lock.  With hold, the ports keep their carrier for
+ * carrier_hold_ms in case the daemon comes back.
+ */
+static void xeth_sb_disconnect(struct xeth_mux *mux, bool hold)
 {
 	struct xeth_sb *sb = &mux->sb;
+	unsigned int ms = READ_ONCE(xeth_sb_carrier_hold_ms);
 
 	if (!sb->conn)
 		return;
@@ -184,7 +202,25 @@ static void xeth_sb_disconnect(struct xeth_mux *mux)
 	xeth_sb_release(sb->conn, &sb->conn_wait);
 	sb->conn = NULL;
 	xeth_sb_flush_txq(sb);
-	xeth_relay_carrier_off(mux);
+	if (hold && ms)
+		mod_delayed_work(xeth_wq, &sb->carrier_hold,
+				 msecs_to_jiffies(ms));
+	else
+		xeth_relay_carrier_off(mux);
+}
+
+static void xeth_sb_carrier_expired(struct work_struct *work)
+{
+	struct xeth_sb *sb = container_of(to_delayed_work(work),
+					  struct xeth_sb, carrier_hold);
+	struct xeth_mux *mux = container_of(sb, struct xeth_mux, sb);
+
+	mutex_lock(&sb->lock);
+	if (!sb->conn) {
+		xeth_sb_count(sb, XETH_SB_CARRIER_DROPS);
+		xeth_relay_carrier_off(mux);
+	}
+	mutex_unlock(&sb->lock);
 }
 
 /*
@@ -239,8 +275,10 @@ static void xeth_sb_accept(struct xeth_mux *mux)
 		}
 		if (sb->conn) {
 			xeth_sb_count(sb, XETH_SB_REPLACED);
-			xeth_sb_disconnect(mux);
+			xeth_sb_disconnect(mux, true);
 		}
+		/* a daemon is back: the one it replaces vouches no more */
+		cancel_delayed_work(&sb->carrier_hold);
 		/* a dump the last daemon asked for is not this one's */
 		xeth_sb_flush_txq(sb);
 		spin_lock_bh(&sb->txq_lock);
@@ -320,7 +358,7 @@ static void xeth_sb_work(struct work_struct *work)
 		xeth_sb_count(sb, XETH_SB_RESYNCS);
 		net_warn_ratelimited("%s: side-band queue overrun (%u messages): closing the connection so the daemon resyncs\n",
 				     netdev_name(mux->dev), xeth_sb_txq_max);
-		xeth_sb_disconnect(mux);
+		xeth_sb_disconnect(mux, true);
 	}
 	for (i = 0; sb->conn && i < XETH_SB_RX_BUDGET; i++) {
 		iov.iov_base = buf;
@@ -339,7 +377,7 @@ static void xeth_sb_work(struct work_struct *work)
 		}
 		if (n <= 0) {
 			/* the daemon closed its end, or the socket failed */
-			xeth_sb_disconnect(mux);
+			xeth_sb_disconnect(mux, true);
 			break;
 		}
 		xeth_sb_count(sb, XETH_SB_RX_MSGS);
@@ -349,7 +387,7 @@ static void xeth_sb_work(struct work_struct *work)
 		mutex_lock(&sb->lock);
 	}
 	if (sb->conn && !xeth_sb_transmit(mux))
-		xeth_sb_disconnect(mux);
+		xeth_sb_disconnect(mux, true);
 	if (i == XETH_SB_RX_BUDGET)
 		xeth_sb_kick(sb);
 	mutex_unlock(&sb->lock);
@@ -365,6 +403,7 @@ void xeth_sb_init(struct xeth_mux *mux)
 	spin_lock_init(&sb->txq_lock);
 	INIT_LIST_HEAD(&sb->txq);
 	INIT_WORK(&sb->work, xeth_sb_work);
+	INIT_DELAYED_WORK(&sb->carrier_hold, xeth_sb_carrier_expired);
 	for (i = 0; i < XETH_SB_N_COUNTERS; i++)
 		atomic64_set(&sb->count[i], 0);
 }
@@ -416,7 +455,10 @@ void xeth_sb_stop(struct xeth_mux *mux)
 	struct xeth_sb *sb = &mux->sb;
 
 	mutex_lock(&sb->lock);
-	xeth_sb_disconnect(mux);
+	xeth_sb_disconnect(mux, false);
+	/* the mux itself is down: nobody is coming back to its ports */
+	if (cancel_delayed_work(&sb->carrier_hold))
+		xeth_relay_carrier_off(mux);
 	if (sb->listener) {
 		xeth_sb_release(sb->listener, &sb->listener_wait);
 		sb->listener = NULL;
@@ -434,5 +476,7 @@ void xeth_sb_destroy(struct xeth_mux *mux)
 {
 	xeth_sb_stop(mux);
 	cancel_work_sync(&mux->sb.work);
+	/* only a connection arms it, and there is none since the stop */
+	cancel_delayed_work_sync(&mux->sb.carrier_hold);
 	xeth_sb_flush_txq(&mux->sb);
 }
