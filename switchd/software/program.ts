@@ -35,6 +35,7 @@ import type { Route4, Route6 } from "../mirror/fib.ts";
 import type { Link } from "../mirror/links.ts";
 import type { Neighbour } from "../mirror/neighbours.ts";
 import { DEV_KIND, FEATURE, VALUES } from "../protocol/abi.generated.ts";
+import { formatIp4 } from "../protocol/addresses.ts";
 import {
   ATTACH,
   CLEAR,
@@ -248,6 +249,8 @@ export class SwitchProgram {
   readonly #links = new Map<number, LinkSpec>();
   /** xid -> what it was warned about, until it goes */
   readonly #warned = new Map<number, Set<string>>();
+  /** kinds of route the side-band cannot describe, warned about once */
+  readonly #unfit = new Set<string>();
 
   constructor(opts: ProgramOptions) {
     this.encap = opts.encap;
@@ -478,6 +481,7 @@ export class SwitchProgram {
     v.setUint16(at + ROUTE4.nHops, hops.length, LE);
     let h = at + ROUTE4.SIZE;
     for (const hop of hops) {
+      if ((hop.flags & VALUES.XETH_NH_F_GW_INET6) !== 0) this.#viaInet6(r);
       const xid = this.#xid(r.net, hop.ifindex);
       if (xid === undefined) {
         v.setUint32(h + HOP4.xid, NO_XID, LE);
@@ -572,6 +576,32 @@ export class SwitchProgram {
     if (xid === undefined) return;
     this.#neighs.delete(k);
     this.#unneigh(n, xid, w);
+  }
+
+  /**
+   * The kernel sends an IPv4 route's IPv6 gateway through no proxy
+   * (ifindex 0), so the hop goes out as no xid: the SWITCH hands such
+   * traffic to Linux. Said once, since a BGP feed can carry many.
+   */
+  #viaInet6(r: Route4): void {
+    if (this.#unfit.has("inet-via-inet6")) return;
+    const prefix = `${formatIp4(r.address)}/${r.prefixLength}`;
+    this.#unfitOnce(
+      "inet-via-inet6",
+      `IPv4 routes through IPv6 gateways (RFC 5549, e.g. ${prefix}) do not fit the side-band's FIBENTRY: the SWITCH hands their traffic to Linux, which forwards it (logged once)`,
+      { net: String(r.net), table: r.table, prefix },
+    );
+  }
+
+  /** Warns about a kind of route the first time it is seen. */
+  #unfitOnce(
+    kind: string,
+    message: string,
+    properties: Record<string, unknown>,
+  ): void {
+    if (this.#unfit.has(kind)) return;
+    this.#unfit.add(kind);
+    this.#warn(message, { kind, ...properties });
   }
 
   /** True the first time `what` is asked about `xid` (until it goes). */

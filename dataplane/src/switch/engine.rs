@@ -131,6 +131,10 @@ struct Stats {
     truncated: u64,
     mux_opens: u64,
     encap_errors: u64,
+    /// Frames the kernel dropped because a receive ring was full
+    /// (`PACKET_STATISTICS`): of the mux (Linux's transmits) and of ports.
+    mux_ring_drops: u64,
+    port_ring_drops: u64,
 }
 
 /// The forwarding output of one pass: frames per port and for the mux,
@@ -317,6 +321,15 @@ impl Engine {
             if was && !p.state.carrier {
                 self.q.count(p.xid, Ethtool::LinkDownEvents.index(), 1);
             }
+        }
+        for p in self.ports.iter() {
+            let d = p.socket.take_drops().unwrap_or(0);
+            self.q.stats.port_ring_drops += d;
+            self.q.count(p.xid, RX_DROPPED, d);
+            self.q.count(p.xid, Ethtool::RxDiscards.index(), d);
+        }
+        if let Some(m) = &self.mux {
+            self.q.stats.mux_ring_drops += m.socket.take_drops().unwrap_or(0);
         }
         tend_mux(&self.shared, &mut self.mux, &mut self.q.stats);
         self.fdb.age(now);
@@ -608,6 +621,8 @@ fn publish(shared: &Shared, ports: &[PortIo], q: &Outq, fdb: usize, mux_open: bo
     put("tx-errors", s.tx_errors);
     put("rx-truncated", s.truncated);
     put("encap-errors", s.encap_errors);
+    put("rx-ring-drops.mux", s.mux_ring_drops);
+    put("rx-ring-drops.ports", s.port_ring_drops);
     put("mux-open", u64::from(mux_open));
     put("mux-opens", s.mux_opens);
     put("ports", ports.len() as u64);
