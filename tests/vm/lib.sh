@@ -7,6 +7,11 @@ XETH_KO=$XETH_ROOT/build/kernel/$(uname -r)/xeth.ko
 # our iproute2 link plugins parse each kind's options
 export IP_LIB_DIR=$XETH_ROOT/build/iproute2
 
+# The machine's time scale (tests/vm/calibrate.ts; the rig passes it on):
+# every bound a scenario waits on is multiplied by it, so that a slow or
+# busy machine gets more time, not a failure.
+XETH_TIME_SCALE=${XETH_TIME_SCALE:-1}
+
 _tap_n=0
 _tap_pass=0
 _tap_fail=0
@@ -54,6 +59,42 @@ check_eq() { # check_eq DESCRIPTION EXPECTED ACTUAL
 	else
 		not_ok "$1" "expected: $2" "actual:   $3"
 	fi
+}
+
+scaled() { # scaled SECONDS: SECONDS times the time scale, rounded up
+	awk -v s="$1" -v f="$XETH_TIME_SCALE" \
+		'BEGIN { v = s * f; printf "%d\n", v == int(v) ? v : int(v) + 1 }'
+}
+
+wait_for() { # wait_for SECONDS CMD...: retries CMD (quietly) until it
+	# passes, for up to SECONDS (scaled); then runs it once more, with its
+	# output, and returns its status
+	local until
+	until=$((SECONDS + $(scaled "$1")))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $until ] || {
+			"$@"
+			return
+		}
+		sleep 0.2
+	done
+}
+
+# Named cases, as netdevsim's selftests list ALL_TESTS: a scenario defines
+# case_NAME functions and ALL_CASES="NAME ..." (a line of its own, read by
+# the rig too), then calls run_cases. The rig runs some of them with
+# `deno task vm SCENARIO:NAME,NAME`.
+run_cases() {
+	local c
+	for c in ${XETH_CASES:-$ALL_CASES}; do
+		if [ "$(type -t "case_$c")" != function ]; then
+			not_ok "case $c exists" "cases: $ALL_CASES"
+			continue
+		fi
+		echo "# case: $c"
+		"case_$c"
+	done
 }
 
 load_xeth() { # insmod the module built for this kernel

@@ -91,11 +91,6 @@ sw_ping() { # sw_ping NS ADDR [PING-ARGS...]: 3 echo requests, all answered
 	ip netns exec "$ns" ping -q -c 3 -i 0.3 -W 3 "$@" "$a"
 }
 
-sw_wait() { # sw_wait SECS CMD...: retries CMD every 250 ms until it passes
-	local until=$(($(date +%s) + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$until" ] || return 1
-		sleep 0.25
-	done
+sw_wait() { # sw_wait SECS CMD...: wait_for (lib.sh)
+	wait_for "$@"
 }

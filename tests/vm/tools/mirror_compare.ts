@@ -291,9 +291,11 @@ async function session(): Promise<{ state: string; messages: number }> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The rig's time scale (tests/vm/calibrate.ts): every bound grows with it. */
+const SCALE = Number(Deno.env.get("XETH_TIME_SCALE") ?? "1") || 1;
 
 if (command === "wait") {
-  const until = Date.now() + 1000 * Number(args[1] ?? 120);
+  const until = Date.now() + 1000 * SCALE * Number(args[1] ?? 120);
   let last = "";
   while (Date.now() < until) {
     try {
@@ -319,7 +321,7 @@ if (command === "wait-routes") {
   // Asks every 250 ms: each question costs the daemon CPU, which in a TCG
   // guest is the very thing being measured.
   const want = Number(args[0]);
-  const until = Date.now() + 1000 * Number(args[1] ?? 600);
+  const until = Date.now() + 1000 * SCALE * Number(args[1] ?? 600);
   let next = Date.now() + 10_000;
   const progress = (what: string, n: number) => {
     if (Date.now() < next) return;
@@ -374,11 +376,14 @@ if (command !== "compare" && command !== "compare-switch") {
   Deno.exit(2);
 }
 
-/** Until nothing was received for half a second (two minutes at most). */
+/**
+ * Until nothing was received for half a second (times the scale), two
+ * minutes (times the scale) at most.
+ */
 async function quiet(): Promise<void> {
   let before = (await session()).messages;
   for (let i = 0; i < 240; i++) {
-    await sleep(500);
+    await sleep(500 * SCALE);
     const now = (await session()).messages;
     if (now === before) break;
     before = now;

@@ -20,12 +20,16 @@ of the kernel's header, so that a test compares the two. Script lines:
     mark TEXT                prints {"mark": TEXT}
 """
 import json
+import os
 import select
 import socket
 import struct
 import subprocess
 import sys
 import time
+
+# the rig's time scale (tests/vm/calibrate.ts): every wait grows with it
+SCALE = float(os.environ.get("XETH_TIME_SCALE", "1"))
 
 VERSION = 2
 KINDS = [
@@ -153,7 +157,7 @@ class Session:
             return None
         return b
 
-    def until_break(self, idle=10.0):
+    def until_break(self, idle=10.0 * SCALE):
         """Messages up to BREAK; gives up after idle seconds of silence."""
         while True:
             b = self.recv(idle)
@@ -197,12 +201,12 @@ def main():
         elif op == "dump":
             s.send(header(K["DUMP_IFINFO"]))
             s.until_break()
-            s.read(5.0, quiet=0.5)
+            s.read(5.0 * SCALE, quiet=0.5 * SCALE)
         elif op == "fibdump":
             s.send(header(K["DUMP_FIBINFO"]))
             s.until_break()
         elif op == "read":
-            s.read(float(args[0]))
+            s.read(float(args[0]) * SCALE)
         elif op == "sh":
             cmd = line.split(None, 1)[1]
             r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
