@@ -104,11 +104,14 @@ function fmtCounts(c: Counts): string {
   return `${c.passed} passed, ${c.failed} failed`;
 }
 
-/** The host's XETH_BENCH_* settings, as lines of a file the guest sources. */
+/**
+ * The host's settings for the guest (XETH_BENCH_*, and XETH_FULL for the
+ * heavy loads of a full run), as lines of a file the guest sources.
+ */
 export function guestEnv(env: Record<string, string>): string {
   return Object.entries(env)
     .filter(([k, v]) =>
-      /^XETH_BENCH_[A-Z0-9_]+$/.test(k) && /^[\w.,:/-]*$/.test(v)
+      /^XETH_(BENCH_[A-Z0-9_]+|FULL)$/.test(k) && /^[\w.,:/-]*$/.test(v)
     )
     .map(([k, v]) => `export ${k}=${v}\n`)
     .join("");
@@ -183,7 +186,9 @@ export function totals(results: readonly RunResult[]): Counts {
 }
 
 export async function runRig(opts: RigOptions): Promise<RunResult[]> {
-  const settings = loadSettings();
+  const settings = loadSettings(undefined, {
+    full: Deno.env.get("XETH_FULL") === "1",
+  });
   if (opts.timeoutSeconds !== undefined) {
     settings.timeoutSeconds = opts.timeoutSeconds;
     for (const s of Object.values(settings.scenarios)) {
@@ -306,6 +311,9 @@ after the other (tests/vm/settings.json: "boot": "own" opts out).
 Every timeout is multiplied by the machine's time scale, measured at start
 (tests/vm/calibrate.ts) or given as XETH_TIME_SCALE; scenarios' own waits
 (lib.sh) use the same factor.
+
+XETH_FULL=1 runs the heavy loads (deno task test --full) with their own
+timeouts (fullTimeoutSeconds); XETH_BENCH_* and XETH_FULL reach the guest.
 
 options:
   --kernel K     6.1, 6.12, a comma list, or all (default: all)

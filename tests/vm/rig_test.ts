@@ -3,7 +3,7 @@
  * hang or report nothing, and show the user why. These boot real guests.
  */
 import assert from "node:assert/strict";
-import { ROOT } from "./rig.ts";
+import { guestEnv, ROOT } from "./rig.ts";
 
 interface Run {
   code: number;
@@ -22,6 +22,20 @@ async function rig(...args: string[]): Promise<Run> {
     out: dec.decode(out.stdout) + dec.decode(out.stderr),
   };
 }
+
+Deno.test("rig: the guest gets XETH_BENCH_* and XETH_FULL, nothing else", () => {
+  assert.equal(
+    guestEnv({
+      XETH_BENCH_ROUTES4: "20000",
+      XETH_FULL: "1",
+      XETH_FULLER: "1",
+      XETH_TIME_SCALE: "3",
+      XETH_BENCH_BAD: "$(reboot)",
+      HOME: "/root",
+    }),
+    "export XETH_BENCH_ROUTES4=20000\nexport XETH_FULL=1\n",
+  );
+});
 
 const fixture = (name: string) => `${ROOT}/tests/vm/fixtures/${name}.sh`;
 
@@ -103,6 +117,18 @@ Deno.test("rig: named cases run alone, unknown ones are refused before any boot"
   r = await rig(`${fixture("failing")}:x`);
   assert.equal(r.code, 2, r.out);
   assert.match(r.out, /scenario "failing" has no named cases/);
+});
+
+Deno.test("rig: a two-vCPU guest survives kernel text patching (tcg_smp)", async () => {
+  const r = await rig(
+    "--kernel",
+    "all",
+    `${ROOT}/tests/vm/selftest/tcg_smp.sh`,
+  );
+  assert.equal(r.code, 0, r.out);
+  for (const k of ["6.1", "6.12"]) {
+    assert.match(r.out, new RegExp(`PASS ${k} tcg_smp: 3 passed, 0 failed`));
+  }
 });
 
 Deno.test("rig: a passing scenario passes and leaves no logs", async () => {

@@ -10,6 +10,11 @@ export interface ScenarioSettings {
    * scale (calibrate.ts).
    */
   timeoutSeconds?: number;
+  /**
+   * The timeout under XETH_FULL=1, when the scenario runs its heavy loads
+   * (lib.sh sized); timeoutSeconds when absent.
+   */
+  fullTimeoutSeconds?: number;
   memoryMiB?: number;
   cpus?: number;
   /** see BootOptions.tcgThreads; "multi" only for benchmarks */
@@ -41,13 +46,25 @@ export interface Settings extends ScenarioSettings {
 export const SETTINGS_PATH = new URL("./settings.json", import.meta.url)
   .pathname;
 
-export function loadSettings(path = SETTINGS_PATH): Settings {
+/** `full`: the timeouts of a full run (fullTimeoutSeconds) apply. */
+export function loadSettings(
+  path = SETTINGS_PATH,
+  opts: { full?: boolean } = {},
+): Settings {
   const s = JSON.parse(Deno.readTextFileSync(path)) as Partial<Settings>;
+  const scenarios = s.scenarios ?? {};
+  if (opts.full) {
+    for (const per of Object.values(scenarios)) {
+      if (per.fullTimeoutSeconds !== undefined) {
+        per.timeoutSeconds = per.fullTimeoutSeconds;
+      }
+    }
+  }
   return {
     bootSeconds: 120,
     batchSeconds: 600,
-    scenarios: {},
     ...s,
+    scenarios,
     timeoutSeconds: s.timeoutSeconds ?? 120,
   };
 }
@@ -56,7 +73,7 @@ export function loadSettings(path = SETTINGS_PATH): Settings {
 export function scenarioSettings(
   settings: Settings,
   name: string,
-): Required<Omit<ScenarioSettings, "tcgThreads">> & {
+): Required<Omit<ScenarioSettings, "tcgThreads" | "fullTimeoutSeconds">> & {
   tcgThreads: "single" | "multi";
 } {
   const per = settings.scenarios[name] ?? {};

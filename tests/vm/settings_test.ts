@@ -21,11 +21,33 @@ Deno.test("settings: defaults fill what settings.json leaves out", () => {
   Deno.removeSync(dir, { recursive: true });
 });
 
+Deno.test("settings: a full run takes the scenarios' full timeouts", () => {
+  const dir = Deno.makeTempDirSync();
+  const p = `${dir}/settings.json`;
+  Deno.writeTextFileSync(
+    p,
+    JSON.stringify({
+      scenarios: {
+        heavy: { timeoutSeconds: 200, fullTimeoutSeconds: 900 },
+        light: { timeoutSeconds: 60 },
+      },
+    }),
+  );
+  let s = loadSettings(p);
+  assert.equal(scenarioSettings(s, "heavy").timeoutSeconds, 200);
+  s = loadSettings(p, { full: true });
+  assert.equal(scenarioSettings(s, "heavy").timeoutSeconds, 900);
+  assert.equal(scenarioSettings(s, "light").timeoutSeconds, 60);
+  assert.equal(scenarioSettings(s, "other").timeoutSeconds, 120);
+  Deno.removeSync(dir, { recursive: true });
+});
+
 Deno.test("settings.json: every scenario it names exists", () => {
   const root = new URL("../../", import.meta.url).pathname;
   for (const name of Object.keys(loadSettings().scenarios)) {
     const found = [
       `tests/vm/scenarios/${name}.sh`,
+      `tests/vm/selftest/${name}.sh`,
       `bench/vm/${name}.sh`,
       `tests/vm/${name}/mux.sh`,
     ]

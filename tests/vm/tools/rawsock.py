@@ -32,7 +32,7 @@
             binds the sockets, then answers: frames sent after the answer
             are caught (a new capture replaces the previous one)
         stop [--grace S]
-            waits S seconds (0.1) for frames in flight, then answers with
+            waits S seconds (0.1, times the time scale) for frames in flight, then answers with
             the JSON line of every frame caught since "capture", as the
             capture command prints them, and closes the sockets
         daemon-carrier MUX XID [XID ...]
@@ -256,7 +256,7 @@ class Batch:
             return 0
         if words[0] == "stop":
             a = self.parser["stop"].parse_args(words[1:])
-            time.sleep(a.grace)
+            time.sleep(a.grace * SCALE)  # frames still on their way (scaled)
             for s, iface in self.socks.items():
                 while True:
                     try:
