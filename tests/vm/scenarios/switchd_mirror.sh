@@ -58,6 +58,9 @@ compare() { # compare DESCRIPTION: the mirror, then the software switch
 	else
 		not_ok "  and the software switch holds the same routes" "$(differences "$switch")"
 	fi
+	if [ "$(jq -s 'map(.equal) | all' /tmp/cmp.json)" != true ]; then
+		tail -n 12 /tmp/switchd.log | sed 's/^/# switchd: /'
+	fi
 }
 
 $SWITCHD 2>/tmp/switchd.log &
