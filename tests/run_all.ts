@@ -1,6 +1,10 @@
 /**
  * `deno task test`: every check of the project, one line each, and a
  * closing "N passed, N failed" that sums the individual tests.
+ *
+ * `deno task test --full` runs the VM scenarios with their heavy loads
+ * (XETH_FULL=1: the sizes lib.sh `sized` gives for a full run, and the
+ * scenarios' fullTimeoutSeconds).
  */
 import { ROOT } from "./vm/rig.ts";
 import { installedRelease, KERNEL_ALIASES } from "./vm/kernels.ts";
@@ -58,7 +62,7 @@ const cargo = (...args: string[]): string[] => [
   `${ROOT}/dataplane/Cargo.toml`,
 ];
 
-function steps(): Step[] {
+function steps(full: boolean): Step[] {
   const s: Step[] = [
     { name: "deno fmt --check", cmd: ["deno", "fmt", "--check"] },
     { name: "deno lint", cmd: ["deno", "lint"] },
@@ -145,7 +149,7 @@ function steps(): Step[] {
     progress: /\.\.\. .*(ok|FAILED)/,
   });
   s.push({
-    name: "vm scenarios (6.1, 6.12)",
+    name: `vm scenarios (6.1, 6.12${full ? ", full loads" : ""})`,
     cmd: [
       "deno",
       "run",
@@ -155,6 +159,7 @@ function steps(): Step[] {
       "--kernel",
       "all",
     ],
+    env: full ? { XETH_FULL: "1" } : undefined,
     count: summaryCounts,
     progress: /^(PASS|FAIL) /,
   });
@@ -214,11 +219,23 @@ async function run(
   return { ...counts, ok };
 }
 
+const USAGE = "usage: deno task test [--full]";
+const args = Deno.args.filter((a) => a !== "--full");
+if (args.length) {
+  console.error(
+    args.includes("-h") || args.includes("--help")
+      ? USAGE
+      : `test: unknown argument ${args[0]}; ${USAGE}`,
+  );
+  Deno.exit(args.includes("-h") || args.includes("--help") ? 0 : 2);
+}
+const full = Deno.args.includes("--full");
+
 const t0 = performance.now();
 let passed = 0;
 let failed = 0;
 const failedSteps: string[] = [];
-for (const step of steps()) {
+for (const step of steps(full)) {
   const r = await run(step);
   passed += r.passed;
   failed += r.failed;
