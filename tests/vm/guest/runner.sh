@@ -28,7 +28,9 @@ while read -r name path cases; do
 	# Its output goes to a file that tail shows on the console: a daemon
 	# it leaves running may hold its output open, so nothing here waits
 	# for the end of that output, only for the scenario's own process.
-	XETH_OUT=$d XETH_CASES=${cases//,/ } setsid bash "$path" </dev/null >"$d/output.log" 2>&1 &
+	# Made before tail starts: the scenario's redirection may come later.
+	: >"$d/output.log"
+	XETH_OUT=$d XETH_CASES=${cases//,/ } setsid bash "$path" </dev/null >>"$d/output.log" 2>&1 &
 	pid=$!
 	tail -s 0.2 -n +1 -f --pid=$pid "$d/output.log" &
 	tail=$!
