@@ -460,8 +460,14 @@ impl Engine {
         if !frames.is_empty() {
             match self.mux.as_mut() {
                 Some(m) => {
-                    let (_, _, lost, _) = send_all(&m.socket, &mut m.scratch, &frames);
-                    q.stats.tx_errors += lost;
+                    // A full mux queue under a burst of exceptions is
+                    // congestion, as on a port; an error is a refusal.
+                    let (_, _, lost, err) = send_all(&m.socket, &mut m.scratch, &frames);
+                    if err {
+                        q.stats.tx_errors += lost;
+                    } else {
+                        q.stats.tx_full += lost;
+                    }
                 }
                 None => q.stats.tx_errors += frames.len() as u64,
             }
