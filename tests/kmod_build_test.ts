@@ -14,12 +14,21 @@ function release(alias: KernelAlias): string {
   return rel;
 }
 
-async function buildKmod(src: string, krel: string) {
+async function buildKmod(
+  src: string,
+  krel: string,
+  env: Record<string, string> = {},
+) {
   const out = await Deno.makeTempDir();
   try {
     const r = await new Deno.Command("bash", {
       args: [`${ROOT}/scripts/build-kmod.sh`, krel],
-      env: { XETH_KMOD_SRC: src, XETH_KMOD_OUT: out, XETH_KMOD_CLEAN: "1" },
+      env: {
+        XETH_KMOD_SRC: src,
+        XETH_KMOD_OUT: out,
+        XETH_KMOD_CLEAN: "1",
+        ...env,
+      },
     }).output();
     const dec = new TextDecoder();
     return { ok: r.success, text: dec.decode(r.stdout) + dec.decode(r.stderr) };
@@ -63,5 +72,20 @@ Deno.test("build-kmod: a clean module builds", async () => {
     assert.equal(r.ok, true, r.text);
   } finally {
     await Deno.remove(src, { recursive: true });
+  }
+});
+
+Deno.test("build-kmod: the one-unit build DKMS runs is W=1 clean on 6.1 and 6.12", async () => {
+  // kernel/Kbuild reads XETH_ONE_UNIT from make's environment, as DKMS
+  // gives it on the command line (packaging/debian/xeth-dkms/dkms.conf).
+  const results = await Promise.all(
+    (["6.1", "6.12"] as const).map((alias) =>
+      buildKmod(`${ROOT}/kernel`, release(alias), { XETH_ONE_UNIT: "y" })
+    ),
+  );
+  for (const r of results) {
+    assert.equal(r.ok, true, r.text);
+    assert.match(r.text, /CC \[M\] .*xeth_unity\.o/);
+    assert.doesNotMatch(r.text, /CC \[M\] .*mux\.o/);
   }
 });

@@ -64,7 +64,16 @@ function steps(): Step[] {
     { name: "deno lint", cmd: ["deno", "lint"] },
     {
       name: "deno check",
-      cmd: ["deno", "check", "main.ts", "switchd/", "ffi/", "tests/", "bench/"],
+      cmd: [
+        "deno",
+        "check",
+        "main.ts",
+        "switchd/",
+        "ffi/",
+        "tests/",
+        "bench/",
+        "scripts/",
+      ],
     },
     { name: "cargo fmt --check", cmd: cargo("fmt", "--check") },
     {
@@ -149,6 +158,12 @@ function steps(): Step[] {
     count: summaryCounts,
     progress: /^(PASS|FAIL) /,
   });
+  s.push({
+    name: "package test (Debian packages on 6.1, 6.12)",
+    cmd: ["deno", "run", "-A", "tests/package/run.ts"],
+    count: summaryCounts,
+    progress: /^(PASS|FAIL) |^# image|^(not )?ok \d+ - |^package test:/,
+  });
   return s;
 }
 
@@ -205,11 +220,39 @@ async function run(
   return { ...counts, ok };
 }
 
+/**
+ * The package test's Debian system (tests/package/image.sh): the first
+ * build takes minutes of downloads and dpkg, so it runs beside the first
+ * steps; the package test reuses it, or waits for it (image.sh locks).
+ */
+async function prepareImage(): Promise<void> {
+  const logDir = `${ROOT}/build/test-logs`;
+  await Deno.mkdir(logDir, { recursive: true });
+  const log = await Deno.open(`${logDir}/package-image.log`, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  const child = new Deno.Command("bash", {
+    args: [`${ROOT}/tests/package/image.sh`],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const text = await child.output();
+  await log.write(text.stdout);
+  await log.write(text.stderr);
+  log.close();
+  // A failure shows in the package test, which runs image.sh again.
+}
+
 const t0 = performance.now();
 let passed = 0;
 let failed = 0;
 const failedSteps: string[] = [];
+const imageReady = prepareImage();
 for (const step of steps()) {
+  if (step.name.startsWith("package test")) await imageReady;
   const r = await run(step);
   passed += r.passed;
   failed += r.failed;

@@ -77,7 +77,7 @@ export function qemuCommand(o: BootOptions): string[] {
   ];
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
+export async function readOptional(path: string): Promise<string | undefined> {
   try {
     return await Deno.readTextFile(path);
   } catch (e) {
@@ -86,8 +86,23 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-export async function boot(o: BootOptions): Promise<GuestResult> {
-  const [cmd, ...args] = qemuCommand(o);
+/** What a QEMU process printed, and whether it had to be killed. */
+export interface QemuRun {
+  /** its serial console (stdout and stderr), without carriage returns */
+  console: string;
+  timedOut: boolean;
+}
+
+/**
+ * Runs a QEMU command line until QEMU exits, killing it after
+ * `timeoutSeconds`; `onLine` sees each console line as it comes.
+ */
+export async function runQemu(
+  cmdline: readonly string[],
+  timeoutSeconds: number,
+  onLine?: (line: string) => void,
+): Promise<QemuRun> {
+  const [cmd, ...args] = cmdline;
   const child = new Deno.Command(cmd, {
     args,
     stdin: "null",
@@ -102,7 +117,7 @@ export async function boot(o: BootOptions): Promise<GuestResult> {
     } catch {
       // already gone
     }
-  }, o.timeoutSeconds * 1000);
+  }, timeoutSeconds * 1000);
 
   const consoleChunks: string[] = [];
   const pump = async (stream: ReadableStream<Uint8Array>) => {
@@ -112,14 +127,24 @@ export async function boot(o: BootOptions): Promise<GuestResult> {
       partial += text;
       const lines = partial.split(/\r?\n/);
       partial = lines.pop() ?? "";
-      for (const l of lines) o.onLine?.(l);
+      for (const l of lines) onLine?.(l);
     }
-    if (partial) o.onLine?.(partial);
+    if (partial) onLine?.(partial);
   };
   await Promise.all([pump(child.stdout), pump(child.stderr), child.status]);
   clearTimeout(timer);
+  return {
+    console: consoleChunks.join("").replaceAll("\r", ""),
+    timedOut,
+  };
+}
 
-  const console = consoleChunks.join("").replaceAll("\r", "");
+export async function boot(o: BootOptions): Promise<GuestResult> {
+  const { console, timedOut } = await runQemu(
+    qemuCommand(o),
+    o.timeoutSeconds,
+    o.onLine,
+  );
   await Deno.writeTextFile(`${o.outDir}/console.log`, console);
   const rcText = await readOptional(`${o.outDir}/rc`);
   const rc = rcText === undefined ? undefined : Number(rcText.trim());
