@@ -1,27 +1,43 @@
 /**
  * The exception path through the data plane library: a raw packet socket
- * on the mux, owned by a Rust thread (dataplane/src/punt.rs).
+ * on the mux, owned by a Rust thread (dataplane/src/punt.rs). It is the
+ * exception path of a mux whose switch is a chip driven from user space;
+ * the software SWITCH (ffi/switch.ts) does not use it, it carries its own
+ * exceptions (docs/architecture.md, "The modes").
  *
- * Frames do not cross into TypeScript one by one. SWITCHD sends frames up
+ * Frames do not cross into TypeScript one by one. A caller sends frames up
  * to Linux (exceptions) or out of the mux with {@link PuntSocket.send} or,
  * many at once, {@link PuntSocket.sendBatch}; it reads counters with
- * {@link PuntSocket.stats}. Received frames go to the library's sink (the
- * software SWITCH); {@link PuntSocket.recvBatch} reads the frames that the
- * default sink captured, a diagnostic path for tests and tools, enabled by
- * the `capture` option.
+ * {@link PuntSocket.stats}. Received frames go to the punt's sink in the
+ * library; {@link PuntSocket.recvBatch} reads the frames that the default
+ * sink captured, a diagnostic path for tests and tools, enabled by the
+ * `capture` option.
  *
  * @module
  */
 
-import { type Dataplane, DataplaneError } from "./library.ts";
+import { ENCAP } from "../switchd/protocol/abi.generated.ts";
+import { type Dataplane, DataplaneError, readCString } from "./library.ts";
 
 /** The mux's encapsulation (`enum xeth_encap`). */
 export type Encap = "vlan" | "vpls";
 
+/**
+ * Each encapsulation's `enum xeth_encap` value: what the library's open
+ * calls take, and what a vlan proxy's IFINFO carries as kdata.
+ */
+export const ENCAP_VALUE: Readonly<Record<Encap, number>> = {
+  vlan: ENCAP.VLAN,
+  vpls: ENCAP.VPLS,
+};
+
 /** Receive ring layout; "v2" is the default (lowest latency, measured). */
 export type RingLayout = "v2" | "v3";
 
-/** Names of the counters, in the library's order. */
+/**
+ * Names of the counters, in the library's order, as a literal type for
+ * callers; ffi/punt_names_test.ts holds it to {@link puntStatNames}.
+ */
 export const PUNT_STAT_NAMES = [
   "rx_frames",
   "rx_bytes",
@@ -42,6 +58,18 @@ export type PuntStatName = typeof PUNT_STAT_NAMES[number];
 
 /** A snapshot of the counters (u64, hence bigint). */
 export type PuntStats = Record<PuntStatName, bigint>;
+
+/** The names of the counters as the library exports them, in its order. */
+export function puntStatNames(dp: Dataplane): string[] {
+  const sym = dp.symbols;
+  const r = readCString((buf, len) => sym.xeth_dp_punt_stat_names(buf, len));
+  if (typeof r === "number") {
+    throw new DataplaneError(`punt stat names failed: ${dp.lastError()}`, {
+      errno: -r,
+    });
+  }
+  return r.split("\n").filter((n) => n.length > 0);
+}
 
 /** Bytes of a record header (dataplane/src/punt/record.rs). */
 export const RECORD_HDR = 12;
@@ -178,7 +206,7 @@ export class PuntSocket implements Disposable {
     const r = dp.symbols.xeth_dp_punt_open(
       name,
       BigInt(name.length),
-      encap === "vlan" ? 0 : 1,
+      ENCAP_VALUE[encap],
       ring === "v2" ? 2 : 3,
       capture,
     );

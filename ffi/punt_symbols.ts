@@ -17,6 +17,11 @@ export const PUNT_SYMBOLS = {
   },
   /** `isize close(usize h)`: stops and joins the punt thread; 0 or -errno. */
   xeth_dp_punt_close: { parameters: ["usize"], result: "isize" },
+  /**
+   * `isize stat_names(u8 *buf, usize len)`: the names of the counters of
+   * stats, one per line; length or -errno (-ERANGE: buffer too small).
+   */
+  xeth_dp_punt_stat_names: { parameters: ["buffer", "usize"], result: "isize" },
   /** `isize stats(usize h, u64 *out, usize n)`: counters written or -errno. */
   xeth_dp_punt_stats: {
     parameters: ["usize", "buffer", "usize"],

@@ -11,10 +11,11 @@
  * @module
  */
 
+import { VALUES } from "../switchd/protocol/abi.generated.ts";
 import { type Dataplane, DataplaneError } from "./library.ts";
 
-/** Largest side-band message (PROTOCOL.md, "Transport"). */
-export const MAX_MESSAGE = 9728;
+/** Largest side-band message (docs/protocol.md, "Transport"). */
+export const MAX_MESSAGE: number = VALUES.XETH_MSG_MAX_SIZE;
 
 /** Most messages one receive or send call moves (the library's cap). */
 export const MAX_BATCH = 256;

@@ -18,9 +18,9 @@
  */
 
 import { type Dataplane, DataplaneError } from "./library.ts";
-import type { Encap } from "./punt.ts";
+import { type Encap, ENCAP_VALUE } from "./punt.ts";
 
-export type { Encap };
+export { type Encap, ENCAP_VALUE };
 
 /** The reports of xeth_dp_switch_report, by name. */
 export const SWITCH_REPORTS = {
@@ -110,7 +110,7 @@ export class SoftSwitch implements Disposable {
       dp.symbols.xeth_dp_switch_open(
         name,
         BigInt(name.length),
-        encap === "vlan" ? 0 : 1,
+        ENCAP_VALUE[encap],
       ),
     );
     return new SoftSwitch(dp, mux, encap, BigInt(h));

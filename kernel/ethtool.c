@@ -38,6 +38,7 @@ static const char xeth_sb_counter_names[][ETH_GSTRING_LEN] = {
 	[XETH_SB_REFUSED]	= "sb-refused-peers",
 	[XETH_SB_REPLACED]	= "sb-replaced",
 	[XETH_SB_RESYNCS]	= "sb-resyncs",
+	[XETH_SB_CARRIER_DROPS]	= "sb-carrier-drops",
 	/* gauges, after the counters */
 	"sb-txq-depth",		/* every queued message */
 	"sb-txq-high-water",	/* of queued live events, this connection */

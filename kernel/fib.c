@@ -116,12 +116,19 @@ static struct xeth_sb_msg *xeth_msg_fib4(struct net *net, unsigned long event,
 	for (i = 0; i < n; i++) {
 		struct fib_nh_common *nhc = fib_info_nhc(fi, i);
 
-		msg->nh[i].ifindex = nhc->nhc_dev ? nhc->nhc_dev->ifindex : 0;
 		msg->nh[i].weight = nhc->nhc_weight;
 		msg->nh[i].flags = nhc->nhc_flags;
+		msg->nh[i].scope = nhc->nhc_scope;
+		/* An IPv6 gateway cannot be told: rather than a connected
+		 * route out of the device, a hop through no proxy (uapi).
+		 */
+		if (nhc->nhc_gw_family == AF_INET6) {
+			msg->nh[i].flags |= XETH_NH_F_GW_INET6;
+			continue;
+		}
+		msg->nh[i].ifindex = nhc->nhc_dev ? nhc->nhc_dev->ifindex : 0;
 		if (nhc->nhc_gw_family == AF_INET)
 			msg->nh[i].gw = nhc->nhc_gw.ipv4;
-		msg->nh[i].scope = nhc->nhc_scope;
 	}
 	return m;
 }

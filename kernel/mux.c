@@ -456,6 +456,15 @@ int xeth_mux_register(struct net_device *dev)
 		if (err)
 			return err;
 	}
+	/* The mux's link-layer header is the encapsulation in front of a
+	 * proxy frame's own Ethernet header.  A packet socket refuses a
+	 * frame longer than mtu + hard_header_len (+ 4 for an 802.1Q
+	 * frame), so with the bare Ethernet length SWITCHD could not hand
+	 * Linux a full-size exception for an xeth-vlan (two tags) or any
+	 * VPLS proxy, and TCP to Linux over those stalled.
+	 */
+	dev->hard_header_len = ETH_HLEN +
+		xeth_encap_overhead(mux->encap, XETH_DEV_KIND_VLAN);
 	err = register_netdevice(dev);
 	if (err)
 		return err;

@@ -4,7 +4,7 @@
  * "@<mux name>" in the mux's namespace from admin-up to admin-down, and
  * one daemon connection at a time (a newer one replaces an older one).
  *
- * Event-driven: socket callbacks and new messages queue the mux's work,
+ * Event-driven: socket wake-ups and new messages queue the mux's work,
  * which accepts, receives and sends as much as the sockets allow, then
  * returns.  The transmit queue is bounded (xeth_sb_txq_max); when a live
  * event finds it full, the connection is closed and counted as a resync,
@@ -26,6 +26,20 @@ unsigned int xeth_sb_txq_max = 65536;
 module_param_named(sb_txq_max, xeth_sb_txq_max, uint, 0644);
 MODULE_PARM_DESC(sb_txq_max,
 		 "messages queued for a daemon before it must resync (dump)");
+
+/*
+ * A daemon that restarts (an upgrade, a crash and systemd's restart) comes
+ * back within seconds; dropping every port's carrier meanwhile makes the
+ * routing daemons on the proxies withdraw everything they learned over
+ * them, a network-wide flap for a local restart.  Ports keep their carrier
+ * this long after the daemon's connection ends; the next daemon's CARRIER
+ * messages take over.  0 drops carrier at once, as xeth 3.x did; the mux
+ * going down always does.
+ */
+unsigned int xeth_sb_carrier_hold_ms;
+module_param_named(carrier_hold_ms, xeth_sb_carrier_hold_ms, uint, 0644);
+MODULE_PARM_DESC(carrier_hold_ms,
+		 "milliseconds ports keep carrier after the daemon's connection ends (0: drop at once)");
 
 /* Messages received per run of the work before it yields. */
 #define XETH_SB_RX_BUDGET	256
@@ -53,39 +67,36 @@ static void xeth_sb_kick(struct xeth_sb *sb)
 	queue_work(xeth_wq, &sb->work);
 }
 
-static void xeth_sb_data_ready(struct sock *sk)
-{
-	struct xeth_sb *sb;
-
-	read_lock_bh(&sk->sk_callback_lock);
-	sb = sk->sk_user_data;
-	if (sb)
-		xeth_sb_kick(sb);
-	read_unlock_bh(&sk->sk_callback_lock);
-}
-
-/* Installs our wake-ups; the socket's own ones are not needed because
- * no task ever waits on these kernel sockets.
+/*
+ * The work wakes up the way a task sleeping on the socket would: an entry
+ * on its wait queue, which the kernel's own callbacks (data ready, write
+ * space, state change) wake.  The sockets' callbacks stay the kernel's, so
+ * a socket that outlives its release here, as our end of a connection
+ * does while the daemon's end holds it as its peer, has nothing of this
+ * module in it.  Our function is called under the wait queue's lock, so
+ * once remove_wait_queue() returns it is not running and cannot be called
+ * again; a callback swapped back under sk_callback_lock gives no such
+ * guarantee, since callers load the pointer without that lock.
  */
-static void xeth_sb_hook(struct socket *sock, struct xeth_sb *sb)
+static int xeth_sb_wake(struct wait_queue_entry *w, unsigned int mode,
+			int flags, void *key)
 {
-	struct sock *sk = sock->sk;
-
-	write_lock_bh(&sk->sk_callback_lock);
-	sk->sk_user_data = sb;
-	sk->sk_data_ready = xeth_sb_data_ready;
-	sk->sk_write_space = xeth_sb_data_ready;
-	sk->sk_state_change = xeth_sb_data_ready;
-	write_unlock_bh(&sk->sk_callback_lock);
+	xeth_sb_kick(w->private);
+	return 0;
 }
 
-static void xeth_sb_release(struct socket *sock)
+static void xeth_sb_watch(struct socket *sock, struct wait_queue_entry *w,
+			  struct xeth_sb *sb)
 {
-	struct sock *sk = sock->sk;
+	init_waitqueue_func_entry(w, xeth_sb_wake);
+	w->private = sb;
+	add_wait_queue(sk_sleep(sock->sk), w);
+}
 
-	write_lock_bh(&sk->sk_callback_lock);
-	sk->sk_user_data = NULL;
-	write_unlock_bh(&sk->sk_callback_lock);
+/* Whoever still holds the sock after this finds nothing of ours on it. */
+static void xeth_sb_release(struct socket *sock, struct wait_queue_entry *w)
+{
+	remove_wait_queue(sk_sleep(sock->sk), w);
 	sock_release(sock);
 }
 
@@ -176,18 +187,40 @@ void xeth_sb_queue(struct xeth_mux *mux, struct xeth_sb_msg *m, bool dump)
 	xeth_sb_kick(sb);
 }
 
-/* Caller holds sb->lock. */
-static void xeth_sb_disconnect(struct xeth_mux *mux)
+/*
+ * Caller holds sb->lock.  With hold, the ports keep their carrier for
+ * carrier_hold_ms in case the daemon comes back.
+ */
+static void xeth_sb_disconnect(struct xeth_mux *mux, bool hold)
 {
 	struct xeth_sb *sb = &mux->sb;
+	unsigned int ms = READ_ONCE(xeth_sb_carrier_hold_ms);
 
 	if (!sb->conn)
 		return;
 	WRITE_ONCE(sb->live, false);
-	xeth_sb_release(sb->conn);
+	xeth_sb_release(sb->conn, &sb->conn_wait);
 	sb->conn = NULL;
 	xeth_sb_flush_txq(sb);
-	xeth_relay_carrier_off(mux);
+	if (hold && ms)
+		mod_delayed_work(xeth_wq, &sb->carrier_hold,
+				 msecs_to_jiffies(ms));
+	else
+		xeth_relay_carrier_off(mux);
+}
+
+static void xeth_sb_carrier_expired(struct work_struct *work)
+{
+	struct xeth_sb *sb = container_of(to_delayed_work(work),
+					  struct xeth_sb, carrier_hold);
+	struct xeth_mux *mux = container_of(sb, struct xeth_mux, sb);
+
+	mutex_lock(&sb->lock);
+	if (!sb->conn) {
+		xeth_sb_count(sb, XETH_SB_CARRIER_DROPS);
+		xeth_relay_carrier_off(mux);
+	}
+	mutex_unlock(&sb->lock);
 }
 
 /*
@@ -242,8 +275,10 @@ static void xeth_sb_accept(struct xeth_mux *mux)
 		}
 		if (sb->conn) {
 			xeth_sb_count(sb, XETH_SB_REPLACED);
-			xeth_sb_disconnect(mux);
+			xeth_sb_disconnect(mux, true);
 		}
+		/* a daemon is back: the one it replaces vouches no more */
+		cancel_delayed_work(&sb->carrier_hold);
 		/* a dump the last daemon asked for is not this one's */
 		xeth_sb_flush_txq(sb);
 		spin_lock_bh(&sb->txq_lock);
@@ -251,7 +286,8 @@ static void xeth_sb_accept(struct xeth_mux *mux)
 		spin_unlock_bh(&sb->txq_lock);
 		sb->conn = sock;
 		WRITE_ONCE(sb->ext, 0);
-		xeth_sb_hook(sock, sb);
+		/* what came before this is read below, in this run */
+		xeth_sb_watch(sock, &sb->conn_wait, sb);
 		xeth_sb_count(sb, XETH_SB_CONNECTS);
 		xeth_relay_reset(mux);
 	}
@@ -322,7 +358,7 @@ static void xeth_sb_work(struct work_struct *work)
 		xeth_sb_count(sb, XETH_SB_RESYNCS);
 		net_warn_ratelimited("%s: side-band queue overrun (%u messages): closing the connection so the daemon resyncs\n",
 				     netdev_name(mux->dev), xeth_sb_txq_max);
-		xeth_sb_disconnect(mux);
+		xeth_sb_disconnect(mux, true);
 	}
 	for (i = 0; sb->conn && i < XETH_SB_RX_BUDGET; i++) {
 		iov.iov_base = buf;
@@ -341,7 +377,7 @@ static void xeth_sb_work(struct work_struct *work)
 		}
 		if (n <= 0) {
 			/* the daemon closed its end, or the socket failed */
-			xeth_sb_disconnect(mux);
+			xeth_sb_disconnect(mux, true);
 			break;
 		}
 		xeth_sb_count(sb, XETH_SB_RX_MSGS);
@@ -351,7 +387,7 @@ static void xeth_sb_work(struct work_struct *work)
 		mutex_lock(&sb->lock);
 	}
 	if (sb->conn && !xeth_sb_transmit(mux))
-		xeth_sb_disconnect(mux);
+		xeth_sb_disconnect(mux, true);
 	if (i == XETH_SB_RX_BUDGET)
 		xeth_sb_kick(sb);
 	mutex_unlock(&sb->lock);
@@ -367,6 +403,7 @@ void xeth_sb_init(struct xeth_mux *mux)
 	spin_lock_init(&sb->txq_lock);
 	INIT_LIST_HEAD(&sb->txq);
 	INIT_WORK(&sb->work, xeth_sb_work);
+	INIT_DELAYED_WORK(&sb->carrier_hold, xeth_sb_carrier_expired);
 	for (i = 0; i < XETH_SB_N_COUNTERS; i++)
 		atomic64_set(&sb->count[i], 0);
 }
@@ -380,10 +417,16 @@ int xeth_sb_start(struct xeth_mux *mux)
 	struct socket *sock;
 	int err;
 
+	/*
+	 * A kernel socket holds no reference on its namespace: the mux's
+	 * ndo_stop releases it, which a namespace going away runs (dellink)
+	 * before af_unix's own exit.
+	 */
 	err = sock_create_kern(dev_net(mux->dev), AF_UNIX, SOCK_SEQPACKET, 0,
 			       &sock);
 	if (err)
 		return err;
+	xeth_sb_watch(sock, &sb->listener_wait, sb);
 	/* abstract: a NUL, then the name, not NUL-terminated */
 	memcpy(addr.sun_path + 1, mux->dev->name, n);
 	err = kernel_bind(sock, (struct sockaddr *)&addr,
@@ -393,13 +436,16 @@ int xeth_sb_start(struct xeth_mux *mux)
 	if (err) {
 		netdev_err(mux->dev, "side-band: cannot listen on @%s: %d\n",
 			   mux->dev->name, err);
-		sock_release(sock);
+		xeth_sb_release(sock, &sb->listener_wait);
 		return err;
 	}
 	mutex_lock(&sb->lock);
 	sb->listener = sock;
-	xeth_sb_hook(sock, sb);
 	mutex_unlock(&sb->lock);
+	/* a daemon that connected before the listener was published woke a
+	 * work that found none: look again
+	 */
+	xeth_sb_kick(sb);
 	return 0;
 }
 
@@ -409,18 +455,28 @@ void xeth_sb_stop(struct xeth_mux *mux)
 	struct xeth_sb *sb = &mux->sb;
 
 	mutex_lock(&sb->lock);
-	xeth_sb_disconnect(mux);
+	xeth_sb_disconnect(mux, false);
+	/* the mux itself is down: nobody is coming back to its ports */
+	if (cancel_delayed_work(&sb->carrier_hold))
+		xeth_relay_carrier_off(mux);
 	if (sb->listener) {
-		xeth_sb_release(sb->listener);
+		xeth_sb_release(sb->listener, &sb->listener_wait);
 		sb->listener = NULL;
 	}
 	mutex_unlock(&sb->lock);
 }
 
-/* The mux is going away: nothing may run on its behalf any more. */
+/*
+ * The mux is going away: nothing may run on its behalf any more.  With
+ * the sockets released (and our wait entries off them) nothing queues the
+ * work but the mux's own events, which stopped with its unregistration;
+ * the work may still requeue itself, which cancel_work_sync() outlasts.
+ */
 void xeth_sb_destroy(struct xeth_mux *mux)
 {
 	xeth_sb_stop(mux);
 	cancel_work_sync(&mux->sb.work);
+	/* only a connection arms it, and there is none since the stop */
+	cancel_delayed_work_sync(&mux->sb.carrier_hold);
 	xeth_sb_flush_txq(&mux->sb);
 }

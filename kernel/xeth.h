@@ -52,6 +52,7 @@ enum xeth_sb_counter {
 	XETH_SB_REFUSED,	/* peers without CAP_NET_ADMIN */
 	XETH_SB_REPLACED,	/* connections replaced by a newer one */
 	XETH_SB_RESYNCS,	/* queue overruns closed the connection */
+	XETH_SB_CARRIER_DROPS,	/* carrier holds that ran out: ports down */
 	XETH_SB_N_COUNTERS,
 };
 
@@ -67,7 +68,12 @@ struct xeth_sb {
 	struct mutex lock;		/* listener, conn, live */
 	struct socket *listener;
 	struct socket *conn;
+	/* on the sockets' wait queues: what wakes the work */
+	struct wait_queue_entry listener_wait;
+	struct wait_queue_entry conn_wait;
 	struct work_struct work;
+	/* drops the ports' carrier when no daemon came back in time */
+	struct delayed_work carrier_hold;
 	spinlock_t txq_lock;		/* txq, its lengths, overrun */
 	struct list_head txq;
 	unsigned int txq_len;		/* every queued message */
@@ -268,6 +274,7 @@ void xeth_upper_update_carrier(struct net_device *upper);
 
 /* sideband.c: transport */
 extern unsigned int xeth_sb_txq_max;
+extern unsigned int xeth_sb_carrier_hold_ms;
 void xeth_sb_init(struct xeth_mux *mux);
 int xeth_sb_start(struct xeth_mux *mux);
 void xeth_sb_stop(struct xeth_mux *mux);

@@ -61,7 +61,7 @@ pkgs_missing() {
 
 check_apt() { [ -z "$(pkgs_missing $APT_PKGS $XETH_K612_PKGS)" ]; }
 
-# VM.md: bookworm-backports gets its own sources file, with the URI of the
+# bookworm-backports gets its own sources file, with the URI of the
 # machine's own Debian mirror (never a host name of ours).
 add_backports() {
 	local f=/etc/apt/sources.list.d/xeth-backports.sources uri
@@ -142,6 +142,27 @@ check_kmod() {
 do_kmod() { bash "$ROOT/scripts/build-kmod.sh" "$KREL"; }
 
 step "apt packages" check_apt do_apt
+
+# FRR, for the VM scenarios and benchmarks that run a routing daemon in
+# guests. Installing it must not start it here (its service would run
+# zebra in this machine's own namespace): a policy-rc.d refuses the start
+# while apt runs, and the service is left disabled.
+check_frr() { [ -z "$(pkgs_missing frr)" ]; }
+do_frr() {
+	local policy=/usr/sbin/policy-rc.d ours=0 rc=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\n# xeth bootstrap: no service starts while it installs frr\nexit 101\n' |
+			as_root tee "$policy" >/dev/null && as_root chmod 755 "$policy" && ours=1
+	fi
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends frr || rc=$?
+	[ $ours = 1 ] && as_root rm -f "$policy"
+	if command -v systemctl >/dev/null; then
+		as_root systemctl disable frr.service || true
+		as_root systemctl stop frr.service 2>/dev/null || true
+	fi
+	return $rc
+}
+step "frr (service left off)" check_frr do_frr
 step "deno $DENO_VERSION" check_deno do_deno
 step "deno npm cache" check_deno_cache do_deno_cache
 step "dataplane (cargo --release)" check_dataplane do_dataplane

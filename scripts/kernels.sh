@@ -4,7 +4,7 @@
 
 # 6.1 LTS: bookworm's default kernel (metapackages track point releases).
 XETH_K61_PKGS="linux-image-amd64 linux-headers-amd64"
-# 6.12 LTS: bookworm-backports, pinned to the release VM.md verified.
+# 6.12 LTS: bookworm-backports, pinned to the release the VM rig is tested with.
 XETH_K612_VERSION="6.12.95+deb12-amd64"
 XETH_K612_PKGS="linux-image-${XETH_K612_VERSION} linux-headers-${XETH_K612_VERSION}"
 

@@ -10,7 +10,7 @@ import {
   npmFileNeeded,
   ROOT,
 } from "./package.ts";
-import { HELP } from "../switchd/cli.ts";
+import { HELP } from "../switchd/cli/args.ts";
 import { SWITCHD_VERSION } from "../switchd/version.ts";
 
 const PACKAGING = `${ROOT}/packaging/debian`;

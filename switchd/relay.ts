@@ -7,20 +7,21 @@
  * last sent on this connection and sends only the differences, as one
  * batch: CARRIER and SPEED for ports whose link changed, LINK_STAT and
  * ETHTOOL_STAT for counters that moved. After a reconnect the kernel has
- * dropped carrier and zeroed the stats (PROTOCOL.md), so {@link Relay.reset}
+ * dropped carrier and zeroed the stats (docs/protocol.md), so {@link Relay.reset}
  * makes the next tick send everything again.
  *
  * @module
  */
 
 import type { Mirror } from "./mirror/mirror.ts";
+import { VALUES } from "./protocol/abi.generated.ts";
 import { carrier, ethtoolStat, linkStat, speed } from "./protocol/requests.ts";
 import type { SwitchBackend } from "./switch.ts";
 
 /** LINK_STAT indexes the kernel knows (struct rtnl_link_stats64 order). */
-const LINK_STATS = 24;
+const LINK_STATS = VALUES.XETH_N_LINK_STATS;
 /** ETHTOOL_STAT indexes the kernel accepts per port. */
-const ETHTOOL_STATS = 512;
+const ETHTOOL_STATS = VALUES.XETH_MAX_ETHTOOL_STATS;
 
 export interface RelayCounters {
   ticks: number;

@@ -12,7 +12,7 @@
 
 // The crate's own test helper; its unit tests come along and see nothing
 // of the crate from here, hence the allow.
-#[path = "../src/punt/testnet.rs"]
+#[path = "../src/packet/testnet.rs"]
 #[allow(unused_imports)]
 mod testnet;
 
@@ -20,8 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use xeth_dataplane::encap::{encap_into, encapsulated_len, Encap};
-use xeth_dataplane::punt::ring::RingConfig;
-use xeth_dataplane::punt::socket::{Iface, PacketSocket, SendScratch};
+use xeth_dataplane::packet::{Iface, PacketSocket, RingConfig, SendScratch};
 use xeth_dataplane::punt::{Config, FrameSink, Punt, RxFrame};
 
 static BASE: OnceLock<Instant> = OnceLock::new();

@@ -26,34 +26,28 @@
 //! tags, since those sit in the middle of the frame).
 
 use crate::error::Error;
+use crate::uapi;
 
 /// Length of an Ethernet address.
-pub const ETH_ALEN: usize = 6;
+pub const ETH_ALEN: usize = libc::ETH_ALEN as usize;
 /// Length of an Ethernet header: two addresses and an ethertype.
-pub const ETH_HLEN: usize = 14;
+pub const ETH_HLEN: usize = libc::ETH_HLEN as usize;
 /// Length of one VLAN tag (TPID and TCI).
 pub const VLAN_HLEN: usize = 4;
 /// Length of one MPLS label stack entry.
 pub const MPLS_HLEN: usize = 4;
 /// TPID of an 802.1Q tag.
-pub const ETH_P_8021Q: u16 = 0x8100;
+pub const ETH_P_8021Q: u16 = libc::ETH_P_8021Q as u16;
 /// TPID of an 802.1ad (service) tag.
-pub const ETH_P_8021AD: u16 = 0x88a8;
+pub const ETH_P_8021AD: u16 = libc::ETH_P_8021AD as u16;
 /// Ethertype of MPLS unicast.
-pub const ETH_P_MPLS_UC: u16 = 0x8847;
-/// `XETH_VLAN_VID_SHIFT`: where a VLAN proxy's VLAN id sits in its xid
-/// with VLAN encapsulation.
-pub const VLAN_VID_SHIFT: u32 = 12;
-/// `XETH_VPLS_VID_SHIFT`: the same with VPLS encapsulation.
-pub const VPLS_VID_SHIFT: u32 = 20;
-/// `XETH_VLAN_XID_MASK`: the lower's xid within a VLAN-encapsulated xid.
-pub const VLAN_XID_MASK: u32 = 0xfff;
-/// `XETH_VPLS_XID_MASK`: the same with VPLS encapsulation.
-pub const VPLS_XID_MASK: u32 = 0xfffff;
-/// `XETH_EXCEPTION_PRIORITY`: the PCP or TC that marks an exception.
-pub const EXCEPTION_PRIORITY: u8 = 7;
-/// `XETH_VPLS_TTL`: the TTL of transmitted labels.
-pub const VPLS_TTL: u8 = 64;
+pub const ETH_P_MPLS_UC: u16 = libc::ETH_P_MPLS_UC as u16;
+// The header's xid layout, exception mark and label TTL, by shorter names.
+pub use crate::uapi::{
+    XETH_EXCEPTION_PRIORITY as EXCEPTION_PRIORITY, XETH_VLAN_VID_SHIFT as VLAN_VID_SHIFT,
+    XETH_VLAN_XID_MASK as VLAN_XID_MASK, XETH_VPLS_TTL as VPLS_TTL,
+    XETH_VPLS_VID_SHIFT as VPLS_VID_SHIFT, XETH_VPLS_XID_MASK as VPLS_XID_MASK,
+};
 /// The most bytes any encapsulation adds: an outer Ethernet header and two
 /// labels.
 pub const MAX_OVERHEAD: usize = ETH_HLEN + 2 * MPLS_HLEN;
@@ -96,9 +90,9 @@ pub const SHORT_INNER: Error =
 #[repr(u8)]
 pub enum Encap {
     /// `XETH_ENCAP_VLAN`
-    Vlan = 0,
+    Vlan = uapi::XETH_ENCAP_VLAN,
     /// `XETH_ENCAP_VPLS`
-    Vpls = 1,
+    Vpls = uapi::XETH_ENCAP_VPLS,
 }
 
 impl TryFrom<u8> for Encap {
@@ -106,8 +100,8 @@ impl TryFrom<u8> for Encap {
 
     fn try_from(v: u8) -> Result<Self, Error> {
         match v {
-            0 => Ok(Encap::Vlan),
-            1 => Ok(Encap::Vpls),
+            uapi::XETH_ENCAP_VLAN => Ok(Encap::Vlan),
+            uapi::XETH_ENCAP_VPLS => Ok(Encap::Vpls),
             _ => Err(Error::InvalidArgument("encap must be 0 (vlan) or 1 (vpls)")),
         }
     }

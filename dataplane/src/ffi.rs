@@ -212,7 +212,7 @@ fn check_array<T>(ptr: *const T, len: usize) -> Result<(), Error> {
 }
 
 /// Copies `s` plus a NUL into `out`, returning `s.len()`.
-fn write_cstr(out: &mut [u8], s: &str) -> Result<usize, Error> {
+pub(crate) fn write_cstr(out: &mut [u8], s: &str) -> Result<usize, Error> {
     let needed = s.len() + 1;
     if out.len() < needed {
         return Err(Error::BufferTooSmall {

@@ -7,10 +7,17 @@
 //! Hot paths live here, never in TypeScript:
 //! * [`sideband`]: the `SOCK_SEQPACKET` session with the xeth mux, received
 //!   and sent in batches.
-//! * [`encap`] and [`punt`]: the exception path through a raw socket on the
-//!   mux, with the mux's VLAN or VPLS encapsulation.
-//! * [`switch`]: the software SWITCH of switch-less mode.
+//! * [`encap`]: the mux's VLAN or VPLS encapsulation.
+//! * [`packet`]: raw packet sockets and their receive rings, which the two
+//!   frame paths below share.
+//! * [`punt`]: the exception path of a chip-driven (unlinked-switch) mux,
+//!   through its own raw socket on the mux.
+//! * [`switch`]: the software SWITCH of switch-less mode, which carries
+//!   its own exceptions through its own raw socket on the mux.
 //! * [`vfio`]: register and DMA access to a switch chip through vfio-pci.
+//!
+//! [`uapi`] holds the constants of the kernel's uapi header, checked
+//! against it by a test.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -19,9 +26,11 @@ pub mod encap;
 pub mod error;
 pub mod ffi;
 mod handles;
+pub mod packet;
 pub mod punt;
 pub mod sideband;
 pub mod switch;
+pub mod uapi;
 pub mod vfio;
 
 /// Version of the C ABI exported by [`ffi`].

@@ -1,11 +1,13 @@
-//! The exception path: a raw `AF_PACKET` socket on the mux netdev.
+//! The exception path of a mux whose switch is a chip driven from user
+//! space (unlinked-switch mode): a raw `AF_PACKET` socket on the mux.
 //!
 //! A [`Punt`] binds a packet socket to the mux, with a memory-mapped
-//! receive ring ([`ring`]), and runs one thread that
+//! receive ring (both from [`crate::packet`]), and runs one thread that
 //!
 //! * drains the ring, decapsulates each frame with [`crate::encap`] and
-//!   hands it to a [`FrameSink`] (the software SWITCH, or by default a
-//!   [`capture::CaptureSink`] that counts and optionally keeps copies);
+//!   hands it to a [`FrameSink`] (the caller's, given to
+//!   [`Punt::open_with_sink`], or by default a [`capture::CaptureSink`]
+//!   that counts and optionally keeps copies);
 //! * transmits frames queued with [`Punt::send`], encapsulated, in batches
 //!   of up to 64 per `sendmmsg`. Exceptions (frames with the exception
 //!   mark, which the mux hands to the proxy's receive path: the way the
@@ -15,6 +17,11 @@
 //! Frames never cross into TypeScript one by one: SWITCHD reads counters
 //! ([`Punt::stats`]) and, for diagnostics and tests only, captured frames
 //! in batches.
+//!
+//! The software SWITCH of switch-less mode does not use a punt: its own
+//! thread owns a packet socket on the mux, reads proxy transmits and
+//! writes exceptions there ([`crate::switch`]). `docs/architecture.md`
+//! says which component carries exceptions in each mode.
 //!
 //! # Ring layout: TPACKET_V2, by measurement
 //!
@@ -52,23 +59,18 @@ pub mod capture;
 pub mod counters;
 pub mod queue;
 pub mod record;
-pub mod ring;
-pub mod socket;
-#[cfg(test)]
-pub(crate) mod testnet;
 mod worker;
 
+pub use crate::packet::{Iface, RingConfig, RingVersion};
 pub use capture::{CaptureQueue, Captured};
 pub use counters::{Stats, STAT_NAMES};
 pub use queue::Class;
-pub use ring::{RingConfig, RingVersion};
-pub use socket::Iface;
 
 use crate::encap::{encap_into, encapsulated_len, Encap};
 use crate::error::Error;
+use crate::packet::PacketSocket;
 use counters::{add, Counters};
 use queue::TxQueue;
-use socket::PacketSocket;
 use worker::Shared;
 
 /// A decapsulated frame handed to a [`FrameSink`].
@@ -281,10 +283,10 @@ impl Drop for Punt {
 
 #[cfg(test)]
 mod tests {
-    use super::socket::SendScratch;
-    use super::testnet::{is_root, VethNs};
     use super::*;
     use crate::encap::{encap_into, OuterTag};
+    use crate::packet::testnet::{is_root, VethNs};
+    use crate::packet::SendScratch;
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
@@ -318,7 +320,7 @@ mod tests {
     /// raw frames.
     struct Peer {
         sock: PacketSocket,
-        ring: ring::RxRing,
+        ring: crate::packet::RxRing,
         scratch: SendScratch,
     }
 

@@ -1,7 +1,7 @@
 //! The side-band connection to an xeth mux.
 //!
 //! The mux listens on the abstract `SOCK_SEQPACKET` address `@<mux name>`
-//! in its network namespace (see `../shared/PROTOCOL.md`). Deno cannot open
+//! in its network namespace (see `docs/protocol.md`). Deno cannot open
 //! such sockets, so SWITCHD connects through this module and moves messages
 //! in batches: one `recvmmsg` fills many messages into a caller-owned
 //! buffer, one `sendmmsg` sends many. The socket is non-blocking; a caller
@@ -18,11 +18,11 @@ use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, UnixAddr};
 
 use crate::error::Error;
 
-/// Largest side-band message: a jumbo frame (PROTOCOL.md, "Transport").
-pub const MAX_MESSAGE: usize = 9728;
+/// Largest side-band message: a jumbo frame (docs/protocol.md, "Transport").
+pub const MAX_MESSAGE: usize = crate::uapi::XETH_MSG_MAX_SIZE;
 
 /// Longest interface name the kernel accepts, without its NUL (IFNAMSIZ-1).
-pub const MAX_NAME: usize = 15;
+pub const MAX_NAME: usize = libc::IFNAMSIZ - 1;
 
 /// Most messages one [`Sideband::recv_batch`] or [`Sideband::send_batch`]
 /// moves; it bounds the iovec and mmsghdr arrays kept on the stack.

@@ -10,6 +10,11 @@
 //! SWITCHD reads back are reports: the ports' carrier and speed (from the
 //! attached interfaces), counters per proxy, and a summary.
 //!
+//! The switch carries its own exceptions: what it hands Linux leaves
+//! through its own packet socket on the mux ([`crate::packet`]) with the
+//! exception mark, and what Linux transmits through a proxy arrives there.
+//! The punt ([`crate::punt`]) is not involved.
+//!
 //! Attached interfaces must not offload segmentation or checksums to the
 //! switch: a packet socket sees a 64 KiB TSO frame or a partial checksum
 //! as it is, and no switch forwards those. Give hosts' veth ends
@@ -25,6 +30,7 @@ use std::time::Duration;
 
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
+pub mod counts;
 pub mod engine;
 pub mod fdb;
 pub mod forward;
@@ -36,8 +42,7 @@ pub mod tables;
 
 use crate::encap::Encap;
 use crate::error::Error;
-use crate::punt::socket::PacketSocket;
-use crate::punt::{Iface, RingConfig};
+use crate::packet::{Iface, PacketSocket, RingConfig};
 use engine::{Cmd, Shared, Snapshot};
 use program::{parse_line, Op};
 use tables::Tables;
@@ -231,8 +236,8 @@ impl SoftwareSwitch {
                 }
             }
             Report::EthtoolNames => {
-                for n in engine::ETHTOOL_NAMES {
-                    s.push_str(n);
+                for e in counts::Ethtool::ALL {
+                    s.push_str(e.name());
                     s.push('\n');
                 }
             }

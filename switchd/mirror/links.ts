@@ -3,7 +3,7 @@
  * admin state, features, addresses, uppers (lag and bridge membership) and
  * the ethtool state of ports.
  *
- * IFINFO reasons (PROTOCOL.md): NEW and DUMP give the whole identity; DEL
+ * IFINFO reasons (docs/protocol.md): NEW and DUMP give the whole identity; DEL
  * removes the proxy; UP and DOWN are admin state (tracked from the reason,
  * not from `flags`, as existing daemons do); REG says the proxy is now in
  * namespace `net` with `ifindex`; UNREG that it left its namespace (its
@@ -12,7 +12,11 @@
  * @module
  */
 
-import { IFA_EVENT, IFINFO_REASON } from "../protocol/abi.generated.ts";
+import {
+  IFA_EVENT,
+  IFINFO_REASON,
+  LINK_MODES_WHICH,
+} from "../protocol/abi.generated.ts";
 import type {
   ChangeUpperXid,
   EthtoolFlags,
@@ -69,7 +73,12 @@ const WHICH_OF_KIND: Record<LinkModes["kind"], string> = {
   ethtool_link_modes_advertising: "advertising",
   ethtool_link_modes_lp_advertising: "lp_advertising",
 };
-const WHICH_OF_EXT = ["supported", "advertising", "lp_advertising"];
+/** enum xeth_link_modes_which by value: the same names, lower case. */
+const WHICH_OF_EXT: readonly string[] = Object.entries(LINK_MODES_WHICH)
+  .reduce((names, [name, v]) => {
+    names[v] = name.toLowerCase();
+    return names;
+  }, [] as string[]);
 
 export class Links {
   readonly #byXid = new Map<number, Link>();

@@ -77,7 +77,7 @@ export const FIRST_EXTENSION_KIND = MSG_KIND.EXT_ENABLE;
 /**
  * `enum fib_event_type` of the kernel, which FIBENTRY and FIB6ENTRY carry.
  * It is kernel-internal (include/net/fib_notifier.h), not uapi, so the C
- * compiler cannot check it against our header; PROTOCOL.md fixes these
+ * compiler cannot check it against our header; docs/protocol.md fixes these
  * four, the only ones sent.
  */
 export const FIB_EVENT = {

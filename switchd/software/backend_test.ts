@@ -1,12 +1,9 @@
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match } from "node:assert/strict";
 import { SwitchProgramError, type SwitchReport } from "../../ffi/switch.ts";
 import { Mirror } from "../mirror/mirror.ts";
 import type { Change } from "../mirror/mirror.ts";
 import { portInfo } from "../protocol/fixtures.ts";
 import { startLogging, stopLogging } from "../log.ts";
-import { showView } from "../show.ts";
-import type { Session } from "../session.ts";
-import { NoSwitch } from "../switch.ts";
 import { SoftwareSwitch, type SwitchHandle } from "./backend.ts";
 
 /** A library switch that records programs and answers set reports. */
@@ -121,14 +118,17 @@ Deno.test("apply never throws, not even after close", async () => {
   });
 });
 
-Deno.test("reports: ports, counters and summary parsed; bad lines skipped", async () => {
+Deno.test("reports: ports, counters, summary and fib parsed; bad lines skipped", async () => {
   await withLogs((logs) => {
     const h = new FakeHandle();
     const sw = new SoftwareSwitch(h);
     h.reports.ports = "10 veth10 1 10000\n11 veth11 0 0\nbad line\n";
     h.reports.counters = "10 1 2 3 4 5 6 7 18446744073709551615\n" +
       "11 0 0 0 0 0 0 0 x\n";
-    h.reports.summary = "routes4 12\nfdb 3\nexception.arp 3\ndrop.no-port 1\n";
+    h.reports.summary = "routes4 12\nfdb 3\nexception.arp 3\ndrop.no-port 1\n" +
+      "forwarded 18446744073709551615\n";
+    h.reports.fib = "route 1 254 10.0.0.0/8 1 10@10.9.0.1,?\n" +
+      "route 4026531840 255 ::1/128 2 -\n";
     deepEqual(sw.links(), [
       { xid: 10, carrier: true, speedMbps: 10000 },
       { xid: 11, carrier: false, speedMbps: 0 },
@@ -141,9 +141,14 @@ Deno.test("reports: ports, counters and summary parsed; bad lines skipped", asyn
       fdb: 3n,
       "exception.arp": 3n,
       "drop.no-port": 1n,
+      forwarded: 18446744073709551615n,
       "switchd.lines": 0n,
       "switchd.errors": 0n,
     });
+    deepEqual(sw.fib(), [
+      "route 1 254 10.0.0.0/8 1 10@10.9.0.1,?",
+      "route 4026531840 255 ::1/128 2 -",
+    ]);
     equal(logs.length, 2);
     match(logs[0], /malformed line of the ports report: \\"bad line\\"/);
 
@@ -182,61 +187,4 @@ Deno.test("counters: ethtool values go to the indexes of the mux's names", () =>
   const bare = new SoftwareSwitch(h, { statNames: () => [] });
   bare.links();
   deepEqual(bare.counters().map((c) => c.ethtool), [undefined, undefined]);
-});
-
-Deno.test("show switch: the backend's summary as strings", () => {
-  const h = new FakeHandle();
-  h.reports.summary = "fdb 3\nforwarded 18446744073709551615\n";
-  const session = { mirror: new Mirror() } as unknown as Session;
-  deepEqual(
-    showView("switch", session, "xm0", { backend: new SoftwareSwitch(h) }),
-    {
-      switch: "software",
-      fdb: "3",
-      forwarded: "18446744073709551615",
-      "switchd.lines": "0",
-      "switchd.errors": "0",
-    },
-  );
-  const none = new NoSwitch();
-  none.apply(port(10));
-  deepEqual(showView("switch", session, "xm0", { backend: none }), {
-    switch: "none",
-    "applied.link": "1",
-    "applied.fib": "0",
-    "applied.neigh": "0",
-    "applied.netns": "0",
-  });
-  ok(showView("switch", session, "xm0"));
-});
-
-Deno.test("show switch-fib: the library's route lines as rows", () => {
-  const h = new FakeHandle();
-  h.reports.fib = "route 1 254 10.0.0.0/8 1 10@10.9.0.1,?\n" +
-    "route 4026531840 255 ::1/128 2 -\n";
-  const session = { mirror: new Mirror() } as unknown as Session;
-  deepEqual(
-    showView("switch-fib", session, "xm0", { backend: new SoftwareSwitch(h) }),
-    [
-      {
-        net: "1",
-        table: 254,
-        prefix: "10.0.0.0/8",
-        type: 1,
-        nexthops: "10@10.9.0.1,?",
-      },
-      {
-        net: "4026531840",
-        table: 255,
-        prefix: "::1/128",
-        type: 2,
-        nexthops: "-",
-      },
-    ],
-  );
-  // A SWITCH that cannot list its routes lists none.
-  deepEqual(
-    showView("switch-fib", session, "xm0", { backend: new NoSwitch() }),
-    [],
-  );
 });

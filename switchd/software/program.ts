@@ -39,12 +39,12 @@
  * @module
  */
 
-import type { Encap } from "../../ffi/switch.ts";
+import { type Encap, ENCAP_VALUE } from "../../ffi/switch.ts";
 import type { Change } from "../mirror/mirror.ts";
 import type { Route4, Route6 } from "../mirror/fib.ts";
 import type { Link } from "../mirror/links.ts";
 import type { Neighbour } from "../mirror/neighbours.ts";
-import { DEV_KIND, FEATURE } from "../protocol/abi.generated.ts";
+import { DEV_KIND, FEATURE, VALUES } from "../protocol/abi.generated.ts";
 import { formatIp4, formatIp6, formatMac } from "../protocol/addresses.ts";
 
 /** A port of the SWITCH attached to a Linux interface of SWITCHD's host. */
@@ -75,17 +75,32 @@ const KIND_NAME: Record<number, string> = {
   [DEV_KIND.LOOPBACK]: "loopback",
 };
 
-/** kdata of a vlan proxy: the mux's encap (PROTOCOL.md). */
-const ENCAP_KDATA: Record<Encap, number> = { vlan: 0, vpls: 1 };
+/** Where the lower's xid and the VLAN id sit in a vlan proxy's xid. */
+const XID_LAYOUT: Record<Encap, { mask: number; shift: number }> = {
+  vlan: {
+    mask: VALUES.XETH_VLAN_XID_MASK,
+    shift: VALUES.XETH_VLAN_VID_SHIFT,
+  },
+  vpls: {
+    mask: VALUES.XETH_VPLS_XID_MASK,
+    shift: VALUES.XETH_VPLS_VID_SHIFT,
+  },
+};
 
 /** The lower proxy's xid and the VLAN id in a vlan proxy's xid. */
 export function splitVlanXid(
   xid: number,
   encap: Encap,
 ): { lower: number; vid: number } {
-  return encap === "vlan"
-    ? { lower: xid & 0xfff, vid: xid >>> 12 }
-    : { lower: xid & 0xfffff, vid: xid >>> 20 };
+  const { mask, shift } = XID_LAYOUT[encap];
+  return { lower: xid & mask, vid: xid >>> shift };
+}
+
+/** The encapsulation whose value a vlan proxy's kdata is, if any. */
+function encapOfKdata(kdata: number): Encap | undefined {
+  return (Object.keys(ENCAP_VALUE) as Encap[]).find((e) =>
+    ENCAP_VALUE[e] === kdata
+  );
 }
 
 /** The `link` line of a link (the whole of its state the SWITCH uses). */
@@ -171,6 +186,8 @@ export class SwitchProgram {
   readonly #linkLines = new Map<number, string>();
   /** xid -> what it was warned about, until it goes */
   readonly #warned = new Map<number, Set<string>>();
+  /** kinds of route the side-band cannot describe, warned about once */
+  readonly #unfit = new Set<string>();
 
   constructor(opts: ProgramOptions) {
     this.encap = opts.encap;
@@ -231,10 +248,10 @@ export class SwitchProgram {
       this.#keyOf.set(l.xid, k);
     }
     if (
-      l.devKind === DEV_KIND.VLAN && l.kdata !== ENCAP_KDATA[this.encap] &&
+      l.devKind === DEV_KIND.VLAN && l.kdata !== ENCAP_VALUE[this.encap] &&
       this.#once(l.xid, "encap")
     ) {
-      const theirs = l.kdata === 1 ? "vpls" : l.kdata === 0 ? "vlan" : l.kdata;
+      const theirs = encapOfKdata(l.kdata) ?? l.kdata;
       this.#warn(
         `vlan ${l.ifname} (xid ${l.xid}) is on a mux with encap ${theirs}, but SWITCHD runs with --encap ${this.encap}: its lower and VLAN id are read as ${this.encap}; restart SWITCHD with --encap ${theirs}`,
         { xid: l.xid, ifname: l.ifname, kdata: l.kdata, encap: this.encap },
@@ -349,6 +366,19 @@ export class SwitchProgram {
       ? `${r.net} ${r.table} ${prefix4(c.route)}`
       : `${r.net} ${r.table} ${prefix6(c.route)}`;
     if (c.op === "del") return `unroute ${head}`;
+    if (
+      c.family === "inet" &&
+      c.route.nextHops.some((h) => (h.flags & VALUES.XETH_NH_F_GW_INET6) !== 0)
+    ) {
+      // The kernel sent the hop through no proxy (ifindex 0): `?`.
+      this.#unfitOnce(
+        "inet-via-inet6",
+        `IPv4 routes through IPv6 gateways (RFC 5549, e.g. ${
+          prefix4(c.route)
+        }) do not fit the side-band's FIBENTRY: the SWITCH hands their traffic to Linux, which forwards it (logged once)`,
+        { net: String(r.net), table: r.table, prefix: prefix4(c.route) },
+      );
+    }
     const hops = c.family === "inet"
       ? c.route.nextHops.map((h) =>
         this.#hop(r.net, h.ifindex, h.gw === 0 ? "" : formatIp4(h.gw))
@@ -386,6 +416,17 @@ export class SwitchProgram {
     if (xid === undefined) return;
     this.#neighs.delete(k);
     out.push(`unneigh ${n.net} ${xid} ${neighIp(n)}`);
+  }
+
+  /** Warns about a kind of route the first time it is seen. */
+  #unfitOnce(
+    kind: string,
+    message: string,
+    properties: Record<string, unknown>,
+  ): void {
+    if (this.#unfit.has(kind)) return;
+    this.#unfit.add(kind);
+    this.#warn(message, { kind, ...properties });
   }
 
   /** True the first time `what` is asked about `xid` (until it goes). */

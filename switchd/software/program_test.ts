@@ -5,6 +5,7 @@ import {
   DEV_KIND,
   IFA_EVENT,
   IFINFO_REASON,
+  VALUES,
 } from "../protocol/abi.generated.ts";
 import { FIB_EVENT } from "../protocol/kinds.ts";
 import { parseIp4, parseIp6 } from "../protocol/addresses.ts";
@@ -287,6 +288,39 @@ Deno.test("IPv4 routes: gateways, multipath, non-proxy next hops, deletion", () 
     r.feed(route4("198.51.100.0/24", [[112, "10.9.0.9"]], { net: NS2 })),
     ["route 4026532000 254 198.51.100.0/24 1 12@10.9.0.9"],
   );
+});
+
+Deno.test("IPv4 routes through IPv6 gateways go to Linux, said once", () => {
+  const r = new Rig();
+  r.feed(ifinfo(10));
+  // What the kernel sends for `via inet6 fe80::1 dev xeth10` (uapi):
+  // ifindex 0, gw 0, XETH_NH_F_GW_INET6; never "10", a connected route.
+  const v6hop = (prefix: string) => {
+    const m = route4(prefix, [[0]]);
+    m.nextHops[0].flags = VALUES.XETH_NH_F_GW_INET6 | 4;
+    return m;
+  };
+  deepEqual(
+    r.feed(
+      v6hop("198.51.100.0/24"),
+      v6hop("203.0.113.0/24"),
+      route4("192.0.2.0/24", [[110, "10.9.0.1"]]),
+    ),
+    [
+      "route 1 254 198.51.100.0/24 1 ?",
+      "route 1 254 203.0.113.0/24 1 ?",
+      "route 1 254 192.0.2.0/24 1 10@10.9.0.1",
+    ],
+  );
+  equal(r.warnings.length, 1);
+  match(
+    r.warnings[0],
+    /IPv4 routes through IPv6 gateways \(RFC 5549.*198\.51\.100\.0\/24.*to Linux/,
+  );
+  // Not again after a resync's clear, nor for a deletion.
+  r.program.clear();
+  r.feed(ifinfo(10), v6hop("198.51.100.0/24"));
+  equal(r.warnings.length, 1);
 });
 
 Deno.test("IPv6 routes: multipath with siblings, non-proxy next hops, deletion", () => {

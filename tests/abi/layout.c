@@ -2,8 +2,10 @@
 /*
  * Prints, as JSON, the layout of every side-band message and the values of
  * the wire enums, as the C compiler sees include/uapi/linux/xeth.h.  The
- * TypeScript codec and the Rust data plane are checked against this output,
- * so the header stays the one definition of the wire ABI.
+ * TypeScript codec is generated from this output (scripts/gen_abi.ts) and
+ * the Rust data plane's constants are checked against it
+ * (dataplane/src/uapi.rs), so the header stays the one definition of the
+ * wire ABI.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -176,7 +178,7 @@ int main(void)
 	VALUE(XETH_LINK_STAT_RX_COMPRESSED); VALUE(XETH_LINK_STAT_TX_COMPRESSED);
 	VALUE(XETH_LINK_STAT_RX_NOHANDLER); VALUE(XETH_N_LINK_STATS);
 	VALUE(XETH_MAX_ETHTOOL_STATS);
-	VALUE(XETH_ENCAP_VLAN); VALUE(XETH_ENCAP_VPLS);
+	VALUE(XETH_ENCAP_VLAN); VALUE(XETH_ENCAP_VPLS); VALUE(XETH_NH_F_GW_INET6);
 	VALUE(XETH_EXCEPTION_PRIORITY); VALUE(XETH_VPLS_TTL);
 	VALUE(XETH_PORT_XID_FIRST); VALUE(XETH_AUX_XID_FIRST);
 	VALUE(XETH_AUX_XID_LAST); VALUE(XETH_VLAN_VID_SHIFT);

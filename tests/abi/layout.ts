@@ -2,7 +2,11 @@
  * The wire ABI as the C compiler sees include/uapi/linux/xeth.h: compiles
  * and runs tests/abi/layout.c. Codec tests compare their tables to this.
  */
-import { ROOT } from "../vm/rig.ts";
+
+// Its own paths rather than the VM rig's ROOT: the generator in scripts/
+// and the codec's tests import this, and should not load the rig.
+const HEADERS = new URL("../../kernel/include/uapi", import.meta.url).pathname;
+const SOURCE = new URL("layout.c", import.meta.url).pathname;
 
 export interface StructLayout {
   size: number;
@@ -25,10 +29,10 @@ export async function abiLayout(): Promise<AbiLayout> {
         "-Wextra",
         "-Werror",
         "-I",
-        `${ROOT}/kernel/include/uapi`,
+        HEADERS,
         "-o",
         exe,
-        `${ROOT}/tests/abi/layout.c`,
+        SOURCE,
       ],
     }).output();
     if (!cc.success) {

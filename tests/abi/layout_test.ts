@@ -1,6 +1,6 @@
 /**
  * Our uapi header against the side-band protocol's facts (version 2, as
- * xeth 3.x daemons speak it; ../shared/PROTOCOL.md): message sizes, field
+ * xeth 3.x daemons speak it; docs/protocol.md): message sizes, field
  * offsets and wire values, as the C compiler lays them out.
  */
 import assert from "node:assert/strict";

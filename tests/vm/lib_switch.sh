@@ -7,7 +7,7 @@
 # a wire would carry them (no 64 KiB TSO frames, no partial checksums).
 
 SW_CTL=${SW_CTL:-/tmp/switchd.sock}
-# Modules do not load on demand in the rig's guests (VM.md).
+# Modules do not load on demand in the rig's guests.
 modprobe -q veth
 modprobe -q 8021q
 modprobe -q bonding

@@ -47,7 +47,7 @@ export function qemuCommand(o: BootOptions): string[] {
   ];
   return [
     "qemu-system-x86_64",
-    // VM.md: KVM aborts or hangs on these machines; TCG works.
+    // KVM aborts or hangs on these machines (README, "The VM rig"); TCG works.
     "-accel",
     `tcg,thread=${o.tcgThreads ?? "single"}`,
     "-cpu",

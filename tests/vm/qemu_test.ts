@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { qemuCommand } from "./qemu.ts";
-import { acpiTablePaths, loadSettings, ROOT } from "./rig.ts";
+import { acpiTablePaths, guestEnv, loadSettings, ROOT } from "./rig.ts";
 
 const kernel = {
   alias: "6.12" as const,
@@ -64,5 +64,21 @@ Deno.test("qemuCommand: TCG takes turns on one thread unless told", () => {
   assert.equal(
     accel(qemuCommand({ ...boot, tcgThreads: "multi" })),
     "tcg,thread=multi",
+  );
+});
+
+Deno.test("guestEnv: XETH_BENCH_* and XETH_VM_* reach the guest, values that need no quoting", () => {
+  assert.equal(
+    guestEnv({
+      XETH_BENCH_ROUTES4: "200000",
+      XETH_VM_CASES: "rmmod,replace",
+      XETH_VM_SB_HOLD: "5",
+      XETH_VM_BAD: "a b",
+      XETH_VMX: "1",
+      XETH_ROOT: "/x",
+      PATH: "/bin",
+    }),
+    "export XETH_BENCH_ROUTES4=200000\nexport XETH_VM_CASES=rmmod,replace\n" +
+      "export XETH_VM_SB_HOLD=5\n",
   );
 });

@@ -109,11 +109,15 @@ function fmtCounts(c: Counts): string {
   return `${c.passed} passed, ${c.failed} failed`;
 }
 
-/** The host's XETH_BENCH_* settings, as a file the guest sources. */
+/**
+ * The host's XETH_BENCH_* (benchmarks) and XETH_VM_* (scenario) settings,
+ * as a file the guest sources; values are kept to characters that need no
+ * quoting there.
+ */
 export function guestEnv(env: Record<string, string>): string {
   return Object.entries(env)
     .filter(([k, v]) =>
-      /^XETH_BENCH_[A-Z0-9_]+$/.test(k) && /^[\w.,:/-]*$/.test(v)
+      /^XETH_(BENCH|VM)_[A-Z0-9_]+$/.test(k) && /^[\w.,:/-]*$/.test(v)
     )
     .map(([k, v]) => `export ${k}=${v}\n`)
     .join("");

@@ -2,12 +2,12 @@
 //!
 //! Frames cross this boundary only in batches of records (see
 //! [`crate::punt::record`]): to send many at once, and to read what the
-//! default sink captured (a diagnostic path for tests and tools; the
-//! software SWITCH consumes received frames inside the library).
+//! default sink captured (a diagnostic path for tests and tools; a frame
+//! consumer inside the library would give the punt its own sink).
 
 use std::sync::Arc;
 
-use super::{guard, in_slice, out_buf, out_slice};
+use super::{guard, in_slice, out_buf, out_slice, write_cstr};
 use crate::encap::Encap;
 use crate::error::Error;
 use crate::handles::Handles;
@@ -95,6 +95,26 @@ pub unsafe extern "C" fn xeth_dp_punt_stats(h: usize, out: *mut u64, n: usize) -
         let k = out.len().min(STAT_NAMES.len());
         out[..k].copy_from_slice(&all[..k]);
         Ok(k)
+    })
+}
+
+/// Writes the names of the counters of [`xeth_dp_punt_stats`], in its
+/// order, one per line (each ending in `\n`), NUL-terminated, into `buf`.
+///
+/// Returns the length without the NUL, `-ERANGE` when `len` is too small
+/// or `-EINVAL` when `buf` is null.
+///
+/// # Safety
+///
+/// `buf` must be null or valid for writes of `len` bytes, and must not be
+/// read or written by anyone else during the call.
+#[no_mangle]
+pub unsafe extern "C" fn xeth_dp_punt_stat_names(buf: *mut u8, len: usize) -> isize {
+    guard(|| {
+        // SAFETY: the caller's contract above is exactly out_buf's.
+        let out = unsafe { out_buf(buf, len) }?;
+        let names: String = STAT_NAMES.iter().map(|n| format!("{n}\n")).collect();
+        write_cstr(out, &names)
     })
 }
 
@@ -205,6 +225,21 @@ mod tests {
 
     const EINVAL: isize = -(libc::EINVAL as isize);
     const EBADF: isize = -(libc::EBADF as isize);
+
+    #[test]
+    fn stat_names_are_the_counters_in_order() {
+        let mut buf = [0u8; 512];
+        // SAFETY: buf is a live local array of buf.len() bytes.
+        let n = unsafe { xeth_dp_punt_stat_names(buf.as_mut_ptr(), buf.len()) };
+        assert!(n > 0, "{n}");
+        let text = std::str::from_utf8(&buf[..n as usize]).unwrap();
+        assert_eq!(text.lines().collect::<Vec<_>>(), STAT_NAMES);
+        assert!(text.ends_with('\n'));
+        assert_eq!(buf[n as usize], 0);
+        // SAFETY: as above, with a shorter length.
+        let short = unsafe { xeth_dp_punt_stat_names(buf.as_mut_ptr(), 8) };
+        assert_eq!(short, -(libc::ERANGE as isize));
+    }
 
     #[test]
     fn open_rejects_bad_arguments() {

@@ -2,8 +2,9 @@
 //! keeps copies in a bounded queue for inspection.
 //!
 //! This is a diagnostic path (tests, debugging tools): SWITCHD reads the
-//! queue in batches with `xeth_dp_punt_recv_batch`, never per frame. The
-//! software SWITCH replaces this sink with its own [`FrameSink`].
+//! queue in batches with `xeth_dp_punt_recv_batch`, never per frame. A
+//! frame consumer in the library (a chip backend, say) replaces this sink
+//! with its own [`FrameSink`] through [`super::Punt::open_with_sink`].
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};

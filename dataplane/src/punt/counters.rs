@@ -3,8 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Names of the counters, in the order of [`Stats::to_array`] and of the
-/// u64 array that `xeth_dp_punt_stats` writes (ffi/punt.ts keeps the same
-/// list; ffi/punt_names_test.ts holds the two to one order).
+/// u64 array that `xeth_dp_punt_stats` writes. `xeth_dp_punt_stat_names`
+/// exports them; ffi/punt_names_test.ts holds ffi/punt.ts's list to them.
 pub const STAT_NAMES: [&str; 12] = [
     "rx_frames",
     "rx_bytes",

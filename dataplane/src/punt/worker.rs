@@ -19,10 +19,10 @@ use nix::sys::eventfd::EventFd;
 
 use super::counters::{add, Counters};
 use super::queue::{flush, Flush, Transmit, TxQueue};
-use super::ring::{RxRing, Slot};
-use super::socket::{PacketSocket, SendScratch};
 use super::{FrameSink, RxFrame};
 use crate::encap::{decap, Encap, VLAN_HLEN};
+use crate::packet::ring::{RxRing, Slot};
+use crate::packet::{PacketSocket, SendScratch};
 
 /// Frames per `sendmmsg`.
 pub const TX_BATCH: usize = 64;

@@ -5,14 +5,17 @@
 //! `PACKET_OUTGOING`, and exceptions leave there with the mark) and one
 //! per attached port (the port's "wire"). One pass of its loop:
 //!
-//! 1. takes attach and detach commands from the programming side;
+//! 1. takes attach and detach commands from the programming side
+//!    (`take_commands`);
 //! 2. on a tick (every [`TICK_MS`]): reads the ports' carrier and speed,
 //!    (re)opens the mux's socket when the mux appeared or was re-created,
-//!    ages the FDB, publishes counters for reports;
-//! 3. waits in `poll` for frames, a command or the next tick;
+//!    ages the FDB (`tick`), publishes counters for reports (`publish`);
+//! 3. waits in `poll` for frames, a command or the next tick (`wait`);
 //! 4. with the tables read-locked once, drains every ring through the
-//!    [`Forwarder`] into per-socket output queues;
-//! 5. sends each queue with one `sendmmsg` per batch of frames.
+//!    [`Forwarder`] into per-socket output queues (`forward`: `from_linux`
+//!    for the mux, `from_wire` for each port);
+//! 5. sends each queue with one `sendmmsg` per batch of frames
+//!    (`transmit`).
 //!
 //! A full transmit queue of a port drops (a switch drops on a congested
 //! port rather than stall the others) and counts it.
@@ -27,15 +30,16 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::eventfd::EventFd;
 
+use super::counts::{
+    Counts, Ethtool, RX_BYTES, RX_DROPPED, RX_PACKETS, TX_BYTES, TX_DROPPED, TX_PACKETS,
+};
 use super::fdb::Fdb;
 use super::forward::{Drop, Exception, Forwarder, Out};
 use super::linkstate::{self, LinkState};
 use super::packet::{build, Pkt};
 use super::tables::Tables;
 use crate::encap::{decap, encap_into, Encap, OuterTag, EXCEPTION_PRIORITY};
-use crate::punt::ring::RxRing;
-use crate::punt::socket::{PacketSocket, SendScratch};
-use crate::punt::{Iface, RingConfig};
+use crate::packet::{Iface, PacketSocket, RingConfig, RxRing, SendScratch};
 
 /// Milliseconds between ticks.
 pub const TICK_MS: u64 = 250;
@@ -43,56 +47,6 @@ pub const TICK_MS: u64 = 250;
 const RX_BUDGET: usize = 256;
 /// Frames per `sendmmsg`.
 const TX_BATCH: usize = 64;
-
-/// LINK_STAT indexes the switch counts (struct rtnl_link_stats64 order).
-pub const RX_PACKETS: usize = 0;
-pub const TX_PACKETS: usize = 1;
-pub const RX_BYTES: usize = 2;
-pub const TX_BYTES: usize = 3;
-pub const RX_DROPPED: usize = 6;
-pub const TX_DROPPED: usize = 7;
-/// LINK_STAT counts kept, followed by the ethtool ones.
-pub const LINK_COUNTS: usize = 8;
-
-/// What a port counts in ethtool terms (`ethtool -S`), by the names of
-/// the module's default port stat names; SWITCHD relays each to the index
-/// the mux gives that name, so that a mux with other names still works.
-pub const ETHTOOL_NAMES: [&str; 13] = [
-    "rx-unicast",
-    "rx-multicast",
-    "rx-broadcast",
-    "rx-octets",
-    "rx-oversize",
-    "rx-discards",
-    "tx-unicast",
-    "tx-multicast",
-    "tx-broadcast",
-    "tx-octets",
-    "tx-discards",
-    "tx-errors",
-    "link-down-events",
-];
-const E_RX_CAST: usize = LINK_COUNTS;
-const E_RX_OCTETS: usize = LINK_COUNTS + 3;
-const E_RX_OVERSIZE: usize = LINK_COUNTS + 4;
-const E_RX_DISCARDS: usize = LINK_COUNTS + 5;
-const E_TX_CAST: usize = LINK_COUNTS + 6;
-const E_TX_OCTETS: usize = LINK_COUNTS + 9;
-const E_TX_DISCARDS: usize = LINK_COUNTS + 10;
-const E_TX_ERRORS: usize = LINK_COUNTS + 11;
-const E_LINK_DOWN: usize = LINK_COUNTS + 12;
-
-/// Counters per proxy: LINK_STAT indexes 0-7, then [`ETHTOOL_NAMES`].
-pub type Counts = [u64; LINK_COUNTS + ETHTOOL_NAMES.len()];
-
-/// 0 unicast, 1 multicast, 2 broadcast, by destination address.
-fn cast(frame: &[u8]) -> usize {
-    match frame.get(..6) {
-        Some([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) => 2,
-        Some(d) if d[0] & 1 != 0 => 1,
-        _ => 0,
-    }
-}
 
 /// A request from the programming side.
 pub(crate) enum Cmd {
@@ -173,6 +127,10 @@ struct Stats {
     truncated: u64,
     mux_opens: u64,
     encap_errors: u64,
+    /// Frames the kernel dropped because a receive ring was full
+    /// (`PACKET_STATISTICS`): of the mux (Linux's transmits) and of ports.
+    mux_ring_drops: u64,
+    port_ring_drops: u64,
 }
 
 /// The forwarding output of one pass: frames per port and for the mux,
@@ -234,12 +192,12 @@ impl Out for Outq {
     fn dropped(&mut self, xid: u32, why: Drop) {
         self.stats.drops[why as usize] += 1;
         let (i, e) = if why == Drop::NoPort {
-            (TX_DROPPED, E_TX_DISCARDS)
+            (TX_DROPPED, Ethtool::TxDiscards)
         } else {
-            (RX_DROPPED, E_RX_DISCARDS)
+            (RX_DROPPED, Ethtool::RxDiscards)
         };
         self.count(xid, i, 1);
-        self.count(xid, e, 1);
+        self.count(xid, e.index(), 1);
     }
 
     fn routed(&mut self) {
@@ -253,32 +211,74 @@ fn now_ms(start: Instant) -> u64 {
 
 /// The thread's body; returns when `stop` is set.
 pub(crate) fn run(shared: Arc<Shared>) {
-    let start = Instant::now();
-    let mut ports: Vec<PortIo> = Vec::new();
-    let mut mux: Option<MuxIo> = None;
-    let mut fdb = Fdb::default();
-    let mut generation = u64::MAX;
-    let mut scratch = Vec::new();
-    let mut tagged = Vec::new();
-    let mut q = Outq {
-        encap: shared.encap,
-        slot_of: HashMap::new(),
-        usable: HashSet::new(),
-        per_port: Vec::new(),
-        to_mux: Vec::new(),
-        pool: Vec::new(),
-        counters: HashMap::new(),
-        stats: Stats::default(),
-    };
-    let mut next_tick = 0u64;
-    let mut busy = false;
+    let mut e = Engine::new(shared);
     loop {
-        if shared.stop.load(Ordering::SeqCst) {
+        if e.shared.stop.load(Ordering::SeqCst) {
             return;
         }
-        let cmds = std::mem::take(&mut *shared.cmds.lock().unwrap());
+        let taken = e.take_commands();
+        let ticked = e.tick();
+        if taken > 0 || ticked {
+            e.publish(taken);
+        }
+        if !e.wait() {
+            return;
+        }
+        e.forward();
+        e.transmit();
+    }
+}
+
+/// The thread's state between passes.
+struct Engine {
+    shared: Arc<Shared>,
+    start: Instant,
+    ports: Vec<PortIo>,
+    mux: Option<MuxIo>,
+    fdb: Fdb,
+    /// The tables' generation the FDB was last pruned for.
+    generation: u64,
+    scratch: Vec<u8>,
+    /// A received frame with its tag put back.
+    tagged: Vec<u8>,
+    q: Outq,
+    next_tick: u64,
+    /// The last pass drained a full budget from some ring: poll no longer
+    /// than it takes to look.
+    busy: bool,
+}
+
+impl Engine {
+    fn new(shared: Arc<Shared>) -> Engine {
+        let encap = shared.encap;
+        Engine {
+            shared,
+            start: Instant::now(),
+            ports: Vec::new(),
+            mux: None,
+            fdb: Fdb::default(),
+            generation: u64::MAX,
+            scratch: Vec::new(),
+            tagged: Vec::new(),
+            q: Outq {
+                encap,
+                slot_of: HashMap::new(),
+                usable: HashSet::new(),
+                per_port: Vec::new(),
+                to_mux: Vec::new(),
+                pool: Vec::new(),
+                counters: HashMap::new(),
+                stats: Stats::default(),
+            },
+            next_tick: 0,
+            busy: false,
+        }
+    }
+
+    /// Takes the attach and detach commands sent so far; returns how many.
+    fn take_commands(&mut self) -> u64 {
+        let cmds = std::mem::take(&mut *self.shared.cmds.lock().unwrap());
         let taken = cmds.len() as u64;
-        let mut changed = taken > 0;
         for c in cmds {
             match c {
                 Cmd::Attach {
@@ -287,8 +287,8 @@ pub(crate) fn run(shared: Arc<Shared>) {
                     socket,
                     ring,
                 } => {
-                    ports.retain(|p| p.xid != xid);
-                    ports.push(PortIo {
+                    self.ports.retain(|p| p.xid != xid);
+                    self.ports.push(PortIo {
                         xid,
                         state: linkstate::read(&socket, &ifname),
                         ifname,
@@ -297,139 +297,139 @@ pub(crate) fn run(shared: Arc<Shared>) {
                         scratch: SendScratch::default(),
                     });
                 }
-                Cmd::Detach(xid) => ports.retain(|p| p.xid != xid),
+                Cmd::Detach(xid) => self.ports.retain(|p| p.xid != xid),
             }
         }
-        let now = now_ms(start);
-        if now >= next_tick {
-            next_tick = now + TICK_MS;
-            for p in ports.iter_mut() {
-                let was = p.state.carrier;
-                p.state = linkstate::read(&p.socket, &p.ifname);
-                if was && !p.state.carrier {
-                    q.count(p.xid, E_LINK_DOWN, 1);
-                }
-            }
-            changed = true;
-            tend_mux(&shared, &mut mux, &mut q.stats);
-            fdb.age(now);
+        taken
+    }
+
+    /// On a tick: reads the ports' link state, tends the mux's socket and
+    /// ages the FDB. Returns whether it was time to.
+    fn tick(&mut self) -> bool {
+        let now = now_ms(self.start);
+        if now < self.next_tick {
+            return false;
         }
-        if changed {
-            q.slot_of = ports.iter().enumerate().map(|(i, p)| (p.xid, i)).collect();
-            q.usable = ports
-                .iter()
-                .filter(|p| p.state.carrier)
-                .map(|p| p.xid)
-                .collect();
-            q.per_port.resize_with(ports.len(), Vec::new);
-            publish(&shared, &ports, &q, fdb.len(), mux.is_some());
-            if taken > 0 {
-                *shared.done.lock().unwrap() += taken;
-                shared.done_cv.notify_all();
+        self.next_tick = now + TICK_MS;
+        for p in self.ports.iter_mut() {
+            let was = p.state.carrier;
+            p.state = linkstate::read(&p.socket, &p.ifname);
+            if was && !p.state.carrier {
+                self.q.count(p.xid, Ethtool::LinkDownEvents.index(), 1);
             }
         }
-        // Wait for frames, a command or the tick.
+        for p in self.ports.iter() {
+            let d = p.socket.take_drops().unwrap_or(0);
+            self.q.stats.port_ring_drops += d;
+            self.q.count(p.xid, RX_DROPPED, d);
+            self.q.count(p.xid, Ethtool::RxDiscards.index(), d);
+        }
+        if let Some(m) = &self.mux {
+            self.q.stats.mux_ring_drops += m.socket.take_drops().unwrap_or(0);
+        }
+        tend_mux(&self.shared, &mut self.mux, &mut self.q.stats);
+        self.fdb.age(now);
+        true
+    }
+
+    /// Brings the output queues in line with the ports, publishes a
+    /// snapshot, and tells the programming side that `taken` commands are
+    /// done.
+    fn publish(&mut self, taken: u64) {
+        let q = &mut self.q;
+        q.slot_of = self
+            .ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.xid, i))
+            .collect();
+        q.usable = self
+            .ports
+            .iter()
+            .filter(|p| p.state.carrier)
+            .map(|p| p.xid)
+            .collect();
+        q.per_port.resize_with(self.ports.len(), Vec::new);
+        publish(
+            &self.shared,
+            &self.ports,
+            q,
+            self.fdb.len(),
+            self.mux.is_some(),
+        );
+        if taken > 0 {
+            *self.shared.done.lock().unwrap() += taken;
+            self.shared.done_cv.notify_all();
+        }
+    }
+
+    /// Waits for frames, a command or the tick. False when `poll` failed
+    /// for good.
+    fn wait(&mut self) -> bool {
+        let mut fds = Vec::with_capacity(self.ports.len() + 2);
+        fds.push(PollFd::new(self.shared.wake.as_fd(), PollFlags::POLLIN));
+        if let Some(m) = &self.mux {
+            fds.push(PollFd::new(m.socket.fd(), PollFlags::POLLIN));
+        }
+        for p in &self.ports {
+            fds.push(PollFd::new(p.socket.fd(), PollFlags::POLLIN));
+        }
+        let wait = if self.busy {
+            0
+        } else {
+            self.next_tick
+                .saturating_sub(now_ms(self.start))
+                .min(TICK_MS) as u16
+        };
+        match poll(&mut fds, PollTimeout::from(wait)) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(_) => return false,
+        }
+        if fds[0]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLIN))
         {
-            let mut fds = Vec::with_capacity(ports.len() + 2);
-            fds.push(PollFd::new(shared.wake.as_fd(), PollFlags::POLLIN));
-            if let Some(m) = &mux {
-                fds.push(PollFd::new(m.socket.fd(), PollFlags::POLLIN));
-            }
-            for p in &ports {
-                fds.push(PollFd::new(p.socket.fd(), PollFlags::POLLIN));
-            }
-            let wait = if busy {
-                0
-            } else {
-                next_tick.saturating_sub(now_ms(start)).min(TICK_MS) as u16
-            };
-            match poll(&mut fds, PollTimeout::from(wait)) {
-                Ok(_) | Err(Errno::EINTR) => {}
-                Err(_) => return,
-            }
-            if fds[0]
-                .revents()
-                .is_some_and(|r| r.contains(PollFlags::POLLIN))
-            {
-                let _ = shared.wake.read();
-            }
-            // A netdev that went down leaves ENETDOWN on its socket, which
-            // poll reports until it is read; the socket itself resumes
-            // when the netdev comes back up.
-            let sockets = mux
-                .as_ref()
-                .map(|m| &m.socket)
-                .into_iter()
-                .chain(ports.iter().map(|p| &p.socket));
-            for (fd, socket) in fds[1..].iter().zip(sockets) {
-                if fd.revents().is_some_and(|r| r.contains(PollFlags::POLLERR)) {
-                    let _ = nix::sys::socket::getsockopt(
-                        &socket.fd(),
-                        nix::sys::socket::sockopt::SocketError,
-                    );
-                }
-            }
+            let _ = self.shared.wake.read();
         }
-        // Forward.
-        busy = false;
-        let tables = shared.tables.read().unwrap();
-        if tables.generation != generation {
-            generation = tables.generation;
-            fdb.retain(|br, m| tables.members(br).contains(&m));
+        let sockets = self
+            .mux
+            .as_ref()
+            .map(|m| &m.socket)
+            .into_iter()
+            .chain(self.ports.iter().map(|p| &p.socket));
+        clear_socket_errors(&fds[1..], sockets);
+        true
+    }
+
+    /// With the tables read-locked once, drains every ring through the
+    /// [`Forwarder`] into the output queues.
+    fn forward(&mut self) {
+        self.busy = false;
+        let tables = self.shared.tables.read().unwrap();
+        if tables.generation != self.generation {
+            self.generation = tables.generation;
+            self.fdb.retain(|br, m| tables.members(br).contains(&m));
         }
         let mut fw = Forwarder {
             tables: &tables,
-            fdb: &mut fdb,
-            now_ms: now_ms(start),
-            scratch: &mut scratch,
+            fdb: &mut self.fdb,
+            now_ms: now_ms(self.start),
+            scratch: &mut self.scratch,
         };
-        if let Some(m) = mux.as_mut() {
-            let encap = shared.encap;
-            let n = m.ring.drain(RX_BUDGET, |slot| {
-                if slot.pkttype != libc::PACKET_OUTGOING {
-                    return;
-                }
-                match decap(encap, slot.data, slot.tag) {
-                    Ok(d) if d.priority != EXCEPTION_PRIORITY => {
-                        q.stats.from_linux += 1;
-                        fw.from_linux(d.xid, &slot.data[d.offset..], &mut q);
-                    }
-                    Ok(_) => {}
-                    Err(_) => q.stats.encap_errors += 1,
-                }
-            });
-            busy |= n >= RX_BUDGET;
+        if let Some(m) = self.mux.as_mut() {
+            let n = from_linux(m, self.shared.encap, &mut fw, &mut self.q);
+            self.busy |= n >= RX_BUDGET;
         }
-        for p in ports.iter_mut() {
-            let xid = p.xid;
-            let n = p.ring.drain(RX_BUDGET, |slot| {
-                if slot.pkttype == libc::PACKET_OUTGOING {
-                    return;
-                }
-                if (slot.data.len() as u64) < u64::from(slot.len) {
-                    q.stats.truncated += 1;
-                    q.count(xid, RX_DROPPED, 1);
-                    q.count(xid, E_RX_OVERSIZE, 1);
-                    return;
-                }
-                q.count(xid, RX_PACKETS, 1);
-                q.count(xid, RX_BYTES, u64::from(slot.len));
-                q.count(xid, E_RX_CAST + cast(slot.data), 1);
-                q.count(xid, E_RX_OCTETS, u64::from(slot.len));
-                let frame: &[u8] = match slot.tag {
-                    Some(t) => {
-                        retag(&mut tagged, slot.data, t);
-                        &tagged
-                    }
-                    None => slot.data,
-                };
-                fw.from_port(xid, frame, &mut q);
-            });
-            busy |= n >= RX_BUDGET;
+        for p in self.ports.iter_mut() {
+            let n = from_wire(p, &mut fw, &mut self.q, &mut self.tagged);
+            self.busy |= n >= RX_BUDGET;
         }
-        drop(tables);
-        // Transmit.
-        for (i, p) in ports.iter_mut().enumerate() {
+    }
+
+    /// Sends each port's queue and the mux's, counting what could not go.
+    fn transmit(&mut self) {
+        let q = &mut self.q;
+        for (i, p) in self.ports.iter_mut().enumerate() {
             let frames = std::mem::take(&mut q.per_port[i]);
             if frames.is_empty() {
                 continue;
@@ -438,23 +438,23 @@ pub(crate) fn run(shared: Arc<Shared>) {
             q.stats.forwarded += sent;
             q.count(p.xid, TX_PACKETS, sent);
             q.count(p.xid, TX_BYTES, bytes);
-            q.count(p.xid, E_TX_OCTETS, bytes);
+            q.count(p.xid, Ethtool::TxOctets.index(), bytes);
             q.count(p.xid, TX_DROPPED, lost);
             for f in &frames[..sent as usize] {
-                q.count(p.xid, E_TX_CAST + cast(f), 1);
+                q.count(p.xid, Ethtool::tx(f).index(), 1);
             }
             if err {
                 q.stats.tx_errors += lost;
-                q.count(p.xid, E_TX_ERRORS, lost);
+                q.count(p.xid, Ethtool::TxErrors.index(), lost);
             } else {
                 q.stats.tx_full += lost;
-                q.count(p.xid, E_TX_DISCARDS, lost);
+                q.count(p.xid, Ethtool::TxDiscards.index(), lost);
             }
             q.pool.extend(frames);
         }
         let frames = std::mem::take(&mut q.to_mux);
         if !frames.is_empty() {
-            match mux.as_mut() {
+            match self.mux.as_mut() {
                 Some(m) => {
                     let (_, _, lost, _) = send_all(&m.socket, &mut m.scratch, &frames);
                     q.stats.tx_errors += lost;
@@ -464,6 +464,66 @@ pub(crate) fn run(shared: Arc<Shared>) {
             q.pool.extend(frames);
         }
         q.pool.truncate(4096);
+    }
+}
+
+/// Drains the mux's ring: what Linux transmitted through a proxy
+/// (`PACKET_OUTGOING`, without the exception mark) is forwarded. Returns
+/// the frames drained.
+fn from_linux(m: &mut MuxIo, encap: Encap, fw: &mut Forwarder<'_>, q: &mut Outq) -> usize {
+    m.ring.drain(RX_BUDGET, |slot| {
+        if slot.pkttype != libc::PACKET_OUTGOING {
+            return;
+        }
+        match decap(encap, slot.data, slot.tag) {
+            Ok(d) if d.priority != EXCEPTION_PRIORITY => {
+                q.stats.from_linux += 1;
+                fw.from_linux(d.xid, &slot.data[d.offset..], q);
+            }
+            Ok(_) => {}
+            Err(_) => q.stats.encap_errors += 1,
+        }
+    })
+}
+
+/// Drains a port's ring: what arrived on its wire is counted and
+/// forwarded. Returns the frames drained.
+fn from_wire(p: &mut PortIo, fw: &mut Forwarder<'_>, q: &mut Outq, tagged: &mut Vec<u8>) -> usize {
+    let xid = p.xid;
+    p.ring.drain(RX_BUDGET, |slot| {
+        if slot.pkttype == libc::PACKET_OUTGOING {
+            return;
+        }
+        if (slot.data.len() as u64) < u64::from(slot.len) {
+            q.stats.truncated += 1;
+            q.count(xid, RX_DROPPED, 1);
+            q.count(xid, Ethtool::RxOversize.index(), 1);
+            return;
+        }
+        q.count(xid, RX_PACKETS, 1);
+        q.count(xid, RX_BYTES, u64::from(slot.len));
+        q.count(xid, Ethtool::rx(slot.data).index(), 1);
+        q.count(xid, Ethtool::RxOctets.index(), u64::from(slot.len));
+        let frame: &[u8] = match slot.tag {
+            Some(t) => {
+                retag(tagged, slot.data, t);
+                tagged
+            }
+            None => slot.data,
+        };
+        fw.from_port(xid, frame, q);
+    })
+}
+
+/// A netdev that went down leaves ENETDOWN on its socket, which poll
+/// reports until it is read; the socket itself resumes when the netdev
+/// comes back up. `fds` are the sockets' poll entries, in their order.
+fn clear_socket_errors<'a>(fds: &[PollFd<'_>], sockets: impl Iterator<Item = &'a PacketSocket>) {
+    for (fd, socket) in fds.iter().zip(sockets) {
+        if fd.revents().is_some_and(|r| r.contains(PollFlags::POLLERR)) {
+            let _ =
+                nix::sys::socket::getsockopt(&socket.fd(), nix::sys::socket::sockopt::SocketError);
+        }
     }
 }
 
@@ -557,6 +617,8 @@ fn publish(shared: &Shared, ports: &[PortIo], q: &Outq, fdb: usize, mux_open: bo
     put("tx-errors", s.tx_errors);
     put("rx-truncated", s.truncated);
     put("encap-errors", s.encap_errors);
+    put("rx-ring-drops.mux", s.mux_ring_drops);
+    put("rx-ring-drops.ports", s.port_ring_drops);
     put("mux-open", u64::from(mux_open));
     put("mux-opens", s.mux_opens);
     put("ports", ports.len() as u64);

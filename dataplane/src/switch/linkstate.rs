@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::punt::socket::PacketSocket;
+use crate::packet::PacketSocket;
 
 /// Link state of one attached interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

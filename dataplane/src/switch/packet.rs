@@ -7,16 +7,13 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// A MAC address.
 pub type Mac = [u8; 6];
 
-pub const ETH_ALEN: usize = 6;
-pub const ETH_HLEN: usize = 14;
-pub const ETH_P_IP: u16 = 0x0800;
-pub const ETH_P_ARP: u16 = 0x0806;
-pub const ETH_P_IPV6: u16 = 0x86dd;
-pub const ETH_P_8021Q: u16 = 0x8100;
-pub const ETH_P_8021AD: u16 = 0x88a8;
+pub use crate::encap::{ETH_ALEN, ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q};
+pub const ETH_P_IP: u16 = libc::ETH_P_IP as u16;
+pub const ETH_P_ARP: u16 = libc::ETH_P_ARP as u16;
+pub const ETH_P_IPV6: u16 = libc::ETH_P_IPV6 as u16;
 
-const IPPROTO_TCP: u8 = 6;
-const IPPROTO_UDP: u8 = 17;
+const IPPROTO_TCP: u8 = libc::IPPROTO_TCP as u8;
+const IPPROTO_UDP: u8 = libc::IPPROTO_UDP as u8;
 
 /// True for group (broadcast and multicast) addresses.
 pub fn is_group(mac: &Mac) -> bool {

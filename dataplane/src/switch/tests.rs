@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::punt::testnet::is_root;
+use crate::packet::testnet::is_root;
 
 fn sh(args: &[&str]) -> Result<String, String> {
     let out = Command::new(args[0])
@@ -190,7 +190,7 @@ fn bridges_two_hosts() {
             .map(|n| n.parse().unwrap())
             .collect();
         assert!(v[0] >= 2 && v[1] >= 2, "xid {x}: {line}");
-        assert_eq!(v.len(), 8 + engine::ETHTOOL_NAMES.len(), "{line}");
+        assert_eq!(v.len(), 8 + counts::Ethtool::ALL.len(), "{line}");
         // rx-unicast + rx-broadcast (ARP) cover rx_packets; octets agree.
         assert_eq!(v[8] + v[9] + v[10], v[0], "xid {x}: {line}");
         assert_eq!(v[11], v[2], "xid {x}: {line}");

@@ -44,7 +44,7 @@ mount -t debugfs debugfs "$H/sys/kernel/debug" 2>/dev/null
 # those (a CI clone in /tmp) is kept visible: bound aside first, then back
 # onto an empty directory in the tmpfs.
 mount -o bind "$H$ROOT" /mnt/host2 || fail "cannot bind $ROOT"
-for d in tmp run root; do
+for d in tmp run root var/tmp; do
 	mount -t tmpfs tmpfs "$H/$d"
 done
 if [ ! -d "$H$ROOT/tests/vm" ]; then

@@ -7,7 +7,7 @@ export HOME=/root XETH_ROOT=$ROOT XETH_OUT=$OUT
 export DENO_DIR=$ROOT/.tools/deno-dir DENO_NO_UPDATE_CHECK=1
 PATH=$ROOT/.tools/bin:$PATH
 cd "$ROOT" || exit 1
-# settings the rig passes on (XETH_BENCH_*)
+# settings the rig passes on (XETH_BENCH_*, XETH_VM_*)
 [ -f "$OUT/env" ] && . "$OUT/env"
 ip link set lo up
 

@@ -53,6 +53,20 @@ sleep 0.6
 check "the switch handed those to Linux (exception.ttl)" [ "$(sw_stat exception.ttl)" -ge 2 ]
 check "an unrouted destination is answered by Linux (network unreachable)" \
 	sh -c 'ip route add unreachable 10.99.0.0/16 && ip netns exec h1 ping -c 1 -W 3 10.99.0.1 | grep -q "Unreachable"'
+# RFC 5549: IPv4 routes through an IPv6 gateway (h2's link-local) do not
+# fit the side-band; the switch must hand their traffic to Linux, never
+# send it out of xeth2 as if the prefix were connected there.
+ip -n h2 addr add fe80::2/64 dev eth0 nodad
+ip -n h2 addr add 198.51.100.1/32 dev lo
+ip route add 198.51.100.0/24 via inet6 fe80::2 dev xeth2
+ip route add 203.0.113.0/24 via inet6 fe80::2 dev xeth2
+fh0=$(sw_stat exception.foreign-hop)
+check "IPv4 via an IPv6 gateway: h1 reaches 198.51.100.1 behind h2" sw_wait 10 sw_ping h1 198.51.100.1
+sleep 0.6
+fh1=$(sw_stat exception.foreign-hop)
+check "the switch handed that traffic to Linux ($fh0 -> $fh1 foreign-hop exceptions)" \
+	[ $((fh1 - fh0)) -ge 3 ]
+check_eq "SWITCHD says once that such routes go to Linux" 1 "$(grep -c "RFC 5549" /tmp/switchd.log)"
 check "the switch's routes equal the kernel's, every table (next hops by xid)" \
 	deno run -A --cached-only "$XETH_ROOT/tests/vm/tools/mirror_compare.ts" "$SW_CTL" compare-switch
 

@@ -4,7 +4,7 @@
  *
  * usage: deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare [NETNS...]
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait STATE [SECS [--kill PID]]
- *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait-routes N [SECS]
+ *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait-routes N [SECS] [--at-most]
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare-switch [NETNS...]
  *
  * `wait` returns once the daemon's session is in STATE (exit 1 after SECS,
@@ -41,14 +41,29 @@ import { queryControl } from "../../../switchd/control.ts";
 
 const [control, command, ...args] = Deno.args;
 
-interface IpRoute {
+interface IpHop {
+  gateway?: string;
+  dev?: string;
+  /** a gateway of another family: `via inet6 ...` of an IPv4 route */
+  via?: { family: string; host: string };
+  weight?: number;
+}
+
+interface IpRoute extends IpHop {
   dst: string;
   type?: string;
   table?: string;
-  dev?: string;
-  gateway?: string;
-  nexthops?: { gateway?: string; dev: string; weight?: number }[];
+  nexthops?: IpHop[];
   flags?: string[];
+}
+
+/**
+ * A hop as the side-band tells it: an IPv4 route's hop through an IPv6
+ * gateway (RFC 5549) goes through no device and no gateway
+ * (XETH_NH_F_GW_INET6 in the uapi header).
+ */
+function told(h: IpHop): IpHop {
+  return h.via?.family === "inet6" ? { weight: h.weight } : h;
 }
 
 const RTN: Record<string, number> = {
@@ -187,11 +202,12 @@ function routeLine(
   index: Map<string, number>,
 ): string {
   const r = k.route;
+  const dev = (d: string | undefined) => d ? index.get(d) ?? d : "-";
   const hops = r.nexthops
-    ? r.nexthops.map((h) =>
-      `${h.gateway ?? "-"}@${index.get(h.dev) ?? h.dev}*${h.weight ?? 1}`
+    ? r.nexthops.map(told).map((h) =>
+      `${h.gateway ?? "-"}@${dev(h.dev)}*${h.weight ?? 1}`
     )
-    : [`${r.gateway ?? "-"}@${r.dev ? index.get(r.dev) ?? r.dev : "-"}`];
+    : [told(r)].map((h) => `${h.gateway ?? "-"}@${dev(h.dev)}`);
   return `route net=${net} ${k.table} ${k.dst} type=${k.type} ${
     hops.join(" ")
   }`;
@@ -317,9 +333,13 @@ if (command === "wait-routes") {
   // at the end {"mirror_at", "switch_at"}: when each got there, in seconds
   // since the epoch (switch_at null without a software switch).
   // Asks every 250 ms: each question costs the daemon CPU, which in a TCG
-  // guest is the very thing being measured.
-  const want = Number(args[0]);
-  const until = Date.now() + 1000 * Number(args[1] ?? 600);
+  // guest is the very thing being measured. With --at-most: until both
+  // hold at most N (routes withdrawn).
+  const atMost = args.includes("--at-most");
+  const pos = args.filter((a) => a !== "--at-most");
+  const want = Number(pos[0]);
+  const there = (n: number) => atMost ? n <= want : n >= want;
+  const until = Date.now() + 1000 * Number(pos[1] ?? 600);
   let next = Date.now() + 10_000;
   const progress = (what: string, n: number) => {
     if (Date.now() < next) return;
@@ -332,7 +352,7 @@ if (command === "wait-routes") {
       const s = await queryControl(control, { show: "session" }) as {
         routes: number;
       };
-      if (s.routes >= want) mirrorAt = Date.now();
+      if (there(s.routes)) mirrorAt = Date.now();
       else progress("mirror", s.routes);
     }
     if (mirrorAt !== undefined) {
@@ -347,7 +367,7 @@ if (command === "wait-routes") {
         Deno.exit(0);
       }
       const n = Number(sw.routes4) + Number(sw.routes6);
-      if (n >= want) {
+      if (there(n)) {
         console.log(
           JSON.stringify({
             mirror_at: mirrorAt / 1000,
@@ -421,9 +441,9 @@ async function kernelSwitchLines(
   };
   return (await kernelRoutes(ns)).map((k) => {
     const r = k.route;
-    const hops = r.nexthops
-      ? r.nexthops.map((h) => hop(h.dev, h.gateway))
-      : [hop(r.dev, r.gateway)];
+    const hops = (r.nexthops ?? [r]).map(told).map((h) =>
+      hop(h.dev, h.gateway)
+    );
     return `route ${net} ${k.table} ${k.dst} ${k.type} ${hops.join(",")}`;
   });
 }

@@ -3,7 +3,7 @@
 
     sbclient.py MUX < SCRIPT      one JSON line per event on stdout
 
-It speaks the protocol (version 2) as PROTOCOL.md gives it, independently
+It speaks the protocol (version 2) as docs/protocol.md gives it, independently
 of the kernel's header, so that a test compares the two. Script lines:
 
     connect                  connect to @MUX; prints {"connect": "ok"|error}

@@ -339,11 +339,21 @@ struct xeth_msg_ifa6 {
 struct xeth_next_hop {
 	__s32 ifindex;
 	__s32 weight;
-	__u32 flags;		/* RTNH_F_* */
+	__u32 flags;		/* RTNH_F_*, and XETH_NH_F_GW_INET6 */
 	__be32 gw;
 	__u8 scope;
 	__u8 pad[7];
 };
+
+/*
+ * A next hop of an IPv4 route through an IPv6 gateway (RFC 5549, as
+ * "BGP unnumbered" installs them) does not fit gw.  The kernel sends it
+ * with ifindex 0 and gw 0 and this bit in flags: to any daemon, old ones
+ * included, a next hop through no proxy, whose traffic the switch hands
+ * to Linux, never a connected route out of the proxy.  A daemon that
+ * knows the bit may say why.  (No RTNH_F_* flag uses bit 31.)
+ */
+#define XETH_NH_F_GW_INET6	0x80000000U
 
 /* event: enum fib_event_type (REPLACE 0, APPEND 1, ADD 2, DEL 3) */
 struct xeth_msg_fibentry {

@@ -9,7 +9,7 @@
 //!
 //! Exceptions are sparse and latency-sensitive, so the default is V2:
 //! `benches/punt_latency.rs` measures both over a veth pair (see the
-//! numbers in the punt module's documentation); V3 is kept for that
+//! numbers in [`crate::punt`]'s documentation); V3 is kept for that
 //! measurement and for bulk use.
 //!
 //! Ownership protocol (both versions): a slot or block whose status has

@@ -1,6 +1,7 @@
 //! Test helper: a veth pair in a network namespace of its own, removed on
-//! drop (also when the test fails). Used by the punt tests and, through
-//! `#[path]`, by `benches/punt_latency.rs`; std and libc only.
+//! drop (also when the test fails). Used by the packet, punt and switch
+//! tests and, through `#[path]`, by `benches/punt_latency.rs`; std and libc
+//! only.
 
 use std::fs::File;
 use std::os::fd::AsRawFd;

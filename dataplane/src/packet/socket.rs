@@ -1,5 +1,5 @@
-//! The raw `AF_PACKET` socket of a punt: bound to one netdev, with a
-//! memory-mapped receive ring, transmitting in batches with `sendmmsg`.
+//! A raw `AF_PACKET` socket bound to one netdev, with a memory-mapped
+//! receive ring, transmitting in batches with `sendmmsg`.
 //!
 //! nix has no wrappers for the `SOL_PACKET` options or `sockaddr_ll`, so
 //! those few calls are raw libc, each in a small function of its own.
@@ -13,7 +13,7 @@ use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 use super::ring::{RingConfig, RingVersion, RxRing};
 use crate::error::Error;
 
-/// The netdev a punt socket binds to.
+/// The netdev a packet socket binds to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Iface {
     /// By name, looked up when the socket is opened.

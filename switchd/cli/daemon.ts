@@ -1,0 +1,126 @@
+/**
+ * The daemon: logging, the SWITCH that --switch asks for, and the session,
+ * relay and control socket running together until SIGINT or SIGTERM.
+ *
+ * @module
+ */
+
+import { type Dataplane, DataplaneError } from "../../ffi/library.ts";
+import { serveControl } from "../control.ts";
+import { logger, startLogging, stopLogging } from "../log.ts";
+import { Relay } from "../relay.ts";
+import { Session } from "../session.ts";
+import { SoftwareSwitch } from "../software/backend.ts";
+import { isShowWhat, showView } from "../show.ts";
+import { NoSwitch, type SwitchBackend } from "../switch.ts";
+import { formatVersionReport } from "../version.ts";
+import type { CliOptions } from "./args.ts";
+import type { CliIo } from "./io.ts";
+import { startRelay } from "./relay_timers.ts";
+
+/**
+ * Runs the daemon with `dp` until `io.stopSignal()` aborts; resolves to the
+ * exit status.
+ */
+export async function runDaemon(
+  opts: CliOptions,
+  dp: Dataplane,
+  io: CliIo,
+): Promise<number> {
+  await startLogging(opts.logLevel, opts.logFormat, io.log);
+  const log = logger("main");
+  const stop = io.stopSignal();
+  try {
+    const version = formatVersionReport({
+      version: dp.version(),
+      abiVersion: dp.abiVersion(),
+      path: dp.path,
+    });
+    log.info(`${version}; attaching to @${opts.mux}`, {
+      version,
+      mux: opts.mux,
+    });
+    let backend: SwitchBackend;
+    try {
+      backend = openBackend(opts, dp);
+    } catch (e) {
+      if (!(e instanceof DataplaneError)) throw e;
+      log.error(
+        `cannot start the ${opts.switch} switch (${e.message}); run with --switch none to mirror without a switch`,
+        { switch: opts.switch, error: e.message },
+      );
+      return 1;
+    }
+    log.info(`programming the ${backend.name} switch`, {
+      switch: backend.name,
+      encap: opts.encap,
+      attachments: opts.attachments.map((a) => `${a.port}=${a.ifname}`),
+    });
+    try {
+      await serve(opts, dp, backend, stop);
+    } finally {
+      backend.close();
+    }
+    log.info("stopped");
+    return 0;
+  } finally {
+    await stopLogging();
+  }
+}
+
+/** Runs the session, the relay and the control socket until `stop`. */
+async function serve(
+  opts: CliOptions,
+  dp: Dataplane,
+  backend: SwitchBackend,
+  stop: AbortSignal,
+): Promise<void> {
+  const log = logger("main");
+  let relay: Relay | undefined = undefined;
+  const session = new Session({
+    dataplane: dp,
+    mux: opts.mux,
+    onChanges: (changes) => backend.apply(changes),
+    // A new connection: the kernel dropped carrier and zeroed the stats.
+    onState: (state) => state === "live" && relay?.reset(),
+  });
+  relay = new Relay(backend, () => session.mirror);
+  const stopRelay = startRelay(relay, session, opts.statsIntervalMs);
+  const control = serveControl(
+    opts.control,
+    (req) => {
+      if (!isShowWhat(req.show)) {
+        throw new Error(`cannot show "${req.show}"`);
+      }
+      return showView(req.show, session, opts.mux, { backend, relay });
+    },
+    stop,
+  ).catch((e) => {
+    // The daemon works without its control socket; say why show won't.
+    const error = e instanceof Error ? e.message : String(e);
+    log.error(`no control socket at ${opts.control}: ${error}`, {
+      path: opts.control,
+      error,
+    });
+  });
+  try {
+    await session.run(stop);
+  } finally {
+    stopRelay();
+  }
+  await control;
+}
+
+/** The SWITCH that --switch asks for. */
+function openBackend(opts: CliOptions, dp: Dataplane): SwitchBackend {
+  switch (opts.switch) {
+    case "none":
+      return new NoSwitch();
+    case "software":
+      return SoftwareSwitch.open(dp, opts.mux, {
+        encap: opts.encap,
+        attachments: opts.attachments,
+        log: logger("switch"),
+      });
+  }
+}
