@@ -4,6 +4,7 @@
  */
 import { ROOT } from "./vm/rig.ts";
 import { installedRelease, KERNEL_ALIASES } from "./vm/kernels.ts";
+import { QUICK } from "./package/run.ts";
 
 interface Step {
   name: string;
@@ -159,7 +160,7 @@ function steps(): Step[] {
     progress: /^(PASS|FAIL) /,
   });
   s.push({
-    name: "package test (Debian packages on 6.1, 6.12)",
+    name: "package test (Debian packages on 6.1; all: package-test --full)",
     cmd: ["deno", "run", "-A", "tests/package/run.ts"],
     count: summaryCounts,
     progress: /^(PASS|FAIL) |^# image|^(not )?ok \d+ - |^package test:/,
@@ -234,7 +235,7 @@ async function prepareImage(): Promise<void> {
     truncate: true,
   });
   const child = new Deno.Command("bash", {
-    args: [`${ROOT}/tests/package/image.sh`],
+    args: [`${ROOT}/tests/package/image.sh`, ...QUICK.kernels],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

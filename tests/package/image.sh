@@ -3,19 +3,23 @@
 # debootstrap from the machine's Debian mirror and cached outside the clone,
 # so that later runs (and other clones on this machine) reuse it.
 #
-#   bash tests/package/image.sh    prints the image's directory
+#   bash tests/package/image.sh [ALIAS...]    prints the image's directory
+#
+# ALIAS: the kernels the image holds with their headers, 6.1 and/or 6.12
+# (default: both). The quick package test boots an image with 6.1 alone, so
+# that DKMS builds once; --full boots one with both.
 #
 # The directory, $XETH_PKGTEST_CACHE/<key> (default cache:
 # /var/cache/xeth-switchd-pkgtest), holds:
 #   rootfs.img              ext4 root file system (raw; runs boot qcow2
 #                           overlays of it and never write it)
 #   vmlinuz-REL initrd.img-REL   each kernel's boot files, from the image
-#   kernels                 "ALIAS RELEASE" lines (6.1 and 6.12)
-# The key is a hash of this script and scripts/kernels.sh: change either
-# and the next run builds a new image. Images unused for 14 days are removed.
+#   kernels                 "ALIAS RELEASE" lines, one per ALIAS
+# The key is a hash of this script, scripts/kernels.sh and the aliases:
+# change any and the next run builds a new image. Images unused for 14 days are removed.
 #
 # The system: systemd as init, apt, iproute2, dkms with gcc and make, the
-# project's two kernels with their headers (6.1 from bookworm, 6.12 from
+# project's kernels with their headers (6.1 from bookworm, 6.12 from
 # bookworm-backports, scripts/kernels.sh), and xeth-pkgtest.service, which
 # runs the test's stage script from the 9p share "pkgtest" and powers off.
 # Needs root (debootstrap, chroot).
@@ -25,6 +29,16 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/kernels.sh
 . "$ROOT/scripts/kernels.sh"
 
+ALIASES=("$@")
+[ ${#ALIASES[@]} -gt 0 ] || ALIASES=(6.1 6.12)
+for a in "${ALIASES[@]}"; do
+	case $a in 6.1 | 6.12) ;; *)
+		echo "image: unknown kernel alias $a (6.1, 6.12)" >&2
+		exit 2
+		;;
+	esac
+done
+
 CACHE=${XETH_PKGTEST_CACHE:-/var/cache/xeth-switchd-pkgtest}
 SUITE=bookworm
 # Pulled in by debootstrap (minbase) before the rest: init and the tools
@@ -32,15 +46,21 @@ SUITE=bookworm
 BASE="systemd-sysv,udev,kmod,iproute2,procps,jq"
 # Installed with apt in the chroot: what xeth-dkms needs to build for both
 # kernels, so that installing the packages in the guest needs no network.
-PKGS="dkms gcc make libc6-dev initramfs-tools $XETH_K61_PKGS"
-BACKPORTS_PKGS=$XETH_K612_PKGS
+PKGS="dkms gcc make libc6-dev initramfs-tools"
+BACKPORTS_PKGS=
+for a in "${ALIASES[@]}"; do
+	case $a in
+	6.1) PKGS="$PKGS $XETH_K61_PKGS" ;;
+	6.12) BACKPORTS_PKGS=$XETH_K612_PKGS ;;
+	esac
+done
 
 say() { echo "image: $*" >&2; }
 t0=$(date +%s)
 elapsed() { echo "$(($(date +%s) - t0))s"; }
 
-key=$(cat "$0" "$ROOT/scripts/kernels.sh" | sha256sum | cut -c1-16)
-DIR=$CACHE/$SUITE-$key
+key=$({ cat "$0" "$ROOT/scripts/kernels.sh"; echo "${ALIASES[*]}"; } | sha256sum | cut -c1-16)
+DIR=$CACHE/$SUITE-$(IFS=-; echo "${ALIASES[*]}")-$key
 mkdir -p "$CACHE"
 # One builder at a time on this machine; the others wait and reuse.
 exec 9>"$CACHE/.lock"
@@ -143,8 +163,10 @@ in_root() { chroot "$R" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"; 
 	in_root apt-get update -q
 	# shellcheck disable=SC2086
 	in_root apt-get install -y -q --no-install-recommends $PKGS
-	# shellcheck disable=SC2086
-	in_root apt-get install -y -q --no-install-recommends -t bookworm-backports $BACKPORTS_PKGS
+	if [ -n "$BACKPORTS_PKGS" ]; then
+		# shellcheck disable=SC2086
+		in_root apt-get install -y -q --no-install-recommends -t bookworm-backports $BACKPORTS_PKGS
+	fi
 } >"$WORK/apt.log" 2>&1 || { tail -n 30 "$WORK/apt.log" >&2; exit 1; }
 say "kernels, headers, dkms installed ($(elapsed))"
 
@@ -195,7 +217,7 @@ EOF
 ln -sf /etc/systemd/system/xeth-pkgtest.service "$R/etc/systemd/system/multi-user.target.wants/"
 
 : >"$WORK/kernels"
-for alias in 6.1 6.12; do
+for alias in "${ALIASES[@]}"; do
 	rel=
 	for d in $(ls -1d "$R/usr/src/linux-headers-$alias".*-amd64 2>/dev/null | sort -rV); do
 		r=${d#"$R/usr/src/linux-headers-"}

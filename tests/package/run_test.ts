@@ -4,39 +4,55 @@
  */
 import assert from "node:assert/strict";
 import {
+  FULL,
   lintianProblems,
   parseKernels,
   qemuCommand,
+  QUICK,
   stageEnv,
-  STAGES,
   tapLine,
 } from "./run.ts";
 
 const KERNELS = { "6.1": "6.1.0-57-amd64", "6.12": "6.12.95+deb12-amd64" };
 
-Deno.test("kernels file: both aliases, or an error", () => {
+Deno.test("kernels file: the aliases the variant needs, or an error", () => {
   assert.deepEqual(
-    parseKernels("6.1 6.1.0-57-amd64\n6.12 6.12.95+deb12-amd64\n"),
+    parseKernels(
+      "6.1 6.1.0-57-amd64\n6.12 6.12.95+deb12-amd64\n",
+      FULL.kernels,
+    ),
     KERNELS,
   );
-  assert.throws(() => parseKernels("6.1 6.1.0-57-amd64\n"), /no 6\.12 kernel/);
+  assert.deepEqual(parseKernels("6.1 6.1.0-57-amd64\n", QUICK.kernels), {
+    "6.1": "6.1.0-57-amd64",
+  });
+  assert.throws(
+    () => parseKernels("6.1 6.1.0-57-amd64\n", FULL.kernels),
+    /no 6\.12 kernel/,
+  );
 });
 
 Deno.test("stage.env: the stage, version, releases, and the kernel to expect", () => {
-  const env = stageEnv(STAGES[2], "0.1.0", KERNELS);
+  const env = stageEnv(FULL.stages[2], "0.1.0", KERNELS);
   assert.equal(
     env,
-    "STAGE=kernel\nVERSION=0.1.0\nK61=6.1.0-57-amd64\nK612=6.12.95+deb12-amd64\nEXPECT_KERNEL=6.12.95+deb12-amd64\n",
+    "STAGE=kernel\nVERSION=0.1.0\nKERNELS=6.1.0-57-amd64,6.12.95+deb12-amd64\nEXPECT_KERNEL=6.12.95+deb12-amd64\n",
   );
   assert.throws(
-    () => stageEnv(STAGES[0], "1;reboot", KERNELS),
+    () => stageEnv(FULL.stages[0], "1;reboot", KERNELS),
     /VERSION="1;reboot": unsafe/,
   );
 });
 
-Deno.test("stages: install and reboot on 6.1, then the same disk on 6.12", () => {
+Deno.test("variants: quick boots 6.1 once; full installs, reboots, then 6.12", () => {
+  assert.deepEqual(QUICK.kernels, ["6.1"]);
   assert.deepEqual(
-    STAGES.map((s) => `${s.kernel} ${s.name}`),
+    QUICK.stages.map((s) => `${s.kernel} ${s.name}`),
+    ["6.1 smoke"],
+  );
+  assert.deepEqual(FULL.kernels, ["6.1", "6.12"]);
+  assert.deepEqual(
+    FULL.stages.map((s) => `${s.kernel} ${s.name}`),
     ["6.1 install", "6.1 reboot", "6.12 kernel"],
   );
 });
