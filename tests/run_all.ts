@@ -1,10 +1,14 @@
 /**
  * `deno task test`: every check of the project, one line each, and a
  * closing "N passed, N failed" that sums the individual tests.
+ *
+ * `deno task test --full` runs the VM scenarios with their heavy loads
+ * (XETH_FULL=1: the sizes lib.sh `sized` gives for a full run, and the
+ * scenarios' fullTimeoutSeconds) and the package test's --full variant.
  */
 import { ROOT } from "./vm/rig.ts";
 import { installedRelease, KERNEL_ALIASES } from "./vm/kernels.ts";
-import { QUICK } from "./package/run.ts";
+import { FULL, QUICK } from "./package/run.ts";
 
 interface Step {
   name: string;
@@ -59,7 +63,7 @@ const cargo = (...args: string[]): string[] => [
   `${ROOT}/dataplane/Cargo.toml`,
 ];
 
-function steps(): Step[] {
+function steps(full: boolean): Step[] {
   const s: Step[] = [
     { name: "deno fmt --check", cmd: ["deno", "fmt", "--check"] },
     { name: "deno lint", cmd: ["deno", "lint"] },
@@ -146,7 +150,7 @@ function steps(): Step[] {
     progress: /\.\.\. .*(ok|FAILED)/,
   });
   s.push({
-    name: "vm scenarios (6.1, 6.12)",
+    name: `vm scenarios (6.1, 6.12${full ? ", full loads" : ""})`,
     cmd: [
       "deno",
       "run",
@@ -156,14 +160,23 @@ function steps(): Step[] {
       "--kernel",
       "all",
     ],
+    env: full ? { XETH_FULL: "1" } : undefined,
     count: summaryCounts,
     progress: /^(PASS|FAIL) /,
   });
   s.push({
-    name: "package test (Debian packages on 6.1; all: package-test --full)",
-    cmd: ["deno", "run", "-A", "tests/package/run.ts"],
+    name: `package test (Debian packages on 6.1${
+      full ? ", reboot, 6.12" : ""
+    })`,
+    cmd: [
+      "deno",
+      "run",
+      "-A",
+      "tests/package/run.ts",
+      ...(full ? ["--full"] : []),
+    ],
     count: summaryCounts,
-    progress: /^(PASS|FAIL) |^# image|^(not )?ok \d+ - |^package test:/,
+    progress: /^(PASS|FAIL) |^# image|^(not )?ok \d+ - |^package test/,
   });
   return s;
 }
@@ -226,7 +239,7 @@ async function run(
  * build takes minutes of downloads and dpkg, so it runs beside the first
  * steps; the package test reuses it, or waits for it (image.sh locks).
  */
-async function prepareImage(): Promise<void> {
+async function prepareImage(kernels: readonly string[]): Promise<void> {
   const logDir = `${ROOT}/build/test-logs`;
   await Deno.mkdir(logDir, { recursive: true });
   const log = await Deno.open(`${logDir}/package-image.log`, {
@@ -235,7 +248,7 @@ async function prepareImage(): Promise<void> {
     truncate: true,
   });
   const child = new Deno.Command("bash", {
-    args: [`${ROOT}/tests/package/image.sh`, ...QUICK.kernels],
+    args: [`${ROOT}/tests/package/image.sh`, ...kernels],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -247,12 +260,24 @@ async function prepareImage(): Promise<void> {
   // A failure shows in the package test, which runs image.sh again.
 }
 
+const USAGE = "usage: deno task test [--full]";
+const args = Deno.args.filter((a) => a !== "--full");
+if (args.length) {
+  console.error(
+    args.includes("-h") || args.includes("--help")
+      ? USAGE
+      : `test: unknown argument ${args[0]}; ${USAGE}`,
+  );
+  Deno.exit(args.includes("-h") || args.includes("--help") ? 0 : 2);
+}
+const full = Deno.args.includes("--full");
+
 const t0 = performance.now();
 let passed = 0;
 let failed = 0;
 const failedSteps: string[] = [];
-const imageReady = prepareImage();
-for (const step of steps()) {
+const imageReady = prepareImage((full ? FULL : QUICK).kernels);
+for (const step of steps(full)) {
   if (step.name.startsWith("package test")) await imageReady;
   const r = await run(step);
   passed += r.passed;

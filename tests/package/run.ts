@@ -33,7 +33,6 @@
 import { parseArgs } from "node:util";
 import { buildAll, ROOT } from "../../scripts/package.ts";
 import { SWITCHD_VERSION } from "../../switchd/version.ts";
-import { readOptional, runQemu } from "../vm/qemu.ts";
 import { type Counts, judge, type Verdict } from "../vm/verdict.ts";
 import { pruneRuns } from "../vm/rig.ts";
 
@@ -155,6 +154,58 @@ export function qemuCommand(
     "-virtfs",
     `local,path=${share},mount_tag=pkgtest,security_model=none`,
   ];
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Runs a QEMU command line until QEMU exits, killing it after
+ * `timeoutSeconds`; `onLine` sees each console line as it comes. Returns
+ * the console (stdout and stderr, without carriage returns).
+ */
+export async function runQemu(
+  cmdline: readonly string[],
+  timeoutSeconds: number,
+  onLine?: (line: string) => void,
+): Promise<{ console: string; timedOut: boolean }> {
+  const [cmd, ...args] = cmdline;
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, timeoutSeconds * 1000);
+  const chunks: string[] = [];
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let partial = "";
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      chunks.push(text);
+      partial += text;
+      const lines = partial.split(/\r?\n/);
+      partial = lines.pop() ?? "";
+      for (const l of lines) onLine?.(l);
+    }
+    if (partial) onLine?.(partial);
+  };
+  await Promise.all([pump(child.stdout), pump(child.stderr), child.status]);
+  clearTimeout(timer);
+  return { console: chunks.join("").replaceAll("\r", ""), timedOut };
 }
 
 interface Check {

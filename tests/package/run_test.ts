@@ -9,6 +9,7 @@ import {
   parseKernels,
   qemuCommand,
   QUICK,
+  runQemu,
   stageEnv,
   tapLine,
 } from "./run.ts";
@@ -95,4 +96,20 @@ Deno.test("console: stage.sh's TAP lines, bare or through journald", () => {
   assert.equal(tapLine("[   89.66] xeth-pkgtest[370]: # stage"), "# stage");
   assert.equal(tapLine("[   89.66] systemd[1]: ok 3 - z"), undefined);
   assert.equal(tapLine("Booting ok 1"), undefined);
+});
+
+Deno.test("runQemu: each console line as it comes, killed at its timeout", async () => {
+  const lines: string[] = [];
+  const done = await runQemu(
+    ["bash", "-c", "printf 'a\\r\\nb'; echo c >&2"],
+    600,
+    (l) => lines.push(l),
+  );
+  assert.equal(done.timedOut, false);
+  assert.deepEqual(lines.sort(), ["a", "b", "c"]);
+  assert.equal(done.console.includes("\r"), false);
+  // A process that outlives its timeout by far is killed and said so.
+  const hung = await runQemu(["bash", "-c", "echo up; sleep 600"], 1);
+  assert.equal(hung.timedOut, true);
+  assert.match(hung.console, /^up\n/);
 });

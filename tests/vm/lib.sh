@@ -7,6 +7,11 @@ XETH_KO=$XETH_ROOT/build/kernel/$(uname -r)/xeth.ko
 # our iproute2 link plugins parse each kind's options
 export IP_LIB_DIR=$XETH_ROOT/build/iproute2
 
+# The machine's time scale (tests/vm/calibrate.ts; the rig passes it on):
+# every bound a scenario waits on is multiplied by it, so that a slow or
+# busy machine gets more time, not a failure.
+XETH_TIME_SCALE=${XETH_TIME_SCALE:-1}
+
 _tap_n=0
 _tap_pass=0
 _tap_fail=0
@@ -54,6 +59,74 @@ check_eq() { # check_eq DESCRIPTION EXPECTED ACTUAL
 	else
 		not_ok "$1" "expected: $2" "actual:   $3"
 	fi
+}
+
+scaled() { # scaled SECONDS: SECONDS times the time scale, rounded up
+	awk -v s="$1" -v f="$XETH_TIME_SCALE" \
+		'BEGIN { v = s * f; printf "%d\n", v == int(v) ? v : int(v) + 1 }'
+}
+
+wait_for() { # wait_for SECONDS CMD...: retries CMD (quietly) until it
+	# passes, for up to SECONDS (scaled); then runs it once more, with its
+	# output, and returns its status
+	local until
+	until=$((SECONDS + $(scaled "$1")))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $until ] || {
+			"$@"
+			return
+		}
+		sleep 0.2
+	done
+}
+
+# Named cases, as netdevsim's selftests list ALL_TESTS: a scenario defines
+# case_NAME functions and ALL_CASES="NAME ..." (a line of its own, read by
+# the rig too), then calls run_cases. The rig runs some of them with
+# `deno task vm SCENARIO:NAME,NAME`.
+_cases_done=" "
+run_cases() {
+	local c
+	for c in ${XETH_CASES:-$ALL_CASES}; do
+		if [ "$(type -t "case_$c")" != function ]; then
+			not_ok "case $c exists" "cases: $ALL_CASES"
+			continue
+		fi
+		echo "# case: $c"
+		_cases_done+="$c "
+		"case_$c"
+	done
+}
+
+# needs CASE...: a case that builds on what earlier cases of its scenario
+# made calls this first. Cases that have not run yet (the case runs alone,
+# SCENARIO:NAME) run now, quietly: their checks are not counted, but a
+# failure among them is, as one failed check with their failing lines.
+needs() {
+	local c log n p f failed
+	for c; do
+		case $_cases_done in *" $c "*) continue ;; esac
+		_cases_done+="$c "
+		n=$_tap_n p=$_tap_pass f=$_tap_fail
+		log=$(mktemp)
+		echo "# needs: $c (its checks not counted)"
+		"case_$c" >"$log" 2>&1
+		failed=$((_tap_fail - f))
+		_tap_n=$n _tap_pass=$p _tap_fail=$f
+		if [ "$failed" -gt 0 ]; then
+			not_ok "case $c, which this case builds on, passes" \
+				"$(grep -A3 '^not ok' "$log" | head -20)"
+		fi
+		rm -f "$log"
+	done
+}
+
+# XETH_FULL=1 (`deno task test --full`): the heavy loads. Without it a
+# scenario uses loads just large enough to prove the same behaviour.
+full() { [ "${XETH_FULL:-0}" = 1 ]; }
+sized() { # sized DEFAULT FULL: DEFAULT, or FULL under XETH_FULL=1
+	if full; then echo "$2"; else echo "$1"; fi
 }
 
 load_xeth() { # insmod the module built for this kernel

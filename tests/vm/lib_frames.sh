@@ -1,4 +1,4 @@
-# Helpers for the frame scenarios (encap_vlan, encap_vpls, linked), sourced
+# Helpers for the frame scenarios (encap, linked, fw_linked), sourced
 # after lib.sh.
 # Every program started in the guest costs time (python over a second),
 # so one rawsock process serves the whole scenario, counters are read from
@@ -115,16 +115,16 @@ operstates() {
 	for d; do read -r o <"/sys/class/net/$d/operstate"; s+="${s:+ }$d=$o"; done
 	echo "$s"
 }
-# wait_up DEV...: until every DEV is operationally up (5 s at most)
+# wait_up DEV...: until every DEV is operationally up (10 s at most, scaled)
 wait_up() {
-	local i d up
-	for ((i = 0; i < 50; i++)); do
+	local d up end=$((SECONDS + $(scaled 10)))
+	while :; do
 		up=1
 		for d; do [ "$(operstates "$d")" = "$d=up" ] || up=; done
 		[ -n "$up" ] && return 0
+		[ $SECONDS -lt $end ] || return 1
 		nap 0.1
 	done
-	return 1
 }
 
 # nocarrier_pass TAPS DEV...: each DEV (a port without carrier, or what

@@ -13,17 +13,6 @@ fw_dev() {
 	done
 	return 1
 }
-# wait_for SECONDS CMD...: until CMD succeeds (deferred probes are
-# asynchronous); its status
-wait_for() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 10; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	"$@"
-}
 # bound DRIVER_DIR DEV: DEV is bound to the driver
 bound() { [ -e "$1/$2" ]; }
 # bound_to DEV: the driver DEV is bound to, or "none"

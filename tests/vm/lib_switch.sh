@@ -76,26 +76,29 @@ sw_show() { # sw_show WHAT [--json]
 	$SW_RUN show "$@" --control "$SW_CTL"
 }
 
+# The figures of `show switch`, asked for without starting Deno
+# (tools/control.py): sw_stat NAME asks for one; sw_stats asks once and
+# keeps them for sw_figure NAME.
 sw_stat() { # sw_stat NAME: a figure of `show switch`
-	sw_show switch --json | jq -r ".[\"$1\"] // 0 | tonumber"
+	python3 "$XETH_ROOT/tests/vm/tools/control.py" "$SW_CTL" switch |
+		jq -r ".[\"$1\"] // 0 | tonumber"
 }
+sw_stats() { SW_STATS=$(python3 "$XETH_ROOT/tests/vm/tools/control.py" "$SW_CTL" switch); }
+sw_figure() { jq -r ".[\"$1\"] // 0 | tonumber" <<<"$SW_STATS"; }
 
 sw_stop() { # stops SWITCHD with SIGTERM; returns its exit status
 	kill -TERM "$SW_PID"
 	wait "$SW_PID"
 }
 
-sw_ping() { # sw_ping NS ADDR [PING-ARGS...]: 3 echo requests, all answered
+sw_ping() { # sw_ping NS ADDR [PING-ARGS...]: 3 echo replies within 10 s
+	# (scaled). -w, not -W: with replies coming, -W gives up on a late one
+	# two round trips after the last request, and a busy guest is late.
 	local ns=$1 a=$2
 	shift 2
-	ip netns exec "$ns" ping -q -c 3 -i 0.3 -W 3 "$@" "$a"
+	ip netns exec "$ns" ping -q -c 3 -i 0.3 -w "$(scaled 10)" "$@" "$a"
 }
 
-sw_wait() { # sw_wait SECS CMD...: retries CMD every 250 ms until it passes
-	local until=$(($(date +%s) + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$until" ] || return 1
-		sleep 0.25
-	done
+sw_wait() { # sw_wait SECS CMD...: wait_for (lib.sh)
+	wait_for "$@"
 }

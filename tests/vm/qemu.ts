@@ -1,20 +1,20 @@
 /**
- * Boots one guest under QEMU (TCG) that runs one scenario, and collects
- * what it left in its results share.
+ * Boots one guest under QEMU (TCG) that runs a batch of scenarios
+ * (guest/runner.sh) and returns what it printed on its console.
  */
 import type { Kernel } from "./kernels.ts";
-import type { GuestResult } from "./verdict.ts";
 
 export interface BootOptions {
   kernel: Kernel;
   initramfs: string;
   /** project root, as the guest sees it through the host share */
   root: string;
-  /** absolute path of the scenario script */
-  scenario: string;
-  /** an empty directory for this run's results */
+  /** absolute path of the batch file (guest/runner.sh reads it) */
+  batch: string;
+  /** an empty directory for this boot's results */
   outDir: string;
-  timeoutSeconds: number;
+  /** kills the guest when aborted */
+  signal?: AbortSignal;
   memoryMiB?: number;
   cpus?: number;
   /**
@@ -42,7 +42,7 @@ export function qemuCommand(o: BootOptions): string[] {
     "printk.time=1",
     `xrig_root=${o.root}`,
     `xrig_out=${o.outDir}`,
-    `xrig_run=${o.scenario}`,
+    `xrig_run=${o.batch}`,
     ...(o.cmdline ?? []),
   ];
   return [
@@ -77,47 +77,24 @@ export function qemuCommand(o: BootOptions): string[] {
   ];
 }
 
-export async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-}
-
-/** What a QEMU process printed, and whether it had to be killed. */
-export interface QemuRun {
-  /** its serial console (stdout and stderr), without carriage returns */
-  console: string;
-  timedOut: boolean;
-}
-
-/**
- * Runs a QEMU command line until QEMU exits, killing it after
- * `timeoutSeconds`; `onLine` sees each console line as it comes.
- */
-export async function runQemu(
-  cmdline: readonly string[],
-  timeoutSeconds: number,
-  onLine?: (line: string) => void,
-): Promise<QemuRun> {
-  const [cmd, ...args] = cmdline;
+/** Runs the guest to its end (or until aborted); returns its console. */
+export async function boot(o: BootOptions): Promise<string> {
+  const [cmd, ...args] = qemuCommand(o);
   const child = new Deno.Command(cmd, {
     args,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
+  const kill = () => {
     try {
       child.kill("SIGKILL");
     } catch {
       // already gone
     }
-  }, timeoutSeconds * 1000);
+  };
+  if (o.signal?.aborted) kill();
+  o.signal?.addEventListener("abort", kill);
 
   const consoleChunks: string[] = [];
   const pump = async (stream: ReadableStream<Uint8Array>) => {
@@ -127,33 +104,13 @@ export async function runQemu(
       partial += text;
       const lines = partial.split(/\r?\n/);
       partial = lines.pop() ?? "";
-      for (const l of lines) onLine?.(l);
+      for (const l of lines) o.onLine?.(l);
     }
-    if (partial) onLine?.(partial);
+    if (partial) o.onLine?.(partial);
   };
   await Promise.all([pump(child.stdout), pump(child.stderr), child.status]);
-  clearTimeout(timer);
-  return {
-    console: consoleChunks.join("").replaceAll("\r", ""),
-    timedOut,
-  };
-}
-
-export async function boot(o: BootOptions): Promise<GuestResult> {
-  const { console, timedOut } = await runQemu(
-    qemuCommand(o),
-    o.timeoutSeconds,
-    o.onLine,
-  );
+  o.signal?.removeEventListener("abort", kill);
+  const console = consoleChunks.join("").replaceAll("\r", "");
   await Deno.writeTextFile(`${o.outDir}/console.log`, console);
-  const rcText = await readOptional(`${o.outDir}/rc`);
-  const rc = rcText === undefined ? undefined : Number(rcText.trim());
-  return {
-    timedOut,
-    timeoutSeconds: o.timeoutSeconds,
-    rc: Number.isNaN(rc) ? undefined : rc,
-    output: (await readOptional(`${o.outDir}/output.log`)) ?? "",
-    dmesg: (await readOptional(`${o.outDir}/dmesg.log`)) ?? "",
-    console,
-  };
+  return console;
 }

@@ -12,9 +12,8 @@ const boot = {
   kernel,
   initramfs: "/tmp/initramfs.cpio",
   root: ROOT,
-  scenario: `${ROOT}/tests/vm/scenarios/fw_ports.sh`,
+  batch: "/tmp/out/batch",
   outDir: "/tmp/out",
-  timeoutSeconds: 60,
 };
 
 Deno.test("qemuCommand: one -acpitable per table, none without", () => {

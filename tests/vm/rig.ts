@@ -12,13 +12,20 @@ import {
   resolveKernel,
 } from "./kernels.ts";
 import { initramfs } from "./initramfs.ts";
-import { boot } from "./qemu.ts";
 import {
-  type Counts,
-  crashedBeforeScenario,
-  judge,
-  type Verdict,
-} from "./verdict.ts";
+  type Batch,
+  declaredCases,
+  parseScenarioArg,
+  planBatches,
+  type Scenario,
+} from "./plan.ts";
+import { type BatchOutcome, runBatch, type RunResult } from "./batch.ts";
+import { loadSettings, scenarioSettings } from "./settings.ts";
+import { quickScale, timeScale } from "./calibrate.ts";
+import type { Counts } from "./verdict.ts";
+
+export type { RunResult, Scenario };
+export { loadSettings };
 
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(
   /\/$/,
@@ -27,49 +34,18 @@ export const ROOT = new URL("../../", import.meta.url).pathname.replace(
 const BUILD = `${ROOT}/build`;
 const SCENARIOS = `${ROOT}/tests/vm/scenarios`;
 
-interface ScenarioSettings {
-  timeoutSeconds?: number;
-  memoryMiB?: number;
-  cpus?: number;
-  /** see BootOptions.tcgThreads; "multi" only for benchmarks */
-  tcgThreads?: "single" | "multi";
-  qemuArgs?: string[];
-  cmdline?: string[];
-  /** ACPI tables by name: tests/vm/acpi/NAME.asl, built to build/acpi/NAME.aml */
-  acpiTables?: string[];
-}
-
-interface Settings extends ScenarioSettings {
-  timeoutSeconds: number;
-  scenarios: Record<string, ScenarioSettings>;
-}
-
-export interface Scenario {
-  name: string;
-  path: string;
-}
-
-export interface RunResult {
-  kernel: KernelAlias;
-  scenario: string;
-  verdict: Verdict;
-  seconds: number;
-  logDir: string;
-}
-
 export interface RigOptions {
   kernels: KernelAlias[];
   scenarios: Scenario[];
   jobs: number;
+  /** overrides every scenario's timeout (seconds, before scaling) */
   timeoutSeconds?: number;
-  /** print every console line, not only the scenario's own */
+  /** print every console line, not only the scenarios' own */
   verbose: boolean;
   /** prefix of live lines; false prints them bare (the demo) */
   label: boolean;
-}
-
-export function loadSettings(): Settings {
-  return JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/vm/settings.json`));
+  /** the machine's factor for every bound; measured when absent */
+  scale?: number;
 }
 
 export function listScenarios(): Scenario[] {
@@ -82,23 +58,42 @@ export function listScenarios(): Scenario[] {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** A scenario by name (tests/vm/scenarios/NAME.sh) or by script path. */
+/**
+ * A scenario by name (tests/vm/scenarios/NAME.sh) or by script path,
+ * either with ":case1,case2" for some of its named cases.
+ */
 export function findScenario(arg: string): Scenario {
-  const candidates = arg.includes("/") || arg.endsWith(".sh")
-    ? [arg.startsWith("/") ? arg : `${Deno.cwd()}/${arg}`]
-    : [`${SCENARIOS}/${arg}.sh`];
+  const { name: what, cases } = parseScenarioArg(arg);
+  const candidates = what.includes("/") || what.endsWith(".sh")
+    ? [what.startsWith("/") ? what : `${Deno.cwd()}/${what}`]
+    : [`${SCENARIOS}/${what}.sh`];
   for (const path of candidates) {
+    let real: string;
     try {
-      if (Deno.statSync(path).isFile) {
-        const base = path.slice(path.lastIndexOf("/") + 1).replace(/\.sh$/, "");
-        return { name: base, path: Deno.realPathSync(path) };
-      }
+      if (!Deno.statSync(path).isFile) continue;
+      real = Deno.realPathSync(path);
     } catch {
-      // try the next candidate
+      continue; // try the next candidate
     }
+    const base = path.slice(path.lastIndexOf("/") + 1).replace(/\.sh$/, "");
+    if (cases) {
+      const known = declaredCases(Deno.readTextFileSync(real));
+      if (!known) {
+        throw new Error(`scenario "${base}" has no named cases (no ALL_CASES)`);
+      }
+      const unknown = cases.filter((c) => !known.includes(c));
+      if (unknown.length) {
+        throw new Error(
+          `scenario "${base}" has no case ${
+            unknown.map((c) => `"${c}"`).join(", ")
+          }; its cases: ${known.join(", ")}`,
+        );
+      }
+    }
+    return { name: base, path: real, cases };
   }
   const known = listScenarios().map((s) => s.name).join(", ");
-  throw new Error(`no scenario "${arg}"; known scenarios: ${known}`);
+  throw new Error(`no scenario "${what}"; known scenarios: ${known}`);
 }
 
 function isKernelLine(line: string): boolean {
@@ -110,14 +105,13 @@ function fmtCounts(c: Counts): string {
 }
 
 /**
- * The host's XETH_BENCH_* (benchmarks) and XETH_VM_* (scenario) settings,
- * as a file the guest sources; values are kept to characters that need no
- * quoting there.
+ * The host's settings for the guest (XETH_BENCH_*, XETH_VM_* scenario settings, and XETH_FULL for the
+ * heavy loads of a full run), as lines of a file the guest sources.
  */
 export function guestEnv(env: Record<string, string>): string {
   return Object.entries(env)
     .filter(([k, v]) =>
-      /^XETH_(BENCH|VM)_[A-Z0-9_]+$/.test(k) && /^[\w.,:/-]*$/.test(v)
+      /^XETH_((BENCH|VM)_[A-Z0-9_]+|FULL)$/.test(k) && /^[\w.,:/-]*$/.test(v)
     )
     .map(([k, v]) => `export ${k}=${v}\n`)
     .join("");
@@ -165,65 +159,6 @@ function initramfsOnce(kernel: Kernel): Promise<string> {
   return p;
 }
 
-async function runOne(
-  kernel: Kernel,
-  scenario: Scenario,
-  settings: Settings,
-  opts: RigOptions,
-  runsDir: string,
-): Promise<RunResult> {
-  const per = settings.scenarios[scenario.name] ?? {};
-  const timeoutSeconds = opts.timeoutSeconds ?? per.timeoutSeconds ??
-    settings.timeoutSeconds;
-  const logDir = `${runsDir}/${kernel.alias}-${scenario.name}`;
-  await Deno.mkdir(logDir, { recursive: true });
-  await Deno.writeTextFile(`${logDir}/env`, guestEnv(Deno.env.toObject()));
-  const initrd = await initramfsOnce(kernel);
-  const tag = `[${kernel.alias} ${scenario.name}]`;
-  const t0 = performance.now();
-  const once = () =>
-    boot({
-      kernel,
-      initramfs: initrd,
-      root: ROOT,
-      scenario: scenario.path,
-      outDir: logDir,
-      timeoutSeconds,
-      memoryMiB: per.memoryMiB ?? settings.memoryMiB,
-      cpus: per.cpus ?? settings.cpus,
-      tcgThreads: per.tcgThreads ?? settings.tcgThreads,
-      qemuArgs: per.qemuArgs,
-      cmdline: per.cmdline,
-      acpiTables: acpiTablePaths(per.acpiTables),
-      onLine: (line) => {
-        if (opts.verbose || !isKernelLine(line)) {
-          console.log(opts.label ? `${tag} ${line}` : line);
-        }
-      },
-    });
-  let result = await once();
-  if (crashedBeforeScenario(result)) {
-    console.log(
-      `${tag} the guest kernel crashed while booting, before the scenario ran; booting once more (console log kept in ${logDir}/boot-crash.log)`,
-    );
-    await Deno.copyFile(`${logDir}/console.log`, `${logDir}/boot-crash.log`)
-      .catch(() => {});
-    result = await once();
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  const verdict = judge(result);
-  if (verdict.outcome === "pass") {
-    await Deno.remove(logDir, { recursive: true });
-  }
-  return {
-    kernel: kernel.alias,
-    scenario: scenario.name,
-    verdict,
-    seconds,
-    logDir,
-  };
-}
-
 function report(r: RunResult): void {
   const v = r.verdict;
   const head = v.outcome === "pass" ? "PASS" : "FAIL";
@@ -251,9 +186,19 @@ export function totals(results: readonly RunResult[]): Counts {
 }
 
 export async function runRig(opts: RigOptions): Promise<RunResult[]> {
-  const settings = loadSettings();
-  const kernels = opts.kernels.map(resolveKernel);
-  for (const k of kernels) {
+  const settings = loadSettings(undefined, {
+    full: Deno.env.get("XETH_FULL") === "1",
+  });
+  if (opts.timeoutSeconds !== undefined) {
+    settings.timeoutSeconds = opts.timeoutSeconds;
+    for (const s of Object.values(settings.scenarios)) {
+      s.timeoutSeconds = opts.timeoutSeconds;
+    }
+  }
+  const kernels = new Map(
+    opts.kernels.map((a) => [a, resolveKernel(a)] as const),
+  );
+  for (const k of kernels.values()) {
     const ko = `${BUILD}/kernel/${k.release}/xeth.ko`;
     try {
       Deno.statSync(ko);
@@ -263,19 +208,76 @@ export async function runRig(opts: RigOptions): Promise<RunResult[]> {
   }
   // before any guest boots: a scenario's tables must all be built
   for (const s of opts.scenarios) {
-    acpiTablePaths(settings.scenarios[s.name]?.acpiTables);
+    acpiTablePaths(scenarioSettings(settings, s.name).acpiTables);
+  }
+  let scale = opts.scale;
+  if (scale === undefined) {
+    const t = await timeScale(opts.jobs);
+    scale = t.scale;
+    const how = t.ms === undefined
+      ? "from XETH_TIME_SCALE"
+      : `calibration took ${t.ms.toFixed(0)} ms`;
+    console.log(
+      `vm: time scale ${scale} (${how}); every timeout is multiplied by it`,
+    );
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const runsDir = `${BUILD}/vm/runs/${stamp}`;
   pruneRuns(`${BUILD}/vm/runs`, KEEP_RUNS);
-  const queue: Array<[Kernel, Scenario]> = [];
-  for (const k of kernels) for (const s of opts.scenarios) queue.push([k, s]);
+  const baseEnv = guestEnv(Deno.env.toObject());
+  const queue: Batch[] = planBatches(opts.kernels, opts.scenarios, settings);
   const results: RunResult[] = [];
+  let boots = 0;
   const worker = async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) {
-      const r = await runOne(job[0], job[1], settings, opts, runsDir);
-      report(r);
-      results.push(r);
+    for (let b = queue.shift(); b; b = queue.shift()) {
+      const kernel = kernels.get(b.kernel)!;
+      const dir = `${runsDir}/${kernel.alias}-boot${++boots}`;
+      const names = b.scenarios.map((s) => s.name);
+      // the load may have grown since the start: never less than then
+      const now: number = opts.scale ?? Math.max(scale!, await quickScale());
+      if (now !== scale) {
+        console.log(
+          `vm: ${kernel.alias}: time scale ${now} for the next guest`,
+        );
+      }
+      if (b.scenarios.length > 1) {
+        console.log(`vm: ${kernel.alias}: one guest for ${names.join(", ")}`);
+      }
+      const out: BatchOutcome = await runBatch({
+        kernel,
+        initramfs: await initramfsOnce(kernel),
+        root: ROOT,
+        scenarios: b.scenarios,
+        settings,
+        scale: now,
+        dir,
+        runsDir,
+        env: baseEnv + `export XETH_TIME_SCALE=${now}\n`,
+        acpiTables: acpiTablePaths(
+          scenarioSettings(settings, b.scenarios[0].name).acpiTables,
+        ),
+        onLine: (scenario, line) => {
+          if (opts.verbose || !isKernelLine(line)) {
+            const tag = `[${kernel.alias} ${scenario ?? names.join(",")}]`;
+            console.log(opts.label ? `${tag} ${line}` : line);
+          }
+        },
+      });
+      for (const r of out.results) {
+        report(r);
+        results.push(r);
+      }
+      if (out.notRun.length) {
+        console.log(
+          `vm: ${kernel.alias}: ${
+            out.notRun.map((s) => s.name).join(", ")
+          } did not run in that guest; they get a new one`,
+        );
+        queue.unshift({ kernel: b.kernel, scenarios: out.notRun });
+      }
+      if (out.results.every((r) => r.verdict.outcome === "pass")) {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
     }
   };
   await Promise.all(
@@ -301,15 +303,26 @@ async function build(): Promise<void> {
 const HELP = `usage: deno task vm [options] [SCENARIO ...]
 
 Runs VM scenarios in real kernels under QEMU (TCG). SCENARIO is a name from
-tests/vm/scenarios/ or a path to a script; none means all of them.
+tests/vm/scenarios/ or a path to a script, optionally with some of its named
+cases (NAME:case1,case2; a scenario's cases are its ALL_CASES line); none
+means all of them. Scenarios that want the same machine share a guest, one
+after the other (tests/vm/settings.json: "boot": "own" opts out).
+
+Every timeout is multiplied by the machine's time scale, measured at start
+(tests/vm/calibrate.ts) or given as XETH_TIME_SCALE; scenarios' own waits
+(lib.sh) use the same factor.
+
+XETH_FULL=1 runs the heavy loads (deno task test --full) with their own
+timeouts (fullTimeoutSeconds); XETH_BENCH_* and XETH_FULL reach the guest.
 
 options:
   --kernel K     6.1, 6.12, a comma list, or all (default: all)
   --jobs N       guests to run at once (default: 2)
-  --timeout S    seconds before a guest is killed (default: settings.json)
+  --timeout S    seconds each scenario may run, before scaling
+                 (default: settings.json)
+  --list         list the scenarios (with their named cases) and exit
   --verbose      show the guest kernel's console too
   --no-build     do not run the bootstrap (builds) first
-  --list         list the scenarios and exit
   -h, --help     this text
 `;
 
@@ -339,7 +352,10 @@ async function main(): Promise<number> {
     return 0;
   }
   if (v.list) {
-    for (const s of listScenarios()) console.log(s.name);
+    for (const s of listScenarios()) {
+      const cases = declaredCases(Deno.readTextFileSync(s.path));
+      console.log(cases ? `${s.name}: ${cases.join(" ")}` : s.name);
+    }
     return 0;
   }
   let kernels: KernelAlias[];

@@ -3,7 +3,7 @@
  * hang or report nothing, and show the user why. These boot real guests.
  */
 import assert from "node:assert/strict";
-import { ROOT } from "./rig.ts";
+import { guestEnv, ROOT } from "./rig.ts";
 
 interface Run {
   code: number;
@@ -22,6 +22,20 @@ async function rig(...args: string[]): Promise<Run> {
     out: dec.decode(out.stdout) + dec.decode(out.stderr),
   };
 }
+
+Deno.test("rig: the guest gets XETH_BENCH_* and XETH_FULL, nothing else", () => {
+  assert.equal(
+    guestEnv({
+      XETH_BENCH_ROUTES4: "20000",
+      XETH_FULL: "1",
+      XETH_FULLER: "1",
+      XETH_TIME_SCALE: "3",
+      XETH_BENCH_BAD: "$(reboot)",
+      HOME: "/root",
+    }),
+    "export XETH_BENCH_ROUTES4=20000\nexport XETH_FULL=1\n",
+  );
+});
 
 const fixture = (name: string) => `${ROOT}/tests/vm/fixtures/${name}.sh`;
 
@@ -60,9 +74,61 @@ Deno.test("rig: failing, silent and hanging scenarios fail with their reason", a
     r.out,
     /FAIL 6\.12 silent: .*\n {2}fail: the scenario reported no passing check/,
   );
-  assert.match(r.out, /timeout: timed out after 20s; the guest was killed/);
-  assert.match(r.out, /\| hanging on purpose/);
+  // the bound is the scenario's own, from its start, times the scale
+  assert.match(
+    r.out,
+    /timeout: timed out after \d+s( \(20s × time scale [\d.]+\))?; the guest was killed; still pending:\n {2}\| hanging on purpose/,
+  );
   assert.match(r.out, /^1 passed, 3 failed$/m);
+});
+
+Deno.test("rig: scenarios share a guest, which is put back as it booted between them", async () => {
+  const r = await rig("--kernel", "6.12", fixture("dirty"), fixture("clean"));
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /vm: 6\.12: one guest for dirty, clean/);
+  assert.match(r.out, /PASS 6\.12 dirty: 1 passed, 0 failed/);
+  assert.match(r.out, /PASS 6\.12 clean: 7 passed, 0 failed/);
+});
+
+Deno.test("rig: after a splat, the rest of the batch runs in a new guest", async () => {
+  const r = await rig("--kernel", "6.12", fixture("oops"), fixture("cases"));
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /vm: 6\.12: one guest for oops, cases/);
+  assert.match(r.out, /FAIL 6\.12 oops: 1 passed, 0 failed/);
+  assert.match(
+    r.out,
+    /vm: 6\.12: cases did not run in that guest; they get a new one/,
+  );
+  assert.match(r.out, /PASS 6\.12 cases: 3 passed, 0 failed/);
+});
+
+Deno.test("rig: named cases run alone, unknown ones are refused before any boot", async () => {
+  let r = await rig("--kernel", "6.12", `${fixture("cases")}:third,first`);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /# case: third\n.*ok 1 - case third ran/);
+  assert.match(r.out, /PASS 6\.12 cases: 2 passed, 0 failed/);
+  assert.doesNotMatch(r.out, /case second ran/);
+  r = await rig(`${fixture("cases")}:fourth`);
+  assert.equal(r.code, 2, r.out);
+  assert.match(
+    r.out,
+    /scenario "cases" has no case "fourth"; its cases: first, second, third/,
+  );
+  r = await rig(`${fixture("failing")}:x`);
+  assert.equal(r.code, 2, r.out);
+  assert.match(r.out, /scenario "failing" has no named cases/);
+});
+
+Deno.test("rig: a two-vCPU guest survives kernel text patching (tcg_smp)", async () => {
+  const r = await rig(
+    "--kernel",
+    "all",
+    `${ROOT}/tests/vm/selftest/tcg_smp.sh`,
+  );
+  assert.equal(r.code, 0, r.out);
+  for (const k of ["6.1", "6.12"]) {
+    assert.match(r.out, new RegExp(`PASS ${k} tcg_smp: 3 passed, 0 failed`));
+  }
 });
 
 Deno.test("rig: a passing scenario passes and leaves no logs", async () => {

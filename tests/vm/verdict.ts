@@ -46,6 +46,14 @@ const SPLATS: readonly RegExp[] = [
   /unregister_netdevice: waiting for/,
 ];
 
+/**
+ * The same patterns for the guest's `grep -E -f` (guest/runner.sh stops
+ * a batch after a splat): each is written in the syntax both share.
+ */
+export function splatPatternFile(): string {
+  return SPLATS.map((re) => re.source).join("\n") + "\n";
+}
+
 /** The lines of a kernel log that show a splat, with a little context. */
 export function findSplats(log: string, context = 12): string[] {
   const lines = log.split("\n");
@@ -71,6 +79,10 @@ export interface Verdict {
 export interface GuestResult {
   timedOut: boolean;
   timeoutSeconds: number;
+  /** how the timeout was reached (the machine's time scale) */
+  timeoutDetail?: string;
+  /** on a timeout: what the scenario was still doing */
+  pending?: string[];
   /** the scenario's exit code, undefined when the guest never wrote one */
   rc?: number;
   output: string;
@@ -114,8 +126,10 @@ export function judge(r: GuestResult): Verdict {
     return {
       outcome: "timeout",
       counts,
-      reason: `timed out after ${r.timeoutSeconds}s; the guest was killed`,
-      excerpt: tail,
+      reason: `timed out after ${r.timeoutSeconds}s${
+        r.timeoutDetail ? ` (${r.timeoutDetail})` : ""
+      }; the guest was killed; still pending:`,
+      excerpt: r.pending?.length ? r.pending : tail,
     };
   }
   if (r.rc === undefined) {

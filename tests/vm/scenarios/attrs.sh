@@ -36,23 +36,40 @@ expect "vlan: vid 4095 rejected" "$RANGE: vid out of range: 1-4094" v2 xeth-vlan
 expect "loopback: channel as u8 accepted" ok l1 xeth-loopback --link xm0 --data 1:05
 expect "loopback: channel as u16 rejected" "$SIZE" l2 xeth-loopback --link xm0 --data 1:0500
 
-mapfile -t got < <(printf '%s\n' "${reqs[@]}" | python3 "$XETH_ROOT/tests/vm/tools/nlraw.py" batch 2>&1)
-for i in "${!descs[@]}"; do
-	if [[ ${got[$i]} == "${wants[$i]}"* ]]; then
-		ok "${descs[$i]}"
-	else
-		not_ok "${descs[$i]}" "request: ${reqs[$i]}" "expected: ${wants[$i]}" "got: ${got[$i]}"
-	fi
-done
+ALL_CASES="requests readback leftovers"
 
-value() { ip -d -j link show "$1" | jq -r ".[0].linkinfo.info_data.$2"; }
-check_eq "mux: encap vpls set" vpls "$(value xm0 encap)"
-check_eq "port: xid 64 read as u32" 64 "$(value p1 xid)"
-check_eq "port: xid 1048575" 1048575 "$(value p3 xid)"
-check_eq "vlan: vid 10" 10 "$(value v1 vid)"
-check_eq "loopback: channel 5" 5 "$(value l1 channel)"
-for d in xm1 p2 v2 l2; do
-	check_fails "nothing named $d was left behind" ip link show "$d"
-done
-check "rmmod" rmmod xeth
+# every request, in one process; each answer as expected
+case_requests() {
+	local got i
+	mapfile -t got < <(printf '%s\n' "${reqs[@]}" | python3 "$XETH_ROOT/tests/vm/tools/nlraw.py" batch 2>&1)
+	for i in "${!descs[@]}"; do
+		if [[ ${got[$i]} == "${wants[$i]}"* ]]; then
+			ok "${descs[$i]}"
+		else
+			not_ok "${descs[$i]}" "request: ${reqs[$i]}" "expected: ${wants[$i]}" "got: ${got[$i]}"
+		fi
+	done
+}
+
+# what the accepted requests made
+case_readback() {
+	needs requests
+	value() { ip -d -j link show "$1" | jq -r ".[0].linkinfo.info_data.$2"; }
+	check_eq "mux: encap vpls set" vpls "$(value xm0 encap)"
+	check_eq "port: xid 64 read as u32" 64 "$(value p1 xid)"
+	check_eq "port: xid 1048575" 1048575 "$(value p3 xid)"
+	check_eq "vlan: vid 10" 10 "$(value v1 vid)"
+	check_eq "loopback: channel 5" 5 "$(value l1 channel)"
+}
+
+# the rejected requests made nothing
+case_leftovers() {
+	needs requests
+	for d in xm1 p2 v2 l2; do
+		check_fails "nothing named $d was left behind" ip link show "$d"
+	done
+	check "rmmod" rmmod xeth
+}
+
+run_cases
 finish

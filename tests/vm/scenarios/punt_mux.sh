@@ -9,23 +9,25 @@ PUNT="deno run -A --cached-only $XETH_ROOT/tests/vm/tools/punt_mux.ts"
 SBDP="deno run -A --cached-only $XETH_ROOT/tests/vm/tools/sbdp.ts"
 load_xeth || { not_ok "insmod xeth.ko"; finish; exit 1; }
 
-# vpls keeps labels 0-15 reserved, so the port's xid is 100 in both
-for encap in vlan vpls; do
-	ip link add xm0 type xeth-mux encap $encap
+ALL_CASES="vlan vpls"
+
+# punt ENCAP: the punt path on a mux with that encapsulation; vpls keeps
+# labels 0-15 reserved, so the port's xid is 100 in both
+punt() {
+	local encap=$1 sb ping out
+	ip link add xm0 type xeth-mux encap "$encap"
 	ip link set xm0 up
 	ip link add xeth1 link xm0 type xeth-port xid 100
 	ip link set xeth1 up
 	ip addr add 192.0.2.1/24 dev xeth1
-	# a daemon on the side-band gives the port its carrier
-	$SBDP xm0 carrier 100 on hold 60000 >/dev/null 2>&1 &
+	# a daemon on the side-band gives the port its carrier (and holds on
+	# until it is killed below)
+	$SBDP xm0 carrier 100 on hold $(($(scaled 600) * 1000)) >/dev/null 2>&1 &
 	sb=$!
-	for _ in $(seq 100); do
-		[ "$(cat /sys/class/net/xeth1/carrier 2>/dev/null)" = 1 ] && break
-		sleep 0.1
-	done
-	ping -c 30 -i 0.5 -W 1 -I xeth1 192.0.2.2 >/tmp/ping.$encap 2>&1 &
+	wait_for 30 grep -qx 1 /sys/class/net/xeth1/carrier
+	ping -i 0.5 -W 1 -I xeth1 192.0.2.2 >/tmp/ping.$encap 2>&1 &
 	ping=$!
-	out=$($PUNT xm0 $encap 100 xeth1)
+	out=$($PUNT xm0 "$encap" 100 xeth1)
 	echo "# $encap: $out"
 	sed 's/^/# ping: /' /tmp/ping.$encap | head -3
 	echo "# carrier $(cat /sys/class/net/xeth1/carrier) $(ip -br addr show dev xeth1)"
@@ -43,5 +45,10 @@ for encap in vlan vpls; do
 	kill $ping $sb 2>/dev/null
 	wait $ping $sb 2>/dev/null
 	ip link del xm0
-done
+}
+
+case_vlan() { punt vlan; }
+case_vpls() { punt vpls; }
+
+run_cases
 finish

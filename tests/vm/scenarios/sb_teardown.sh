@@ -7,23 +7,18 @@
 # first, and each daemon names its process sb-ID, so an oops is pinned to
 # its case both here and in the rig's dmesg excerpt.
 #
-# XETH_VM_CASES (comma list; default: all, in this order) picks cases;
 # XETH_VM_SB_HOLD (default 60) is how many seconds the long_hold daemon
 # keeps its socket after rmmod. long_hold starts first and closes last,
-# so its minute passes while the other cases run:
-#   XETH_VM_CASES=rmmod,replace ./run vm --jobs 1 --kernel 6.1 sb_teardown
+# so its minute passes while the other cases run. Some cases alone:
+#   ./run vm --jobs 1 --kernel 6.1 sb_teardown:rmmod,replace
 . "$(dirname "$0")/../lib.sh"
 
 T=$XETH_ROOT/tests/vm/tools
-ALL=long_hold,del_rmmod,down_rmmod,rmmod,recv,poll,netns_close,netns_rmmod,replace
-CASES=" ${XETH_VM_CASES:-$ALL} "
-CASES=${CASES//,/ }
 HOLD=${XETH_VM_SB_HOLD:-60}
 W=/tmp/sbt
 mkdir -p $W
 NS=sbt
 
-wanted() { [[ $CASES == *" $1 "* ]]; }
 has() { grep -qF "$2" "$1"; } # has FILE TEXT
 
 mark() { # mark CASE: in the output and the kernel log
@@ -42,8 +37,11 @@ check_no_splat() { # check_no_splat CASE: nothing logged since its mark
 	fi
 }
 
-wait_for() { # wait_for DESC SECS CMD...: polls CMD; a timeout says so
-	local desc=$1 secs=$2 end=$((SECONDS + $2))
+wait_check() { # wait_check DESC SECS CMD...: polls CMD for SECS (scaled),
+	# a check either way; a timeout says so
+	local desc=$1 secs end
+	secs=$(scaled "$2")
+	end=$((SECONDS + secs))
 	shift 2
 	until "$@" >/dev/null 2>&1; do
 		if [ $SECONDS -ge $end ]; then
@@ -100,8 +98,8 @@ ports_up() { # ports_up NS: the daemon's CARRIER reached both ports
 }
 
 connected() { # connected CASE ID NS: connect, and CARRIER on both ports
-	wait_for "$1: daemon $2 connected" 60 has "$W/$2.jsonl" '{"connect":"ok"}' &&
-		wait_for "$1: its CARRIER reached the ports" 60 ports_up "$3"
+	wait_check "$1: daemon $2 connected" 60 has "$W/$2.jsonl" '{"connect":"ok"}' &&
+		wait_check "$1: its CARRIER reached the ports" 60 ports_up "$3"
 }
 
 exited() { # exited PID: gone, or a zombie waiting for us
@@ -117,7 +115,7 @@ release() {
 	for id in "$@"; do touch "$W/$id.go"; done
 	for id in "$@"; do
 		pid=$(cat "$W/$id.pid")
-		wait_for "$c: daemon $id ends" 60 exited "$pid" || continue
+		wait_check "$c: daemon $id ends" 60 exited "$pid" || continue
 		wait "$pid"
 		rc=$?
 		if [ "$rc" = 0 ] && { has "$W/$id.jsonl" '{"closed":true}' ||
@@ -161,12 +159,12 @@ long_hold_end() {
 # The report: the mux deleted, the module removed, then the daemon goes.
 # Its socket still holds the kernel's unread dump answer, whose buffers
 # belong to the module's end of the connection.
-case_del_rmmod() {
+order_del_rmmod() {
 	mark del_rmmod
 	fresh || { not_ok "del_rmmod: insmod and mux"; return; }
 	daemon d "" --carrier 7,8 --dump
 	connected del_rmmod d ""
-	wait_for "del_rmmod: the dump answer waits unread in the daemon's socket" 60 \
+	wait_check "del_rmmod: the dump answer waits unread in the daemon's socket" 60 \
 		sb_stat_gt sb-tx-msgs 10
 	check "del_rmmod: ip link del xm" ip link del xm
 	check_rmmod del_rmmod
@@ -174,7 +172,7 @@ case_del_rmmod() {
 	check_no_splat del_rmmod
 }
 
-case_down_rmmod() {
+order_down_rmmod() {
 	mark down_rmmod
 	fresh || { not_ok "down_rmmod: insmod and mux"; return; }
 	daemon d "" --carrier 7,8
@@ -185,7 +183,7 @@ case_down_rmmod() {
 	check_no_splat down_rmmod
 }
 
-case_rmmod() {
+order_rmmod() {
 	mark rmmod
 	fresh || { not_ok "rmmod: insmod and mux"; return; }
 	daemon d "" --carrier 7,8
@@ -197,31 +195,31 @@ case_rmmod() {
 
 # blocked CASE ID WHERE: the daemon sleeps in the kernel, in WHERE
 blocked() {
-	wait_for "$1: daemon $2 blocks" 60 has "$W/$2.jsonl" '"blocked"' &&
-		wait_for "$1: daemon $2 sleeps in $3" 60 \
+	wait_check "$1: daemon $2 blocks" 60 has "$W/$2.jsonl" '"blocked"' &&
+		wait_check "$1: daemon $2 sleeps in $3" 60 \
 			grep -q "$3" "/proc/$(cat "$W/$2.pid")/wchan"
 }
 
-case_recv() {
+order_recv() {
 	mark recv
 	fresh || { not_ok "recv: insmod and mux"; return; }
 	daemon d "" --carrier 7,8 --wait recv
 	connected recv d ""
 	blocked recv d skb_wait_for_more_packets
 	check_rmmod recv
-	wait_for "recv: the blocked recv() returns EOF" 60 has "$W/d.jsonl" '{"eof":true}'
+	wait_check "recv: the blocked recv() returns EOF" 60 has "$W/d.jsonl" '{"eof":true}'
 	release recv d
 	check_no_splat recv
 }
 
-case_poll() {
+order_poll() {
 	mark poll
 	fresh || { not_ok "poll: insmod and mux"; return; }
 	daemon d "" --carrier 7,8 --wait poll
 	connected poll d ""
 	blocked poll d poll
 	check_rmmod poll
-	wait_for "poll: the blocked poll() sees the hang-up" 60 has "$W/d.jsonl" '"hup"'
+	wait_check "poll: the blocked poll() sees the hang-up" 60 has "$W/d.jsonl" '"hup"'
 	release poll d
 	check_no_splat poll
 }
@@ -229,7 +227,7 @@ case_poll() {
 # The namespace is deleted with the daemon in it: it lives on (the
 # daemon's socket holds it) until the daemon goes; then it dies, and the
 # mux with it.
-case_netns_close() {
+order_netns_close() {
 	mark netns_close
 	ip netns add $NS
 	fresh $NS || { not_ok "netns_close: insmod and mux in $NS"; return; }
@@ -239,14 +237,14 @@ case_netns_close() {
 	check "netns_close: the mux lives on with its daemon (xeth9 is here)" \
 		ip link show xeth9
 	release netns_close d
-	wait_for "netns_close: the namespace dies with the daemon, the mux with it" 60 \
+	wait_check "netns_close: the namespace dies with the daemon, the mux with it" 60 \
 		no_link xeth9
 	check_rmmod netns_close
 	check_no_splat netns_close
 }
 
 # The same, but the module goes while the namespace lives on.
-case_netns_rmmod() {
+order_netns_rmmod() {
 	mark netns_rmmod
 	ip netns add $NS
 	fresh $NS || { not_ok "netns_rmmod: insmod and mux in $NS"; return; }
@@ -264,39 +262,78 @@ case_netns_rmmod() {
 # and replaced, waiting in the listener's backlog of 4, or refused), or
 # until 2000 connected first, and r2 and r3 close meanwhile. One process
 # makes r2 and r3, one the burst: python starts slowly here.
-case_replace() {
+order_replace() {
 	mark replace
 	fresh || { not_ok "replace: insmod and mux"; return; }
 	daemon r1 "" --carrier 7,8
 	connected replace r1 ""
 	daemon r23 "" --count 2 --carrier 7
-	wait_for "replace: three daemons served" 60 sb_stat_gt sb-connects 2
+	wait_check "replace: three daemons served" 60 sb_stat_gt sb-connects 2
 	check_eq "replace: two replaced" 2 "$(sb_stat sb-replaced)"
 	rm -f $W/burst
 	daemon burst "" --start $W/burst --count 2000
-	wait_for "replace: the burst is ready" 60 has $W/burst.jsonl '{"ready":true}'
+	wait_check "replace: the burst is ready" 60 has $W/burst.jsonl '{"ready":true}'
 	touch $W/burst $W/r23.go
 	check_rmmod replace
-	wait_for "replace: the burst ends" 120 has $W/burst.jsonl '"connected":'
+	wait_check "replace: the burst ends" 120 has $W/burst.jsonl '"connected":'
 	echo "# replace: the burst: $(grep '"connected":' $W/burst.jsonl)"
 	release replace r1 r23 burst
 	check_no_splat replace
 }
 
-t0=$SECONDS
-if wanted long_hold; then long_hold_start; fi
-for c in ${CASES}; do
-	[ "$c" = long_hold ] && continue
-	if declare -F "case_$c" >/dev/null; then
-		t=$SECONDS
-		"case_$c"
-		echo "# case $c: $((SECONDS - t)) s"
-	else
-		not_ok "no case $c (cases: $ALL)"
-	fi
+# A daemon goes while carrier_hold_ms holds the ports' carrier: the
+# pending drop (delayed work) must not outlive the mux or the module.
+hold_pending() { # hold_pending CASE: a daemon came and went, a drop pending
+	fresh || { not_ok "$1: insmod and mux"; return 1; }
+	echo 600000 >/sys/module/xeth/parameters/carrier_hold_ms
+	daemon d "" --carrier 7,8
+	connected "$1" d ""
+	release "$1" d
+	check "$1: the ports keep their carrier, a drop pending" ports_up ""
+}
+
+order_hold_rmmod() {
+	mark hold_rmmod
+	hold_pending hold_rmmod || return
+	check_rmmod hold_rmmod
+	check_no_splat hold_rmmod
+}
+
+order_hold_del() {
+	mark hold_del
+	hold_pending hold_del || return
+	check "hold_del: ip link del xm" ip link del xm
+	check_rmmod hold_del
+	check_no_splat hold_del
+}
+
+# Each order starts from a fresh insmod and leaves no module behind.
+run_order() { # run_order NAME
+	local t=$SECONDS
+	"order_$1"
+	echo "# case $1: $((SECONDS - t)) s"
 	gone || rmmod xeth
 	ip netns del $NS 2>/dev/null
-done
-if wanted long_hold; then long_hold_end; fi
+}
+
+ALL_CASES="long_hold del_rmmod down_rmmod rmmod recv poll netns_close netns_rmmod replace hold_rmmod hold_del"
+
+# long_hold's daemon closes after every other case ran (below).
+case_long_hold() { long_hold_start; }
+case_del_rmmod() { run_order del_rmmod; }
+case_down_rmmod() { run_order down_rmmod; }
+case_rmmod() { run_order rmmod; }
+case_recv() { run_order recv; }
+case_poll() { run_order poll; }
+case_netns_close() { run_order netns_close; }
+case_netns_rmmod() { run_order netns_rmmod; }
+case_replace() { run_order replace; }
+case_hold_rmmod() { run_order hold_rmmod; }
+case_hold_del() { run_order hold_del; }
+
+t0=$SECONDS
+t_long=
+run_cases
+if [ -n "$t_long" ]; then long_hold_end; fi
 echo "# sb_teardown: $((SECONDS - t0)) s"
 finish

@@ -60,14 +60,6 @@ result_for() { grep '^{' <<<"$OPENED" | jq -c --arg a "$1" 'select(.address == $
 for m in vfio_iommu_type1 vfio-pci uio_pci_generic; do
 	check "modprobe $m" modprobe "$m"
 done
-check "the guest has IOMMU groups (intel_iommu=on)" \
-	bash -c '[ -n "$(ls /sys/kernel/iommu_groups)" ]'
-for a in $EDU $SHARED $OTHER; do
-	check "$a is an edu device (1234:11e8)" is_edu "$a"
-done
-check_eq "$SHARED and $OTHER share an IOMMU group" "$(group_of $SHARED)" \
-	"$(group_of $OTHER)"
-check_eq "$EDU starts bound to no driver" "" "$(driver_of $EDU)"
 
 # The edu that bypasses the IOMMU: the one edu without a group.
 NOGROUP=
@@ -76,58 +68,85 @@ for d in /sys/bus/pci/devices/*; do
 	if is_edu "$a" && [ ! -e "$d/iommu_group" ]; then NOGROUP=$a; fi
 done
 
-check "bind $OTHER to uio_pci_generic" bind $OTHER uio_pci_generic
-check "bind $SHARED to vfio-pci" bind $SHARED vfio-pci
+ALL_CASES="devices open_errors bind exercise faults"
 
-# Every failing open in one Deno process: a guest under TCG starts it slowly.
-OPENED=$(vfio_edu open $BOGUS $ABSENT $EDU $OTHER $SHARED ${NOGROUP:+$NOGROUP} 2>&1)
-expect_error "a malformed PCI address is EINVAL with the expected form" \
-	"$(result_for $BOGUS)" $EINVAL 'invalid PCI address "zz:1": expected DDDD:BB:DD.F'
-expect_error "an address with no device is ENOENT" \
-	"$(result_for $ABSENT)" $ENOENT "no PCI device $ABSENT .*lspci -D"
-expect_error "an unbound device is ENODEV with the commands that bind it" \
-	"$(result_for $EDU)" $ENODEV \
-	"$EDU is not bound to any driver, not vfio-pci; bind it with: modprobe vfio-pci; echo vfio-pci > /sys/bus/pci/devices/$EDU/driver_override; echo $EDU > /sys/bus/pci/drivers_probe"
-expect_error "a device bound to another driver is ENODEV naming it" \
-	"$(result_for $OTHER)" $ENODEV \
-	"$OTHER is bound to uio_pci_generic, not vfio-pci; unbind it \\(echo $OTHER > /sys/bus/pci/devices/$OTHER/driver/unbind\\)"
-expect_error "a group that is not viable is EBUSY naming the device that spoils it" \
-	"$(result_for $SHARED)" $EBUSY \
-	"IOMMU group $(group_of $SHARED) of $SHARED is not viable: $OTHER is bound to uio_pci_generic;"
-if [ -n "$NOGROUP" ]; then
-	expect_error "a device without an IOMMU group is ENXIO saying how to get one" \
-		"$(result_for "$NOGROUP")" $ENXIO \
-		"$NOGROUP has no IOMMU group.*intel_iommu=on.*intel-iommu"
-else
-	ok "a device without an IOMMU group is ENXIO # SKIP no edu without an IOMMU group (the pxb-pcie with bypass_iommu is missing)"
-fi
+# the machine settings.json describes
+case_devices() {
+	check "the guest has IOMMU groups (intel_iommu=on)" \
+		bash -c '[ -n "$(ls /sys/kernel/iommu_groups)" ]'
+	for a in $EDU $SHARED $OTHER; do
+		check "$a is an edu device (1234:11e8)" is_edu "$a"
+	done
+	check_eq "$SHARED and $OTHER share an IOMMU group" "$(group_of $SHARED)" \
+		"$(group_of $OTHER)"
+	check_eq "$EDU starts bound to no driver" "" "$(driver_of $EDU)"
+}
 
-check "bind $EDU to vfio-pci" bind $EDU vfio-pci
-GROUP=$(group_of $EDU)
-check "/dev/vfio/$GROUP appears" test -c "/dev/vfio/$GROUP"
+# every failing open, in one Deno process: a guest under TCG starts it slowly
+case_open_errors() {
+	check "bind $OTHER to uio_pci_generic" bind $OTHER uio_pci_generic
+	check "bind $SHARED to vfio-pci" bind $SHARED vfio-pci
+	OPENED=$(vfio_edu open $BOGUS $ABSENT $EDU $OTHER $SHARED ${NOGROUP:+$NOGROUP} 2>&1)
+	expect_error "a malformed PCI address is EINVAL with the expected form" \
+		"$(result_for $BOGUS)" $EINVAL 'invalid PCI address "zz:1": expected DDDD:BB:DD.F'
+	expect_error "an address with no device is ENOENT" \
+		"$(result_for $ABSENT)" $ENOENT "no PCI device $ABSENT .*lspci -D"
+	expect_error "an unbound device is ENODEV with the commands that bind it" \
+		"$(result_for $EDU)" $ENODEV \
+		"$EDU is not bound to any driver, not vfio-pci; bind it with: modprobe vfio-pci; echo vfio-pci > /sys/bus/pci/devices/$EDU/driver_override; echo $EDU > /sys/bus/pci/drivers_probe"
+	expect_error "a device bound to another driver is ENODEV naming it" \
+		"$(result_for $OTHER)" $ENODEV \
+		"$OTHER is bound to uio_pci_generic, not vfio-pci; unbind it \\(echo $OTHER > /sys/bus/pci/devices/$OTHER/driver/unbind\\)"
+	expect_error "a group that is not viable is EBUSY naming the device that spoils it" \
+		"$(result_for $SHARED)" $EBUSY \
+		"IOMMU group $(group_of $SHARED) of $SHARED is not viable: $OTHER is bound to uio_pci_generic;"
+	if [ -n "$NOGROUP" ]; then
+		expect_error "a device without an IOMMU group is ENXIO saying how to get one" \
+			"$(result_for "$NOGROUP")" $ENXIO \
+			"$NOGROUP has no IOMMU group.*intel_iommu=on.*intel-iommu"
+	else
+		ok "a device without an IOMMU group is ENXIO # SKIP no edu without an IOMMU group (the pxb-pcie with bypass_iommu is missing)"
+	fi
+}
 
-NOBODY=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
-	env HOME=/tmp "$(command -v deno)" run --quiet --allow-ffi --allow-read \
-	--allow-env "$TOOL" open $EDU 2>&1)
-expect_error "an unprivileged user gets EACCES and what to do" "$NOBODY" $EACCES \
-	"permission denied opening /dev/vfio/$GROUP \\(IOMMU group of $EDU\\): run as root"
+case_bind() {
+	local nobody
+	check "bind $EDU to vfio-pci" bind $EDU vfio-pci
+	GROUP=$(group_of $EDU)
+	check "/dev/vfio/$GROUP appears" test -c "/dev/vfio/$GROUP"
+	nobody=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env HOME=/tmp "$(command -v deno)" run --quiet --allow-ffi --allow-read \
+		--allow-env "$TOOL" open $EDU 2>&1)
+	expect_error "an unprivileged user gets EACCES and what to do" "$nobody" $EACCES \
+		"permission denied opening /dev/vfio/$GROUP \\(IOMMU group of $EDU\\): run as root"
+}
 
-# The device itself: one line per check from the tool.
-RAN=0
-while IFS= read -r line; do
-	case "$line" in
-	"PASS "*) ok "${line#PASS }" ;;
-	"FAIL "*)
-		line=${line#FAIL }
-		not_ok "${line%% :: *}" "${line#* :: }"
-		;;
-	"EXIT "*) RAN=1 && check_eq "vfio_edu.ts exercise exits 0" "EXIT 0" "$line" ;;
-	*) echo "# $line" ;;
-	esac
-done < <(vfio_edu exercise $EDU 2>&1; echo "EXIT $?")
-check_eq "vfio_edu.ts exercise ran to the end" 1 "$RAN"
+# the device itself: one line per check from the tool
+case_exercise() {
+	local ran line
+	needs bind
+	ran=0
+	while IFS= read -r line; do
+		case "$line" in
+		"PASS "*) ok "${line#PASS }" ;;
+		"FAIL "*)
+			line=${line#FAIL }
+			not_ok "${line%% :: *}" "${line#* :: }"
+			;;
+		"EXIT "*) ran=1 && check_eq "vfio_edu.ts exercise exits 0" "EXIT 0" "$line" ;;
+		*) echo "# $line" ;;
+		esac
+	done < <(vfio_edu exercise $EDU 2>&1; echo "EXIT $?")
+	check_eq "vfio_edu.ts exercise ran to the end" 1 "$ran"
+}
 
-check_fails "the IOMMU reported no DMA faults" \
-	bash -c 'dmesg | grep -Ei "DMAR:.*fault|DMAR: \[DMA (Read|Write)"'
-check_eq "$EDU is still bound to vfio-pci" vfio-pci "$(driver_of $EDU)"
+# after the DMA of the exercise
+case_faults() {
+	needs exercise
+	check_fails "the IOMMU reported no DMA faults" \
+		bash -c 'dmesg | grep -Ei "DMAR:.*fault|DMAR: \[DMA (Read|Write)"'
+	check_eq "$EDU is still bound to vfio-pci" vfio-pci "$(driver_of $EDU)"
+}
+
+run_cases
 finish

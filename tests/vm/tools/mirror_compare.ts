@@ -6,6 +6,7 @@
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait STATE [SECS [--kill PID]]
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait-routes N [SECS] [--at-most]
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare-switch [NETNS...]
+ *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare-both [NETNS...]
  *
  * `wait` returns once the daemon's session is in STATE (exit 1 after SECS,
  * default 120), killing process PID at that moment if asked to. `compare`
@@ -27,6 +28,10 @@
  * - proxies: name, namespace, ifindex, admin state, addresses.
  * Prints `{"equal": bool, "missing": [...], "extra": [...]}`; exits 1
  * when they differ. "missing" are in the kernel but not in the mirror.
+ *
+ * `compare-both` makes both comparisons in one run (a line each, the
+ * mirror's first; exit 1 when either differs): in a TCG guest, starting
+ * Deno costs more than comparing.
  *
  * `compare-switch` compares the routes of the same namespaces with what
  * the daemon's SWITCH holds (`show switch-fib`), as the switch's program
@@ -307,9 +312,11 @@ async function session(): Promise<{ state: string; messages: number }> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The rig's time scale (tests/vm/calibrate.ts): every bound grows with it. */
+const SCALE = Number(Deno.env.get("XETH_TIME_SCALE") ?? "1") || 1;
 
 if (command === "wait") {
-  const until = Date.now() + 1000 * Number(args[1] ?? 120);
+  const until = Date.now() + 1000 * SCALE * Number(args[1] ?? 120);
   let last = "";
   while (Date.now() < until) {
     try {
@@ -339,7 +346,7 @@ if (command === "wait-routes") {
   const pos = args.filter((a) => a !== "--at-most");
   const want = Number(pos[0]);
   const there = (n: number) => atMost ? n <= want : n >= want;
-  const until = Date.now() + 1000 * Number(pos[1] ?? 600);
+  const until = Date.now() + 1000 * SCALE * Number(pos[1] ?? 600);
   let next = Date.now() + 10_000;
   const progress = (what: string, n: number) => {
     if (Date.now() < next) return;
@@ -387,38 +394,44 @@ if (command === "wait-routes") {
   );
   Deno.exit(1);
 }
-if (command !== "compare" && command !== "compare-switch") {
+if (!["compare", "compare-switch", "compare-both"].includes(command)) {
   console.error(
-    "usage: mirror_compare.ts CONTROL compare|compare-switch|wait|wait-routes ...",
+    "usage: mirror_compare.ts CONTROL compare|compare-switch|compare-both|wait|wait-routes ...",
   );
   Deno.exit(2);
 }
 
-/** Until nothing was received for half a second (two minutes at most). */
+/**
+ * Until nothing was received for half a second (times the scale), two
+ * minutes (times the scale) at most.
+ */
 async function quiet(): Promise<void> {
   let before = (await session()).messages;
   for (let i = 0; i < 240; i++) {
-    await sleep(500);
+    await sleep(500 * SCALE);
     const now = (await session()).messages;
     if (now === before) break;
     before = now;
   }
 }
 
-/** Prints the comparison and exits 1 when `have` is not `want`. */
-function report(want: string[], have: string[]): never {
+/** The comparison as a JSON line, and whether `have` is `want`. */
+function verdict(
+  want: string[],
+  have: string[],
+): { line: string; equal: boolean } {
   const haveSet = new Set(have), wantSet = new Set(want);
   const missing = want.filter((l) => !haveSet.has(l)).sort();
   const extra = have.filter((l) => !wantSet.has(l)).sort();
   const equal = missing.length === 0 && extra.length === 0;
-  console.log(JSON.stringify({
+  const line = JSON.stringify({
     equal,
     compared: want.length,
     routes: want.filter((l) => l.startsWith("route")).length,
     missing: missing.slice(0, 50),
     extra: extra.slice(0, 50),
-  }));
-  Deno.exit(equal ? 0 : 1);
+  });
+  return { line, equal };
 }
 
 /** The kernel's routes of one namespace as the switch's route lines. */
@@ -454,7 +467,8 @@ const namespaces: [string | undefined, string][] = [[undefined, "1"]];
 for (const n of args) namespaces.push([n, await netId(n)]);
 const nets = new Set(namespaces.map(([, net]) => net));
 
-if (command === "compare-switch") {
+/** The switch's routes against the kernel's. */
+async function compareSwitch(): Promise<{ line: string; equal: boolean }> {
   const links = await queryControl(control, { show: "links" }) as {
     xid: number;
     net: string;
@@ -475,10 +489,21 @@ if (command === "compare-switch") {
   const have = rows.filter((r) => nets.has(r.net)).map((r) =>
     `route ${r.net} ${r.table} ${r.prefix} ${r.type} ${r.nexthops}`
   );
-  report(want, have);
+  return verdict(want, have);
 }
 
-const want: string[] = [];
-for (const [ns, net] of namespaces) want.push(...await kernel(ns, net));
-const mirror = await queryControl(control, { show: "mirror" }) as MirrorJson;
-report(want, mirrorLines(mirror, nets));
+/** The mirror against the kernel's view. */
+async function compareMirror(): Promise<{ line: string; equal: boolean }> {
+  const want: string[] = [];
+  for (const [ns, net] of namespaces) want.push(...await kernel(ns, net));
+  const mirror = await queryControl(control, { show: "mirror" }) as MirrorJson;
+  return verdict(want, mirrorLines(mirror, nets));
+}
+
+const results = command === "compare"
+  ? [await compareMirror()]
+  : command === "compare-switch"
+  ? [await compareSwitch()]
+  : [await compareMirror(), await compareSwitch()];
+for (const r of results) console.log(r.line);
+Deno.exit(results.every((r) => r.equal) ? 0 : 1);

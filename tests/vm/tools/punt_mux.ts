@@ -5,7 +5,7 @@
  * usage: deno run -A tests/vm/tools/punt_mux.ts MUX vlan|vpls XID PROXY
  *
  * PROXY (the proxy with XID, address 192.0.2.1/24) is pinging 192.0.2.2 in
- * the background. The tool waits for the proxy's ARP request on the punt
+ * the background (until the scenario stops it). The tool waits for the proxy's ARP request on the punt
  * socket (a proxy transmit reaches the daemon, decapsulated, with its xid),
  * answers it as an exception (the mux hands it to the proxy's receive path,
  * so Linux learns the neighbour), then waits for the ICMP echo request that
@@ -18,6 +18,10 @@ import { openDataplane } from "../../../ffi/library.ts";
 import { type InFrame, PuntSocket } from "../../../ffi/punt.ts";
 
 const [mux, encap, xidArg, proxy] = Deno.args;
+/** The rig's time scale (tests/vm/calibrate.ts): every bound grows with it. */
+const SCALE = Number(Deno.env.get("XETH_TIME_SCALE") ?? "1") || 1;
+/** How long to wait for each frame: generous, nothing here is measured. */
+const WAIT_MS = 60_000 * SCALE;
 const xid = Number(xidArg);
 const PEER_MAC = [0x02, 0, 0, 0, 0, 0x02];
 const PEER_IP = [192, 0, 2, 2];
@@ -63,7 +67,7 @@ const arp = await waitFor(
   (f) =>
     ethertype(f.frame) === 0x0806 && f.frame[21] === 1 &&
     f.frame.subarray(38, 42).every((b, i) => b === PEER_IP[i]),
-  15_000,
+  WAIT_MS,
 );
 
 // The answer, as an exception to the proxy.
@@ -84,7 +88,7 @@ const echo = arp
     (f) =>
       ethertype(f.frame) === 0x0800 && f.frame[23] === 1 &&
       f.frame.subarray(0, 6).every((b, i) => b === PEER_MAC[i]),
-    15_000,
+    WAIT_MS,
   )
   : undefined;
 

@@ -32,7 +32,7 @@
             binds the sockets, then answers: frames sent after the answer
             are caught (a new capture replaces the previous one)
         stop [--grace S]
-            waits S seconds (0.1) for frames in flight, then answers with
+            waits S seconds (0.1, times the time scale) for frames in flight, then answers with
             the JSON line of every frame caught since "capture", as the
             capture command prints them, and closes the sockets
         daemon-carrier MUX XID [XID ...]
@@ -57,11 +57,15 @@ on the wire.
 import argparse
 import errno
 import json
+import os
 import select
 import socket
 import struct
 import sys
 import time
+
+# the rig's time scale (tests/vm/calibrate.ts): every wait grows with it
+SCALE = float(os.environ.get("XETH_TIME_SCALE", "1"))
 
 ETH_P_ALL = 0x0003
 SOL_PACKET = 263
@@ -205,7 +209,7 @@ def cmd_capture(a):
     if a.ready_file:
         with open(a.ready_file, "w"):
             pass
-    deadline = time.monotonic() + a.timeout
+    deadline = time.monotonic() + a.timeout * SCALE
     got = 0
     while got < a.count:
         left = deadline - time.monotonic()
@@ -252,7 +256,7 @@ class Batch:
             return 0
         if words[0] == "stop":
             a = self.parser["stop"].parse_args(words[1:])
-            time.sleep(a.grace)
+            time.sleep(a.grace * SCALE)  # frames still on their way (scaled)
             for s, iface in self.socks.items():
                 while True:
                     try:

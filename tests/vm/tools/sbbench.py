@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Side-band benchmarks, run in a VM guest by bench/vm/sideband.sh.
+"""Side-band benchmarks, run in a VM guest by bench/vm/sb_bench.sh.
 
     sbbench.py latency MUX DEV GW COUNT   route add (netlink) -> FIBENTRY
     sbbench.py bulk MUX COUNT4 COUNT6 BATCH4 BATCH6

@@ -11,6 +11,8 @@ of the kernel's header, so that a test compares the two. Script lines:
                              what follows it until the socket is quiet
     fibdump                  DUMP_FIBINFO; prints messages up to BREAK
     read SECS                prints what arrives within SECS
+    readuntil FILE           prints what arrives until FILE exists and then
+                             until the socket is quiet (600 s at most)
     sh CMD...                runs a shell command; prints its exit code
     carrier XID 0|1 | speed XID MBPS | linkstat XID INDEX COUNT
     ethstat XID INDEX COUNT  daemon-to-kernel messages
@@ -20,12 +22,16 @@ of the kernel's header, so that a test compares the two. Script lines:
     mark TEXT                prints {"mark": TEXT}
 """
 import json
+import os
 import select
 import socket
 import struct
 import subprocess
 import sys
 import time
+
+# the rig's time scale (tests/vm/calibrate.ts): every wait grows with it
+SCALE = float(os.environ.get("XETH_TIME_SCALE", "1"))
 
 VERSION = 2
 KINDS = [
@@ -116,13 +122,21 @@ def decode(b):
 
 
 def out(obj):
-    print(json.dumps(obj, separators=(",", ":")), flush=True)
+    # written out whenever the client is about to wait (flush below): a
+    # write per message costs a guest under TCG more than the decoding
+    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
+
+
+def flush():
+    sys.stdout.flush()
 
 
 class Session:
     def __init__(self, mux):
         self.mux = mux
         self.sock = None
+        # messages already read, oldest first
+        self.pending = []
 
     def connect(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -132,28 +146,39 @@ class Session:
             out({"connect": e.strerror})
             return
         self.sock = s
+        self.pending = []
         out({"connect": "ok"})
 
     def recv(self, timeout):
         """One message, None on timeout; closes on EOF."""
+        if self.pending:
+            return self.pending.pop(0)
         if not self.sock:
             return None
+        flush()
         r, _, _ = select.select([self.sock], [], [], timeout)
         if not r:
             return None
-        try:
-            b = self.sock.recv(16384)
-        except OSError as e:
-            b = b""
-            out({"error": e.strerror})
-        if not b:
-            out({"eof": True})
-            self.sock.close()
-            self.sock = None
-            return None
-        return b
+        # what is queued, up to a batch, without waiting again
+        while len(self.pending) < 256:
+            try:
+                b = self.sock.recv(16384, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                break
+            except OSError as e:
+                b = b""
+                out({"error": e.strerror})
+            if not b:
+                if self.pending:
+                    break  # the EOF again, once these are read
+                out({"eof": True})
+                self.sock.close()
+                self.sock = None
+                return None
+            self.pending.append(b)
+        return self.pending.pop(0) if self.pending else None
 
-    def until_break(self, idle=10.0):
+    def until_break(self, idle=10.0 * SCALE):
         """Messages up to BREAK; gives up after idle seconds of silence."""
         while True:
             b = self.recv(idle)
@@ -197,13 +222,21 @@ def main():
         elif op == "dump":
             s.send(header(K["DUMP_IFINFO"]))
             s.until_break()
-            s.read(5.0, quiet=0.5)
+            s.read(5.0 * SCALE, quiet=0.5 * SCALE)
         elif op == "fibdump":
             s.send(header(K["DUMP_FIBINFO"]))
             s.until_break()
         elif op == "read":
-            s.read(float(args[0]))
+            s.read(float(args[0]) * SCALE)
+        elif op == "readuntil":
+            end = time.monotonic() + 600 * SCALE
+            while s.sock and not os.path.exists(args[0]) and time.monotonic() < end:
+                s.read(0.2)
+            if s.sock and not os.path.exists(args[0]):
+                out({"timeout": f"no {args[0]}"})
+            s.read(600 * SCALE, quiet=0.5 * SCALE)
         elif op == "sh":
+            flush()
             cmd = line.split(None, 1)[1]
             r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
             out({"sh": cmd.strip(), "rc": r.returncode})
@@ -222,6 +255,7 @@ def main():
             if s.sock:
                 s.sock.close()
                 s.sock = None
+            s.pending = []
         elif op == "mark":
             out({"mark": " ".join(args)})
         else:
@@ -229,4 +263,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        flush()

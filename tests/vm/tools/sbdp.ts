@@ -48,6 +48,8 @@ if (!mux) {
 using dp = openDataplane();
 using conn = SidebandConnection.connect(dp, mux);
 const batch = new SidebandBatch(64);
+/** The rig's time scale (tests/vm/calibrate.ts): every bound grows with it. */
+const SCALE = Number(Deno.env.get("XETH_TIME_SCALE") ?? "1") || 1;
 
 /** Reads until BREAK; returns per-kind counts, IFINFO names and batching. */
 async function readDump() {
@@ -57,7 +59,7 @@ async function readDump() {
   for (;;) {
     const n = conn.recv(batch);
     if (n === 0) {
-      await conn.wait(Ready.READABLE, 30_000);
+      await conn.wait(Ready.READABLE, Math.round(30_000 * SCALE));
       continue;
     }
     calls++;
@@ -105,7 +107,7 @@ for (let i = 0; i < cmds.length; i++) {
     while (count < want) {
       const n = conn.recv(batch);
       count += n;
-      if (n === 0) await conn.wait(Ready.READABLE, 10_000);
+      if (n === 0) await conn.wait(Ready.READABLE, Math.round(10_000 * SCALE));
       else calls++;
     }
     console.log(JSON.stringify({

@@ -31,6 +31,10 @@ CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+# the rig's time scale (tests/vm/calibrate.ts): every wait grows with it
+SCALE = float(os.environ.get("XETH_TIME_SCALE", "1"))
+
+
 def serve(port: int) -> None:
     s = socket.socket(socket.AF_INET6)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -38,9 +42,9 @@ def serve(port: int) -> None:
     s.bind(("::", port))
     s.listen(1)
     # A client that never comes must not hang the scenario.
-    s.settimeout(60)
+    s.settimeout(60 * SCALE)
     c, _ = s.accept()
-    c.settimeout(60)
+    c.settimeout(60 * SCALE)
     h = hashlib.sha256()
     n = 0
     while True:
@@ -57,10 +61,10 @@ def send(addr: str, port: int, n: int) -> int:
     data = os.urandom(n)
     # The server may still be starting (a Python start takes seconds
     # under TCG): retry a refused connection for a while.
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 30 * SCALE
     while True:
         try:
-            c = socket.create_connection((addr, port), timeout=60)
+            c = socket.create_connection((addr, port), timeout=60 * SCALE)
             break
         except ConnectionRefusedError:
             if time.monotonic() > deadline:

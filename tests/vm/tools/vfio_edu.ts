@@ -61,7 +61,9 @@ const EINVAL = 22;
 const EBUSY = 16;
 const EEXIST = 17;
 
-const IRQ_TIMEOUT_MS = 10_000;
+/** The rig's time scale (tests/vm/calibrate.ts): every bound grows with it. */
+const SCALE = Number(Deno.env.get("XETH_TIME_SCALE") ?? "1") || 1;
+const IRQ_TIMEOUT_MS = Math.round(10_000 * SCALE);
 
 function hex(n: number | bigint): string {
   return `0x${n.toString(16)}`;
@@ -128,9 +130,9 @@ function expectError(fn: () => unknown, errno: number, re: RegExp): void {
   throw new Error(`expected errno ${errno}, but it succeeded (${r})`);
 }
 
-/** Reads `reg` until `(value & mask) === 0`; throws after 10 s. */
+/** Reads `reg` until `(value & mask) === 0`; throws after 10 s (scaled). */
 function waitClear(dev: VfioDevice, reg: number, mask: number): void {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 10_000 * SCALE;
   while (dev.read32(Region.BAR0, reg) & mask) {
     if (Date.now() > deadline) {
       throw new Error(`bit ${hex(mask)} of register ${hex(reg)} stays set`);

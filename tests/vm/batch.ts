@@ -1,0 +1,249 @@
+/**
+ * One guest running a batch of scenarios (plan.ts), watched from the
+ * host: the console's "xrig: running NAME" and "xrig: done NAME" lines
+ * say which scenario runs, each scenario's timeout starts when it does
+ * (a slow boot costs no scenario its time), and a scenario that never
+ * started (the guest stopped early after a splat) goes back to the queue.
+ */
+import type { Kernel } from "./kernels.ts";
+import { boot } from "./qemu.ts";
+import type { Scenario } from "./plan.ts";
+import { scenarioSettings, type Settings } from "./settings.ts";
+import {
+  crashedBeforeScenario,
+  type GuestResult,
+  judge,
+  SCENARIO_START,
+  splatPatternFile,
+  type Verdict,
+} from "./verdict.ts";
+
+export interface RunResult {
+  kernel: Kernel["alias"];
+  scenario: string;
+  verdict: Verdict;
+  seconds: number;
+  logDir: string;
+}
+
+export interface BatchOptions {
+  kernel: Kernel;
+  initramfs: string;
+  root: string;
+  scenarios: Scenario[];
+  settings: Settings;
+  /** the machine's factor for every bound (calibrate.ts) */
+  scale: number;
+  /** this boot's directory (results share and logs) */
+  dir: string;
+  /** where a failed scenario's logs are kept: RUNS/KERNEL-NAME/ */
+  runsDir: string;
+  /** XETH_* settings the guest sources */
+  env: string;
+  acpiTables: string[];
+  onLine: (scenario: string | undefined, line: string) => void;
+}
+
+export interface BatchOutcome {
+  results: RunResult[];
+  /** scenarios the guest never started: to run in another guest */
+  notRun: Scenario[];
+}
+
+const DONE = "xrig: done ";
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+/** The name in a "xrig: running NAME on RELEASE" or "xrig: done NAME" line. */
+export function markerName(line: string, marker: string): string | undefined {
+  const i = line.indexOf(marker);
+  if (i < 0) return undefined;
+  return line.slice(i + marker.length).split(" ")[0] || undefined;
+}
+
+/** What a scenario was doing when it was stopped: its case and last lines. */
+export function pendingOf(output: string): string[] {
+  const lines = output.trimEnd().split("\n").filter((l) => l !== "");
+  const caseLine = lines.findLast((l) => l.startsWith("# case: "));
+  const tail = lines.slice(-8);
+  const out = caseLine && !tail.includes(caseLine) ? [caseLine, "..."] : [];
+  return [...out, ...tail];
+}
+
+function batchFile(scenarios: readonly Scenario[]): string {
+  return scenarios
+    .map((s) => [s.name, s.path, s.cases?.join(",") ?? ""].join(" ").trim())
+    .join("\n") + "\n";
+}
+
+interface Watch {
+  current?: string;
+  started: Map<string, number>;
+  done: Map<string, number>;
+  timedOut?: string;
+  bootTimedOut: boolean;
+}
+
+async function bootOnce(
+  o: BatchOptions,
+): Promise<{ console: string; w: Watch }> {
+  await Deno.writeTextFile(`${o.dir}/batch`, batchFile(o.scenarios));
+  await Deno.writeTextFile(`${o.dir}/splats`, splatPatternFile());
+  await Deno.writeTextFile(`${o.dir}/env`, o.env);
+  const first = scenarioSettings(o.settings, o.scenarios[0].name);
+  const abort = new AbortController();
+  const w: Watch = {
+    started: new Map(),
+    done: new Map(),
+    bootTimedOut: false,
+  };
+  let timer = setTimeout(() => {
+    w.bootTimedOut = true;
+    abort.abort();
+  }, o.settings.bootSeconds * o.scale * 1000);
+  const arm = (name: string) => {
+    clearTimeout(timer);
+    const secs = scenarioSettings(o.settings, name).timeoutSeconds * o.scale;
+    timer = setTimeout(() => {
+      w.timedOut = name;
+      abort.abort();
+    }, secs * 1000);
+  };
+  const console = await boot({
+    kernel: o.kernel,
+    initramfs: o.initramfs,
+    root: o.root,
+    batch: `${o.dir}/batch`,
+    outDir: o.dir,
+    signal: abort.signal,
+    memoryMiB: first.memoryMiB,
+    cpus: first.cpus,
+    tcgThreads: first.tcgThreads,
+    qemuArgs: first.qemuArgs,
+    cmdline: first.cmdline,
+    acpiTables: o.acpiTables,
+    onLine: (line) => {
+      const started = markerName(line, SCENARIO_START);
+      if (started) {
+        w.current = started;
+        w.started.set(started, performance.now());
+        arm(started);
+      }
+      o.onLine(w.current, line);
+      const done = markerName(line, DONE);
+      if (done) {
+        w.done.set(done, performance.now());
+        clearTimeout(timer);
+        w.current = undefined;
+      }
+    },
+  });
+  clearTimeout(timer);
+  return { console, w };
+}
+
+/** The part of the console a scenario printed: from its start to its end. */
+function consoleOf(console: string, name: string): string {
+  const start = console.indexOf(`${SCENARIO_START}${name} `);
+  if (start < 0) return "";
+  const end = console.indexOf(`${DONE}${name}`, start);
+  return console.slice(start, end < 0 ? undefined : end);
+}
+
+export async function runBatch(o: BatchOptions): Promise<BatchOutcome> {
+  await Deno.mkdir(o.dir, { recursive: true });
+  let { console, w } = await bootOnce(o);
+  const asGuest = (): GuestResult => ({
+    timedOut: false,
+    timeoutSeconds: 0,
+    rc: undefined,
+    output: "",
+    dmesg: "",
+    console,
+  });
+  if (w.started.size === 0 && crashedBeforeScenario(asGuest())) {
+    await Deno.copyFile(`${o.dir}/console.log`, `${o.dir}/boot-crash.log`)
+      .catch(() => {});
+    o.onLine(
+      undefined,
+      `the guest kernel crashed while booting, before any scenario ran; booting once more (console log kept in ${o.dir}/boot-crash.log)`,
+    );
+    ({ console, w } = await bootOnce(o));
+  }
+  const results: RunResult[] = [];
+  const notRun: Scenario[] = [];
+  for (const sc of o.scenarios) {
+    const t0 = w.started.get(sc.name);
+    if (t0 === undefined) {
+      if (w.bootTimedOut || results.length === 0 && w.started.size === 0) {
+        // the guest never reached its first scenario: each fails for it
+        results.push(
+          await finish(o, sc, {
+            ...asGuest(),
+            timedOut: w.bootTimedOut,
+            timeoutSeconds: Math.round(o.settings.bootSeconds * o.scale),
+            timeoutDetail: w.bootTimedOut
+              ? `booting, before the scenario started; time scale ${o.scale}`
+              : undefined,
+          }, 0),
+        );
+      } else {
+        notRun.push(sc);
+      }
+      continue;
+    }
+    const d = `${o.dir}/${sc.name}`;
+    const rcText = await readOptional(`${d}/rc`);
+    const rc = rcText === undefined ? undefined : Number(rcText.trim());
+    const output = (await readOptional(`${d}/output.log`)) ?? "";
+    const timeout = scenarioSettings(o.settings, sc.name).timeoutSeconds;
+    const end = w.done.get(sc.name) ?? performance.now();
+    results.push(
+      await finish(o, sc, {
+        timedOut: w.timedOut === sc.name,
+        timeoutSeconds: Math.round(timeout * o.scale),
+        timeoutDetail: o.scale > 1
+          ? `${timeout}s × time scale ${o.scale}`
+          : undefined,
+        pending: w.timedOut === sc.name ? pendingOf(output) : undefined,
+        rc: Number.isNaN(rc) ? undefined : rc,
+        output,
+        dmesg: (await readOptional(`${d}/dmesg.log`)) ?? "",
+        console: consoleOf(console, sc.name),
+      }, (end - t0) / 1000),
+    );
+  }
+  return { results, notRun };
+}
+
+/** Judges one scenario; a failed one keeps its logs in its own directory. */
+async function finish(
+  o: BatchOptions,
+  sc: Scenario,
+  r: GuestResult,
+  seconds: number,
+): Promise<RunResult> {
+  const verdict = judge(r);
+  const logDir = `${o.runsDir}/${o.kernel.alias}-${sc.name}`;
+  if (verdict.outcome !== "pass") {
+    await Deno.mkdir(logDir, { recursive: true });
+    await Deno.copyFile(`${o.dir}/console.log`, `${logDir}/console.log`)
+      .catch(() => {});
+    await Deno.writeTextFile(`${logDir}/output.log`, r.output);
+    await Deno.writeTextFile(`${logDir}/dmesg.log`, r.dmesg);
+  }
+  return {
+    kernel: o.kernel.alias,
+    scenario: sc.name,
+    verdict,
+    seconds,
+    logDir,
+  };
+}

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { markerName, pendingOf } from "./batch.ts";
+import { SCENARIO_START } from "./verdict.ts";
+
+Deno.test("markerName: the scenario in the runner's console lines", () => {
+  assert.equal(
+    markerName("xrig: running sb_stress on 6.1.0-57-amd64", SCENARIO_START),
+    "sb_stress",
+  );
+  assert.equal(markerName("[6.1] xrig: done mux", "xrig: done "), "mux");
+  assert.equal(markerName("ok 1 - xrig", SCENARIO_START), undefined);
+});
+
+Deno.test("pendingOf: the running case and the last lines", () => {
+  const out = [
+    "# case: fuzz",
+    "ok 1 - a",
+    "# case: churn",
+    ...Array.from({ length: 10 }, (_, i) => `ok ${i + 2} - b`),
+    "",
+  ].join("\n");
+  const p = pendingOf(out);
+  assert.deepEqual(p.slice(0, 2), ["# case: churn", "..."]);
+  assert.equal(p.at(-1), "ok 11 - b");
+  assert.equal(p.length, 10);
+  assert.deepEqual(pendingOf("# case: x\nok 1 - y\n"), [
+    "# case: x",
+    "ok 1 - y",
+  ]);
+});

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { loadSettings, scenarioSettings } from "./settings.ts";
+
+Deno.test("settings: defaults fill what settings.json leaves out", () => {
+  const dir = Deno.makeTempDirSync();
+  const p = `${dir}/settings.json`;
+  Deno.writeTextFileSync(p, JSON.stringify({ scenarios: { x: { cpus: 2 } } }));
+  const s = loadSettings(p);
+  assert.equal(s.timeoutSeconds, 120);
+  assert.equal(s.bootSeconds, 120);
+  assert.deepEqual(scenarioSettings(s, "x"), {
+    timeoutSeconds: 120,
+    memoryMiB: 1024,
+    cpus: 2,
+    tcgThreads: "single",
+    qemuArgs: [],
+    cmdline: [],
+    acpiTables: [],
+    boot: "shared",
+  });
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("settings: a full run takes the scenarios' full timeouts", () => {
+  const dir = Deno.makeTempDirSync();
+  const p = `${dir}/settings.json`;
+  Deno.writeTextFileSync(
+    p,
+    JSON.stringify({
+      scenarios: {
+        heavy: { timeoutSeconds: 200, fullTimeoutSeconds: 900 },
+        light: { timeoutSeconds: 60 },
+      },
+    }),
+  );
+  let s = loadSettings(p);
+  assert.equal(scenarioSettings(s, "heavy").timeoutSeconds, 200);
+  s = loadSettings(p, { full: true });
+  assert.equal(scenarioSettings(s, "heavy").timeoutSeconds, 900);
+  assert.equal(scenarioSettings(s, "light").timeoutSeconds, 60);
+  assert.equal(scenarioSettings(s, "other").timeoutSeconds, 120);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("settings.json: every scenario it names exists", () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  for (const name of Object.keys(loadSettings().scenarios)) {
+    const found = [
+      `tests/vm/scenarios/${name}.sh`,
+      `tests/vm/selftest/${name}.sh`,
+      `bench/vm/${name}.sh`,
+      `tests/vm/${name}/mux.sh`,
+    ]
+      .some((p) => {
+        try {
+          return Deno.statSync(root + p).isFile;
+        } catch {
+          return false;
+        }
+      });
+    assert.ok(found, `settings.json names "${name}", which is no scenario`);
+  }
+});
