@@ -75,12 +75,39 @@ Deno.test("build-kmod: a clean module builds", async () => {
   }
 });
 
-Deno.test("build-kmod: the one-unit build DKMS runs is W=1 clean on 6.1 and 6.12", async () => {
-  // kernel/Kbuild reads XETH_ONE_UNIT from make's environment, as DKMS
-  // gives it on the command line (packaging/debian/xeth-dkms/dkms.conf).
+/** The make variables DKMS gives the build (dkms.conf MAKE[0]), M= aside. */
+export function dkmsMakeVars(conf: string): Record<string, string> {
+  const make = conf.match(/^MAKE\[0\]="(.*)"$/m)?.[1];
+  if (make === undefined) throw new Error("dkms.conf has no MAKE[0]");
+  return Object.fromEntries(
+    make.split(/\s+/).filter((t) => /^[A-Z_]+=/.test(t) && !t.startsWith("M="))
+      .map((t) => {
+        const i = t.indexOf("=");
+        return [t.slice(0, i), t.slice(i + 1)];
+      }),
+  );
+}
+
+Deno.test("dkms.conf's make variables, M= aside", () => {
+  assert.deepEqual(
+    dkmsMakeVars(
+      'MAKE[0]="make -C ${k} M=${d}/build XETH_ONE_UNIT=y KCFLAGS=-g0 modules"',
+    ),
+    { XETH_ONE_UNIT: "y", KCFLAGS: "-g0" },
+  );
+});
+
+Deno.test("build-kmod: the build DKMS runs (dkms.conf) is W=1 clean on 6.1 and 6.12", async () => {
+  // make reads the variables from its environment as DKMS gives them on
+  // its command line: XETH_ONE_UNIT (kernel/Kbuild), and whatever else
+  // dkms.conf adds (KCFLAGS=-g0 once broke 6.12's BTF step).
+  const vars = dkmsMakeVars(
+    Deno.readTextFileSync(`${ROOT}/packaging/debian/xeth-dkms/dkms.conf`),
+  );
+  assert.equal(vars.XETH_ONE_UNIT, "y");
   const results = await Promise.all(
     (["6.1", "6.12"] as const).map((alias) =>
-      buildKmod(`${ROOT}/kernel`, release(alias), { XETH_ONE_UNIT: "y" })
+      buildKmod(`${ROOT}/kernel`, release(alias), vars)
     ),
   );
   for (const r of results) {
