@@ -94,7 +94,7 @@ export async function queryControl(
       e instanceof Deno.errors.ConnectionRefused
     ) {
       throw new Error(
-        `no xeth-switchd answers on ${path}: is it running (deno task switchd --mux MUX)? ` +
+        `no xeth-switchd answers on ${path}: is it running (systemctl status xeth-switchd@MUX, or deno task switchd --mux MUX in a checkout)? ` +
           `A daemon started with --control PATH needs the same --control here`,
       );
     }

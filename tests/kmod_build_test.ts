@@ -14,12 +14,21 @@ function release(alias: KernelAlias): string {
   return rel;
 }
 
-async function buildKmod(src: string, krel: string) {
+async function buildKmod(
+  src: string,
+  krel: string,
+  env: Record<string, string> = {},
+) {
   const out = await Deno.makeTempDir();
   try {
     const r = await new Deno.Command("bash", {
       args: [`${ROOT}/scripts/build-kmod.sh`, krel],
-      env: { XETH_KMOD_SRC: src, XETH_KMOD_OUT: out, XETH_KMOD_CLEAN: "1" },
+      env: {
+        XETH_KMOD_SRC: src,
+        XETH_KMOD_OUT: out,
+        XETH_KMOD_CLEAN: "1",
+        ...env,
+      },
     }).output();
     const dec = new TextDecoder();
     return { ok: r.success, text: dec.decode(r.stdout) + dec.decode(r.stderr) };
@@ -63,5 +72,47 @@ Deno.test("build-kmod: a clean module builds", async () => {
     assert.equal(r.ok, true, r.text);
   } finally {
     await Deno.remove(src, { recursive: true });
+  }
+});
+
+/** The make variables DKMS gives the build (dkms.conf MAKE[0]), M= aside. */
+export function dkmsMakeVars(conf: string): Record<string, string> {
+  const make = conf.match(/^MAKE\[0\]="(.*)"$/m)?.[1];
+  if (make === undefined) throw new Error("dkms.conf has no MAKE[0]");
+  return Object.fromEntries(
+    make.split(/\s+/).filter((t) => /^[A-Z_]+=/.test(t) && !t.startsWith("M="))
+      .map((t) => {
+        const i = t.indexOf("=");
+        return [t.slice(0, i), t.slice(i + 1)];
+      }),
+  );
+}
+
+Deno.test("dkms.conf's make variables, M= aside", () => {
+  assert.deepEqual(
+    dkmsMakeVars(
+      'MAKE[0]="make -C ${k} M=${d}/build XETH_ONE_UNIT=y KCFLAGS=-g0 modules"',
+    ),
+    { XETH_ONE_UNIT: "y", KCFLAGS: "-g0" },
+  );
+});
+
+Deno.test("build-kmod: the build DKMS runs (dkms.conf) is W=1 clean on 6.1 and 6.12", async () => {
+  // make reads the variables from its environment as DKMS gives them on
+  // its command line: XETH_ONE_UNIT (kernel/Kbuild), and whatever else
+  // dkms.conf adds (KCFLAGS=-g0 once broke 6.12's BTF step).
+  const vars = dkmsMakeVars(
+    Deno.readTextFileSync(`${ROOT}/packaging/debian/xeth-dkms/dkms.conf`),
+  );
+  assert.equal(vars.XETH_ONE_UNIT, "y");
+  const results = await Promise.all(
+    (["6.1", "6.12"] as const).map((alias) =>
+      buildKmod(`${ROOT}/kernel`, release(alias), vars)
+    ),
+  );
+  for (const r of results) {
+    assert.equal(r.ok, true, r.text);
+    assert.match(r.text, /CC \[M\] .*xeth_unity\.o/);
+    assert.doesNotMatch(r.text, /CC \[M\] .*mux\.o/);
   }
 });

@@ -4,10 +4,11 @@
  *
  * `deno task test --full` runs the VM scenarios with their heavy loads
  * (XETH_FULL=1: the sizes lib.sh `sized` gives for a full run, and the
- * scenarios' fullTimeoutSeconds).
+ * scenarios' fullTimeoutSeconds) and the package test's --full variant.
  */
 import { ROOT } from "./vm/rig.ts";
 import { installedRelease, KERNEL_ALIASES } from "./vm/kernels.ts";
+import { FULL, QUICK } from "./package/run.ts";
 
 interface Step {
   name: string;
@@ -163,6 +164,20 @@ function steps(full: boolean): Step[] {
     count: summaryCounts,
     progress: /^(PASS|FAIL) /,
   });
+  s.push({
+    name: `package test (Debian packages on 6.1${
+      full ? ", reboot, 6.12" : ""
+    })`,
+    cmd: [
+      "deno",
+      "run",
+      "-A",
+      "tests/package/run.ts",
+      ...(full ? ["--full"] : []),
+    ],
+    count: summaryCounts,
+    progress: /^(PASS|FAIL) |^# image|^(not )?ok \d+ - |^package test/,
+  });
   return s;
 }
 
@@ -219,6 +234,32 @@ async function run(
   return { ...counts, ok };
 }
 
+/**
+ * The package test's Debian system (tests/package/image.sh): the first
+ * build takes minutes of downloads and dpkg, so it runs beside the first
+ * steps; the package test reuses it, or waits for it (image.sh locks).
+ */
+async function prepareImage(kernels: readonly string[]): Promise<void> {
+  const logDir = `${ROOT}/build/test-logs`;
+  await Deno.mkdir(logDir, { recursive: true });
+  const log = await Deno.open(`${logDir}/package-image.log`, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  const child = new Deno.Command("bash", {
+    args: [`${ROOT}/tests/package/image.sh`, ...kernels],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const text = await child.output();
+  await log.write(text.stdout);
+  await log.write(text.stderr);
+  log.close();
+  // A failure shows in the package test, which runs image.sh again.
+}
+
 const USAGE = "usage: deno task test [--full]";
 const args = Deno.args.filter((a) => a !== "--full");
 if (args.length) {
@@ -235,7 +276,9 @@ const t0 = performance.now();
 let passed = 0;
 let failed = 0;
 const failedSteps: string[] = [];
+const imageReady = prepareImage((full ? FULL : QUICK).kernels);
 for (const step of steps(full)) {
+  if (step.name.startsWith("package test")) await imageReady;
   const r = await run(step);
   passed += r.passed;
   failed += r.failed;
