@@ -23,6 +23,22 @@ _reset_net_sysctls() { # "key = value" of the stack's settings, but per device
 		$1 ~ /^net\.(core|ipv4|ipv6|unix|mpls)\./ { print }'
 }
 
+# Empties the scratch directories but for the project and the results
+# share: a clone in /tmp (as CI makes) is bound there, and the results
+# share under it is the host's own directory.
+_reset_scratch() {
+	local dir e
+	for dir in "$@"; do
+		for e in "$dir"/* "$dir"/.[!.]*; do
+			[ -e "$e" ] || continue
+			case "$XETH_ROOT/ $XETH_OUT/" in
+			"$e"/* | *" $e"/*) continue ;;
+			esac
+			rm -rf --one-file-system "$e" 2>/dev/null
+		done
+	done
+}
+
 reset_snapshot() {
 	_reset_links=$(_reset_link_names | sort)
 	_reset_mounts=$(awk '{ print $2 }' /proc/mounts | sort)
@@ -88,7 +104,7 @@ reset_guest() {
 	for m in $(awk '{ print $2 }' /proc/mounts | sort -r); do
 		grep -qxF "$m" <<<"$_reset_mounts" || umount -l "$m" 2>/dev/null
 	done
-	rm -rf /tmp/* /tmp/.[!.]* /run/* /root/* /root/.[!.]* 2>/dev/null
+	_reset_scratch /tmp /run /root
 	_reset_net_sysctls | diff - "$_reset_sysctl" | sed -n 's/^> \(.*\) = \(.*\)$/\1=\2/p' |
 		while IFS= read -r kv; do
 			sysctl -q -w "$kv" >/dev/null 2>&1 || echo "cannot restore sysctl $kv"
