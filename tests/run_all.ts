@@ -19,6 +19,15 @@ interface Step {
   count?: (out: string) => { passed: number; failed: number } | undefined;
   /** output lines to show while the step runs */
   progress?: RegExp;
+  /**
+   * Runs at the same time as the neighbouring steps that say so. The
+   * guests of the VM steps each keep one host core busy only while they
+   * compute: side by side they fill the cores a lone guest, or one that
+   * waits for a timer, leaves idle.
+   */
+  together?: boolean;
+  /** shown before its progress lines when it runs beside others */
+  tag?: string;
 }
 
 // deno test: "ok | 12 passed | 0 failed" (or "FAILED | ...")
@@ -145,9 +154,17 @@ function steps(full: boolean): Step[] {
   });
   s.push({
     name: "deno test",
-    cmd: ["deno", "test", "-A"],
+    cmd: ["deno", "test", "-A", "--ignore=tests/vm/rig_test.ts"],
     count: denoTestCounts,
     progress: /\.\.\. .*(ok|FAILED)/,
+  });
+  s.push({
+    name: "VM rig self-tests (deno test tests/vm/rig_test.ts)",
+    cmd: ["deno", "test", "-A", "tests/vm/rig_test.ts"],
+    count: denoTestCounts,
+    progress: /\.\.\. .*(ok|FAILED)/,
+    together: true,
+    tag: "rig",
   });
   s.push({
     name: `vm scenarios (6.1, 6.12${full ? ", full loads" : ""})`,
@@ -163,6 +180,8 @@ function steps(full: boolean): Step[] {
     env: full ? { XETH_FULL: "1" } : undefined,
     count: summaryCounts,
     progress: /^(PASS|FAIL) /,
+    together: true,
+    tag: "vm",
   });
   s.push({
     name: `package test (Debian packages on 6.1${
@@ -177,14 +196,20 @@ function steps(full: boolean): Step[] {
     ],
     count: summaryCounts,
     progress: /^(PASS|FAIL) |^# image|^(not )?ok \d+ - |^package test/,
+    together: true,
+    tag: "package",
   });
   return s;
 }
 
 async function run(
   step: Step,
+  beside: boolean,
+  ready?: Promise<void>,
 ): Promise<{ passed: number; failed: number; ok: boolean }> {
+  await ready;
   const t0 = performance.now();
+  const tag = beside && step.tag ? `[${step.tag}] ` : "";
   const logDir = `${ROOT}/build/test-logs`;
   await Deno.mkdir(logDir, { recursive: true });
   const logPath = `${logDir}/${step.name.replace(/[^\w.-]+/g, "_")}.log`;
@@ -205,7 +230,7 @@ async function run(
       const lines = partial.split("\n");
       partial = lines.pop() ?? "";
       for (const l of lines) {
-        if (step.progress.test(l)) console.log(`     ${l}`);
+        if (step.progress.test(l)) console.log(`     ${tag}${l}`);
       }
     }
   };
@@ -277,12 +302,24 @@ let passed = 0;
 let failed = 0;
 const failedSteps: string[] = [];
 const imageReady = prepareImage((full ? FULL : QUICK).kernels);
-for (const step of steps(full)) {
-  if (step.name.startsWith("package test")) await imageReady;
-  const r = await run(step);
-  passed += r.passed;
-  failed += r.failed;
-  if (!r.ok) failedSteps.push(step.name);
+const all = steps(full);
+for (let i = 0; i < all.length;) {
+  let j = i + 1;
+  if (all[i].together) { while (j < all.length && all[j].together) j++; }
+  const group = all.slice(i, j);
+  const results = await Promise.all(group.map((step) =>
+    run(
+      step,
+      group.length > 1,
+      step.name.startsWith("package test") ? imageReady : undefined,
+    )
+  ));
+  results.forEach((r, k) => {
+    passed += r.passed;
+    failed += r.failed;
+    if (!r.ok) failedSteps.push(group[k].name);
+  });
+  i = j;
 }
 console.log(
   `test: ${

@@ -130,7 +130,8 @@ export async function initramfs(
     mode: 0o100644,
     data: new TextEncoder().encode(names.join("\n") + "\n"),
   });
-  const tmp = `${out}.tmp`;
+  // its own name: two rigs (the self-tests beside a run) may build at once
+  const tmp = `${out}.${Deno.pid}.tmp`;
   await Deno.writeFile(tmp, cpioArchive(entries));
   await Deno.rename(tmp, out);
   return out;

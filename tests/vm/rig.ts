@@ -136,6 +136,23 @@ export function acpiTablePaths(names: readonly string[] = []): string[] {
 /** Logs of failed runs are kept; only the newest few runs' worth. */
 const KEEP_RUNS = 20;
 
+/** The file in a run's directory naming the rig process still writing it. */
+export const RUN_OWNER = "rig.pid";
+
+function ownerAlive(run: string): boolean {
+  try {
+    const pid = Deno.readTextFileSync(`${run}/${RUN_OWNER}`).trim();
+    return /^\d+$/.test(pid) && Deno.statSync(`/proc/${pid}`).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Keeps the newest `keep` runs. A run whose rig still runs is never
+ * removed, however many runs came after it: `./run test` runs the rig's
+ * self-tests (many short runs) beside the scenarios' own long run.
+ */
 export function pruneRuns(dir: string, keep: number): void {
   let names: string[];
   try {
@@ -144,6 +161,7 @@ export function pruneRuns(dir: string, keep: number): void {
     return;
   }
   for (const n of names.slice(0, Math.max(0, names.length - keep))) {
+    if (ownerAlive(`${dir}/${n}`)) continue;
     Deno.removeSync(`${dir}/${n}`, { recursive: true });
   }
 }
@@ -224,6 +242,8 @@ export async function runRig(opts: RigOptions): Promise<RunResult[]> {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const runsDir = `${BUILD}/vm/runs/${stamp}`;
   pruneRuns(`${BUILD}/vm/runs`, KEEP_RUNS);
+  await Deno.mkdir(runsDir, { recursive: true });
+  await Deno.writeTextFile(`${runsDir}/${RUN_OWNER}`, `${Deno.pid}\n`);
   const baseEnv = guestEnv(Deno.env.toObject());
   const queue: Batch[] = planBatches(opts.kernels, opts.scenarios, settings);
   const results: RunResult[] = [];
@@ -283,6 +303,7 @@ export async function runRig(opts: RigOptions): Promise<RunResult[]> {
   await Promise.all(
     Array.from({ length: Math.max(1, opts.jobs) }, () => worker()),
   );
+  await Deno.remove(`${runsDir}/${RUN_OWNER}`).catch(() => {});
   try {
     await Deno.remove(runsDir); // only succeeds when every run passed
   } catch {

@@ -6,7 +6,7 @@ import {
   judge,
   parseCounts,
 } from "./verdict.ts";
-import { pruneRuns } from "./rig.ts";
+import { pruneRuns, RUN_OWNER } from "./rig.ts";
 
 const base: GuestResult = {
   timedOut: false,
@@ -96,5 +96,20 @@ Deno.test("pruneRuns: keeps the newest runs' logs", async () => {
   const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
   assert.deepEqual(left, ["2026-01-03", "2026-01-04"]);
   pruneRuns(`${dir}/missing`, 2); // no runs yet: nothing to do
+  // a run whose rig still runs stays, however old; a dead rig's goes
+  await Deno.writeTextFile(`${dir}/2026-01-03/${RUN_OWNER}`, `${Deno.pid}`);
+  await Deno.mkdir(`${dir}/2026-01-05`);
+  await Deno.mkdir(`${dir}/2026-01-06`);
+  pruneRuns(dir, 2);
+  assert.deepEqual(
+    [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+    ["2026-01-03", "2026-01-05", "2026-01-06"],
+  );
+  await Deno.writeTextFile(`${dir}/2026-01-03/${RUN_OWNER}`, "999999999");
+  pruneRuns(dir, 2);
+  assert.deepEqual(
+    [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+    ["2026-01-05", "2026-01-06"],
+  );
   await Deno.remove(dir, { recursive: true });
 });
