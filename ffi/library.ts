@@ -11,10 +11,14 @@
 
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ABI_VERSION, ERRNO } from "./abi.generated.ts";
 import { type DataplaneLibrary, SYMBOLS } from "./symbols.ts";
 
-/** ABI version of dataplane/src/ffi.rs this code was written for. */
-export const EXPECTED_ABI_VERSION = 4;
+/**
+ * ABI version of dataplane/src/ffi.rs this code was written for: the
+ * crate's own, generated with the rest of the ABI's constants.
+ */
+export const EXPECTED_ABI_VERSION: number = ABI_VERSION;
 
 /** Environment variable naming the library file; overrides the search. */
 export const LIBRARY_ENV = "XETH_DATAPLANE_LIB";
@@ -28,8 +32,6 @@ export const INSTALLED_PATH = "/usr/lib/xeth-switchd/libxeth_dataplane.so";
 /** Commands that build the library, run from the repository root. */
 export const BUILD_COMMANDS =
   "`./run build` or `cargo build --release --manifest-path dataplane/Cargo.toml`";
-
-const ERANGE = 34;
 
 // Error messages and versions are short; the cap only stops a broken
 // library from making us allocate without bound.
@@ -222,7 +224,7 @@ export function readCString(
       // that must not turn into reading past what it wrote.
       return new TextDecoder().decode(buf.subarray(0, Math.min(r, size)));
     }
-    if (r !== -ERANGE || size >= MAX_STRING) return r;
+    if (r !== -ERRNO.ERANGE || size >= MAX_STRING) return r;
   }
 }
 

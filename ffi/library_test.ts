@@ -4,6 +4,7 @@
 import { equal, match, ok, throws } from "node:assert/strict";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ERRNO } from "./abi.generated.ts";
 import {
   checkAbi,
   DataplaneError,
@@ -20,8 +21,7 @@ import {
 } from "./library.ts";
 import { SYMBOLS } from "./symbols.ts";
 
-const ERANGE = 34;
-const EINVAL = 22;
+const { ERANGE, EINVAL } = ERRNO;
 
 // Tests choose the environment explicitly so that an XETH_DATAPLANE_LIB set
 // in the developer's shell cannot change what they test.

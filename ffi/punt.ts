@@ -17,6 +17,7 @@
  */
 
 import { ENCAP } from "../switchd/protocol/abi.generated.ts";
+import { PUNT_RECORD, PUNT_RING, PUNT_STAT_NAMES } from "./abi.generated.ts";
 import { type Dataplane, DataplaneError, readCString } from "./library.ts";
 
 /** The mux's encapsulation (`enum xeth_encap`). */
@@ -35,23 +36,10 @@ export const ENCAP_VALUE: Readonly<Record<Encap, number>> = {
 export type RingLayout = "v2" | "v3";
 
 /**
- * Names of the counters, in the library's order, as a literal type for
- * callers; ffi/punt_names_test.ts holds it to {@link puntStatNames}.
+ * Names of the counters, in the library's order (generated from it);
+ * ffi/abi_test.ts holds the loaded library to them.
  */
-export const PUNT_STAT_NAMES = [
-  "rx_frames",
-  "rx_bytes",
-  "rx_decap_errors",
-  "rx_truncated",
-  "rx_ring_drops",
-  "tx_frames",
-  "tx_bytes",
-  "tx_exceptions",
-  "tx_errors",
-  "tx_queue_drops",
-  "tx_batches",
-  "capture_drops",
-] as const;
+export { PUNT_STAT_NAMES };
 
 /** One counter name. */
 export type PuntStatName = typeof PUNT_STAT_NAMES[number];
@@ -72,11 +60,12 @@ export function puntStatNames(dp: Dataplane): string[] {
 }
 
 /** Bytes of a record header (dataplane/src/punt/record.rs). */
-export const RECORD_HDR = 12;
+export const RECORD_HDR: number = PUNT_RECORD.RECORD_HDR;
 /** Record flag: the frame has (or gets) the exception mark. */
-export const FLAG_EXCEPTION = 1;
+export const FLAG_EXCEPTION: number = PUNT_RECORD.FLAG_EXCEPTION;
 /** Record flag: the mux transmitted the frame (PACKET_OUTGOING). */
-export const FLAG_OUTGOING = 2;
+export const FLAG_OUTGOING: number = PUNT_RECORD.FLAG_OUTGOING;
+const { XID_AT, LEN_AT, PRIORITY_AT, FLAGS_AT } = PUNT_RECORD;
 
 /** A proxy frame to send. */
 export interface OutFrame {
@@ -129,10 +118,10 @@ export function encodeRecords(
     if (!Number.isInteger(f.xid) || f.xid < 0 || f.xid > MAX_U32) {
       throw new RangeError(`xid ${f.xid} is not a u32`);
     }
-    view.setUint32(at, f.xid, HOST_LE);
-    view.setUint32(at + 4, f.frame.length, HOST_LE);
-    buf[at + 8] = 0;
-    buf[at + 9] = f.exception ? FLAG_EXCEPTION : 0;
+    view.setUint32(at + XID_AT, f.xid, HOST_LE);
+    view.setUint32(at + LEN_AT, f.frame.length, HOST_LE);
+    buf[at + PRIORITY_AT] = 0;
+    buf[at + FLAGS_AT] = f.exception ? FLAG_EXCEPTION : 0;
     buf.set(f.frame, at + RECORD_HDR);
     at += RECORD_HDR + f.frame.length;
   }
@@ -148,15 +137,15 @@ export function decodeRecords(buf: Uint8Array): InFrame[] {
     if (at + RECORD_HDR > buf.length) {
       throw new DataplaneError(`truncated punt record at byte ${at}`);
     }
-    const len = view.getUint32(at + 4, HOST_LE);
+    const len = view.getUint32(at + LEN_AT, HOST_LE);
     const end = at + RECORD_HDR + len;
     if (end > buf.length) {
       throw new DataplaneError(`truncated punt record at byte ${at}`);
     }
-    const flags = buf[at + 9];
+    const flags = buf[at + FLAGS_AT];
     out.push({
-      xid: view.getUint32(at, HOST_LE),
-      priority: buf[at + 8],
+      xid: view.getUint32(at + XID_AT, HOST_LE),
+      priority: buf[at + PRIORITY_AT],
       exception: (flags & FLAG_EXCEPTION) !== 0,
       outgoing: (flags & FLAG_OUTGOING) !== 0,
       frame: buf.slice(at + RECORD_HDR, end),
@@ -207,7 +196,7 @@ export class PuntSocket implements Disposable {
       name,
       BigInt(name.length),
       ENCAP_VALUE[encap],
-      ring === "v2" ? 2 : 3,
+      ring === "v2" ? PUNT_RING.V2 : PUNT_RING.V3,
       capture,
     );
     const h = dp.check(`open punt socket on ${ifname}`, r);

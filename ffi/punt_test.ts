@@ -7,6 +7,7 @@
 // Build the library first (`./run build`).
 
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { ERRNO } from "./abi.generated.ts";
 import { DataplaneError, openDataplane } from "./library.ts";
 import {
   decodeRecords,
@@ -20,8 +21,8 @@ import {
 import { run, type VethNetns, withVethNetns } from "./testing/veth_netns.ts";
 import { waitFor } from "./testing/wait.ts";
 
-const ENODEV = 19;
-const EINVAL = 22;
+const { ENODEV, EINVAL } = ERRNO;
+
 const isRoot = Deno.uid() === 0;
 const ignore = !isRoot;
 if (ignore) {

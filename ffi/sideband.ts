@@ -12,26 +12,23 @@
  */
 
 import { VALUES } from "../switchd/protocol/abi.generated.ts";
+import { ERRNO, READY, SIDEBAND } from "./abi.generated.ts";
 import { type Dataplane, DataplaneError } from "./library.ts";
 
 /** Largest side-band message (docs/protocol.md, "Transport"). */
 export const MAX_MESSAGE: number = VALUES.XETH_MSG_MAX_SIZE;
 
 /** Most messages one receive or send call moves (the library's cap). */
-export const MAX_BATCH = 256;
+export const MAX_BATCH: number = SIDEBAND.MAX_BATCH;
 
-/** Readiness bits of {@link SidebandConnection.wait}. */
-export const Ready = {
-  READABLE: 1,
-  WRITABLE: 2,
-  /** The kernel closed the connection. */
-  HANGUP: 4,
-  /** {@link SidebandConnection.wake} was called. */
-  WOKEN: 8,
-} as const;
+/**
+ * Readiness bits of {@link SidebandConnection.wait}: HANGUP when the
+ * kernel closed the connection, WOKEN when {@link SidebandConnection.wake}
+ * was called.
+ */
+export const Ready = READY;
 
-const EBADF = 9;
-const ECONNRESET = 104;
+const { EBADF, ECONNRESET } = ERRNO;
 
 /**
  * A receive buffer: messages land packed back to back in `buf`, with their

@@ -11,6 +11,7 @@ import {
   throws,
 } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { ERRNO } from "./abi.generated.ts";
 import { DataplaneError, openDataplane } from "./library.ts";
 import {
   isClosedError,
@@ -20,8 +21,8 @@ import {
   SidebandConnection,
 } from "./sideband.ts";
 
-const ECONNREFUSED = 111;
-const EINVAL = 22;
+const { ECONNREFUSED, EINVAL } = ERRNO;
+
 const PEER = fileURLToPath(
   new URL("testdata/seqpacket_peer.py", import.meta.url),
 );

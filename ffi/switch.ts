@@ -19,29 +19,22 @@
  * @module
  */
 
+import { ERRNO, SWITCH_REPORT } from "./abi.generated.ts";
 import { type Dataplane, DataplaneError } from "./library.ts";
 import { type Encap, ENCAP_VALUE } from "./punt.ts";
 
 export { type Encap, ENCAP_VALUE };
 
-/** The reports of xeth_dp_switch_report, by name. */
-export const SWITCH_REPORTS = {
-  /** a `port` record per attached port */
-  ports: 0,
-  /**
-   * a `counters` record per proxy: the first 8 LINK_STAT counts, then the
-   * ethtool counts named by "ethtool-names"
-   */
-  counters: 1,
-  /** a `count` record per named count */
-  summary: 2,
-  /** `name` records: the ethtool counts in "counters" */
-  "ethtool-names": 3,
-  /** `name` records: the mux's port stat names (sysfs); none without mux */
-  "mux-stat-names": 4,
-  /** every route held, as the sorted `route4` and `route6` records */
-  fib: 5,
-} as const;
+/**
+ * The reports of xeth_dp_switch_report, by name (docs/records.md,
+ * "Reports"): `ports`, a `port` record per attached port; `counters`, a
+ * `counters` record per proxy (the first 8 LINK_STAT counts, then the
+ * ethtool counts named by `ethtool-names`); `summary`, a `count` record
+ * per named count; `ethtool-names` and `mux-stat-names` (the mux's port
+ * stat names from sysfs, none without a mux), `name` records; `fib`,
+ * every route held as the sorted `route4` and `route6` records.
+ */
+export const SWITCH_REPORTS = SWITCH_REPORT;
 
 /** A report's name. */
 export type SwitchReport = keyof typeof SWITCH_REPORTS;
@@ -52,7 +45,7 @@ export interface SoftSwitchOptions {
   encap?: Encap;
 }
 
-const ENOSPC = 28;
+const { ENOSPC } = ERRNO;
 /** First report buffer; grown to what the library says it needs. */
 const REPORT_START = 64 << 10;
 /** Largest report buffer. */

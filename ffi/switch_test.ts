@@ -6,6 +6,7 @@
 // Build the library first (`./run build`).
 
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
+import { ERRNO } from "./abi.generated.ts";
 import { type Dataplane, DataplaneError, openDataplane } from "./library.ts";
 import {
   parseRecords,
@@ -19,6 +20,8 @@ import { RecordWriter } from "../switchd/records/writer.ts";
 import { run, withVethNetns } from "./testing/veth_netns.ts";
 import { waitFor } from "./testing/wait.ts";
 
+const { EINVAL, ENOSPC } = ERRNO;
+
 const isRoot = Deno.uid() === 0;
 const ignore = !isRoot;
 if (ignore) {
@@ -26,8 +29,6 @@ if (ignore) {
     "switch_test: not root, skipping the tests that forward between namespaces",
   );
 }
-
-const EINVAL = 22;
 
 /** True when `ns` pings `ip` (at least one reply of `count`). */
 async function ping(
@@ -228,7 +229,7 @@ Deno.test("SoftSwitch: reports grow their buffer to the size told, program error
   const big = SoftSwitch.open(huge.dp, "xm0");
   throws(
     () => big.report("ports"),
-    (e: unknown) => e instanceof DataplaneError && e.errno === 28,
+    (e: unknown) => e instanceof DataplaneError && e.errno === ENOSPC,
   );
 });
 

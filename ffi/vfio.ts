@@ -16,28 +16,25 @@
  * @module
  */
 
+import {
+  VFIO_IRQ,
+  VFIO_REGION,
+  VFIO_REGION_FLAG,
+  VFIO_REGION_INFO,
+} from "./abi.generated.ts";
 import { type Dataplane, DataplaneError } from "./library.ts";
 
 /** Region indices of a vfio PCI device. */
-export const Region = {
-  BAR0: 0,
-  BAR1: 1,
-  BAR2: 2,
-  BAR3: 3,
-  BAR4: 4,
-  BAR5: 5,
-  ROM: 6,
-  CONFIG: 7,
-} as const;
+export const Region = VFIO_REGION;
 
 /** Bits of {@link RegionInfo.flags}. */
-export const RegionFlag = { READ: 1, WRITE: 2, MMAP: 4 } as const;
+export const RegionFlag = VFIO_REGION_FLAG;
 
 /** Interrupt indices of a vfio PCI device. */
-export const Irq = { INTX: 0, MSI: 1, MSIX: 2 } as const;
+export const Irq = VFIO_IRQ;
 
 /** Bytes of the region description the library writes. */
-export const REGION_INFO_LEN = 32;
+export const REGION_INFO_LEN: number = VFIO_REGION_INFO.ENCODED_LEN;
 
 /** A DMA mask that lets the device reach every IOVA. */
 export const NO_DMA_LIMIT = (1n << 64n) - 1n;
@@ -55,7 +52,7 @@ export interface RegionInfo {
   readonly mapped: boolean;
 }
 
-/** Decodes the 32 bytes of `xeth_dp_vfio_region_info`. */
+/** Decodes the {@link REGION_INFO_LEN} bytes of `xeth_dp_vfio_region_info`. */
 export function decodeRegionInfo(b: Uint8Array): RegionInfo {
   if (b.length < REGION_INFO_LEN) {
     throw new RangeError(
@@ -63,12 +60,13 @@ export function decodeRegionInfo(b: Uint8Array): RegionInfo {
     );
   }
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const at = VFIO_REGION_INFO;
   return {
-    size: v.getBigUint64(0, true),
-    offset: v.getBigUint64(8, true),
-    flags: v.getUint32(16, true),
-    index: v.getUint32(20, true),
-    mapped: v.getUint32(24, true) !== 0,
+    size: v.getBigUint64(at.SIZE_AT, true),
+    offset: v.getBigUint64(at.OFFSET_AT, true),
+    flags: v.getUint32(at.FLAGS_AT, true),
+    index: v.getUint32(at.INDEX_AT, true),
+    mapped: v.getUint32(at.MAPPED_AT, true) !== 0,
   };
 }
 

@@ -4,6 +4,7 @@
 // (tests/vm/scenarios/vfio_edu.sh). Build the library first (`./run build`).
 
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
+import { ERRNO } from "./abi.generated.ts";
 import { DataplaneError, openDataplane } from "./library.ts";
 import {
   decodeRegionInfo,
@@ -12,8 +13,7 @@ import {
   VfioDevice,
 } from "./vfio.ts";
 
-const ENOENT = 2;
-const EINVAL = 22;
+const { ENOENT, EINVAL } = ERRNO;
 
 function throwsErrno(fn: () => unknown, errno: number, ...res: RegExp[]) {
   throws(fn, (e: unknown) => {

@@ -24,6 +24,8 @@ use crate::{ABI_VERSION, VERSION};
 mod punt;
 mod sideband;
 mod switch;
+#[cfg(test)]
+mod typescript;
 mod vfio;
 
 thread_local! {

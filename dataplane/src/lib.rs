@@ -25,6 +25,8 @@
 pub mod encap;
 pub mod error;
 pub mod ffi;
+#[cfg(test)]
+mod generated;
 mod handles;
 pub mod packet;
 pub mod punt;

@@ -53,26 +53,52 @@ use report::Item;
 use tables::Tables;
 
 /// Which report [`SoftwareSwitch::report`] writes (records of
-/// [`report`], or of [`program`] for the routes).
+/// [`report`], or of [`program`] for the routes). The discriminant is the
+/// `what` of `xeth_dp_switch_report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Report {
     /// A `port` record per attached port.
-    Ports,
+    Ports = 0,
     /// A `counters` record per proxy: 8 LINK_STAT counts and the ethtool
     /// counts of [`Report::EthtoolNames`].
-    Counters,
+    Counters = 1,
     /// A `count` record per named count.
-    Summary,
+    Summary = 2,
     /// `name` records: the ethtool counts that follow the 8 LINK_STAT
     /// counts of [`Report::Counters`].
-    EthtoolNames,
+    EthtoolNames = 3,
     /// `name` records: the mux's port stat names (`ethtool -S` of its
     /// ports), from sysfs; none when the mux is missing. Read here rather
     /// than in SWITCHD because Deno lets only --allow-all read /sys.
-    MuxStatNames,
+    MuxStatNames = 4,
     /// Every route held, as the `route4` and `route6` records that program
     /// them, sorted.
-    Fib,
+    Fib = 5,
+}
+
+impl Report {
+    /// Every report, in the order of their numbers.
+    pub const ALL: [Report; 6] = [
+        Report::Ports,
+        Report::Counters,
+        Report::Summary,
+        Report::EthtoolNames,
+        Report::MuxStatNames,
+        Report::Fib,
+    ];
+
+    /// Its name, as SWITCHD asks for it (ffi/switch.ts).
+    pub fn name(self) -> &'static str {
+        match self {
+            Report::Ports => "ports",
+            Report::Counters => "counters",
+            Report::Summary => "summary",
+            Report::EthtoolNames => "ethtool-names",
+            Report::MuxStatNames => "mux-stat-names",
+            Report::Fib => "fib",
+        }
+    }
 }
 
 /// A program that stopped at an operation the switch refused; the ones
@@ -88,17 +114,19 @@ impl TryFrom<u8> for Report {
     type Error = Error;
 
     fn try_from(v: u8) -> Result<Self, Error> {
-        match v {
-            0 => Ok(Report::Ports),
-            1 => Ok(Report::Counters),
-            2 => Ok(Report::Summary),
-            3 => Ok(Report::EthtoolNames),
-            4 => Ok(Report::MuxStatNames),
-            5 => Ok(Report::Fib),
-            _ => Err(Error::InvalidArgument(
-                "report must be 0 (ports), 1 (counters), 2 (summary), 3 (ethtool names), 4 (mux stat names) or 5 (fib)",
-            )),
-        }
+        Report::ALL
+            .into_iter()
+            .find(|&r| r as u8 == v)
+            .ok_or_else(|| {
+                let known: Vec<String> = Report::ALL
+                    .iter()
+                    .map(|&r| format!("{} ({})", r as u8, r.name()))
+                    .collect();
+                Error::described(
+                    libc::EINVAL,
+                    format!("report must be one of {}, not {v}", known.join(", ")),
+                )
+            })
     }
 }
 

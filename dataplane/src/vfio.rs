@@ -48,7 +48,7 @@ mod sysfs;
 pub use address::PciAddress;
 pub use dma::DmaBuffer;
 pub use irq::{INTX, MSI, MSIX};
-pub use region::{RegionInfo, BAR0, CONFIG, FLAG_MMAP, FLAG_READ, FLAG_WRITE, ROM};
+pub use region::{RegionInfo, BAR0, BAR5, CONFIG, FLAG_MMAP, FLAG_READ, FLAG_WRITE, ROM};
 
 use region::{check_access, check_index, Mapping, NUM_REGIONS};
 use sysfs::Sysfs;

@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import type { Encap } from "../../ffi/switch.ts";
 import { defaultControlPath } from "../control.ts";
+import { VALUES } from "../protocol/abi.generated.ts";
 import {
   isLogFormat,
   isLogLevel,
@@ -302,6 +303,9 @@ function parseArgsCode(e: TypeError): boolean {
   return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }
 
+/** Longest interface name, without its NUL (IFNAMSIZ - 1). */
+const MAX_IFNAME = VALUES.XETH_IFNAMSIZ - 1;
+
 /**
  * Says why the kernel would refuse `name` as an interface name (the rules of
  * Linux's dev_valid_name), or returns undefined if it would accept it.
@@ -311,7 +315,9 @@ function parseArgsCode(e: TypeError): boolean {
 export function ifnameProblem(name: string): string | undefined {
   const bytes = new TextEncoder().encode(name).length;
   if (bytes === 0) return "empty";
-  if (bytes > 15) return `${bytes} bytes long, the kernel allows 15`;
+  if (bytes > MAX_IFNAME) {
+    return `${bytes} bytes long, the kernel allows ${MAX_IFNAME}`;
+  }
   if (name === "." || name === "..") return "not a name";
   if (/[/:\s]/.test(name)) return "contains '/', ':' or white space";
   return undefined;

@@ -7,6 +7,7 @@
  */
 
 import { MSG_KIND, STRUCTS } from "./abi.generated.ts";
+import { EXT, FIB, FIB6 } from "./fields.ts";
 
 /** A kind's name: the C enum name, lower case, without XETH_MSG_KIND_. */
 export type KindName = Lowercase<keyof typeof MSG_KIND>;
@@ -97,10 +98,6 @@ const FIXED_SIZE: readonly number[] = KIND_NAMES.map((k) =>
 export function fixedSize(n: number): number {
   return FIXED_SIZE[n] ?? 0;
 }
-
-const FIB = STRUCTS.xeth_msg_fibentry.fields;
-const FIB6 = STRUCTS.xeth_msg_fib6entry.fields;
-const EXT = STRUCTS.xeth_msg_ethtool_link_modes_ext.fields;
 
 /** Wire size of a FIBENTRY with `n` next hops. */
 export function fibentrySize(n: number): number {

@@ -442,7 +442,7 @@ export class SwitchProgram {
     }
     const at = w.begin(ATTACH.KIND, ATTACH.SIZE);
     w.u32(at + ATTACH.xid, l.xid);
-    w.text(at + ATTACH.ifname, a.ifname, 15);
+    w.text(at + ATTACH.ifname, a.ifname, VALUES.XETH_IFNAMSIZ - 1);
     this.#attached.set(l.xid, a.ifname);
     this.#holder.set(a, l.xid);
   }

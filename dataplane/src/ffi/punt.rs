@@ -16,6 +16,13 @@ use crate::punt::{Config, Iface, Punt, RingConfig, STAT_NAMES};
 
 static PUNTS: Handles<Punt> = Handles::new();
 
+/// `ring` of [`xeth_dp_punt_open`]: the default layout ([`RING_V2`]).
+pub const RING_DEFAULT: u8 = 0;
+/// `ring` of [`xeth_dp_punt_open`]: `TPACKET_V2`.
+pub const RING_V2: u8 = 2;
+/// `ring` of [`xeth_dp_punt_open`]: `TPACKET_V3`.
+pub const RING_V3: u8 = 3;
+
 fn punt(h: usize) -> Result<Arc<Punt>, Error> {
     PUNTS.get(h).map_err(|_| {
         Error::described(
@@ -54,8 +61,8 @@ pub unsafe extern "C" fn xeth_dp_punt_open(
             .map_err(|_| Error::InvalidArgument("interface name is not UTF-8"))?;
         let mut cfg = Config::new(Iface::Name(name.to_owned()), Encap::try_from(encap)?);
         cfg.ring = match ring {
-            0 | 2 => RingConfig::default(),
-            3 => RingConfig::v3(),
+            RING_DEFAULT | RING_V2 => RingConfig::default(),
+            RING_V3 => RingConfig::v3(),
             _ => return Err(Error::InvalidArgument("ring must be 0, 2 or 3")),
         };
         cfg.capture = capture as usize;

@@ -4,7 +4,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Names of the counters, in the order of [`Stats::to_array`] and of the
 /// u64 array that `xeth_dp_punt_stats` writes. `xeth_dp_punt_stat_names`
-/// exports them; ffi/punt_names_test.ts holds ffi/punt.ts's list to them.
+/// exports them, and SWITCHD's list is generated from them
+/// (`ffi/abi.generated.ts`, by [`crate::ffi`]'s test); ffi/abi_test.ts
+/// holds a loaded library to that list.
 pub const STAT_NAMES: [&str; 12] = [
     "rx_frames",
     "rx_bytes",

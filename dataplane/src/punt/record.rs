@@ -18,6 +18,14 @@ use crate::error::Error;
 
 /// Bytes of a record header.
 pub const RECORD_HDR: usize = 12;
+/// Where the header's fields start.
+pub const XID_AT: usize = 0;
+/// See [`XID_AT`].
+pub const LEN_AT: usize = 4;
+/// See [`XID_AT`].
+pub const PRIORITY_AT: usize = 8;
+/// See [`XID_AT`].
+pub const FLAGS_AT: usize = 9;
 /// The frame carries (recv) or gets (send) the exception mark.
 pub const FLAG_EXCEPTION: u8 = 1 << 0;
 /// Received only: the netdev transmitted the frame (`PACKET_OUTGOING`),
@@ -49,11 +57,11 @@ impl Record<'_> {
         let n = self.size();
         let len = u32::try_from(self.frame.len()).ok()?;
         let out = out.get_mut(..n)?;
-        out[0..4].copy_from_slice(&self.xid.to_ne_bytes());
-        out[4..8].copy_from_slice(&len.to_ne_bytes());
-        out[8] = self.priority;
-        out[9] = self.flags;
-        out[10..12].fill(0);
+        out[XID_AT..XID_AT + 4].copy_from_slice(&self.xid.to_ne_bytes());
+        out[LEN_AT..LEN_AT + 4].copy_from_slice(&len.to_ne_bytes());
+        out[PRIORITY_AT] = self.priority;
+        out[FLAGS_AT] = self.flags;
+        out[FLAGS_AT + 1..RECORD_HDR].fill(0);
         out[RECORD_HDR..].copy_from_slice(self.frame);
         Some(n)
     }
@@ -88,15 +96,15 @@ impl<'a> Iterator for Records<'a> {
             return Some(Err(TRUNCATED_RECORD));
         }
         let word = |i: usize| u32::from_ne_bytes([rest[i], rest[i + 1], rest[i + 2], rest[i + 3]]);
-        let len = word(4) as usize;
+        let len = word(LEN_AT) as usize;
         let Some(frame) = rest.get(RECORD_HDR..RECORD_HDR + len) else {
             return Some(Err(TRUNCATED_RECORD));
         };
         self.off = self.buf.len() - rest.len() + RECORD_HDR + len;
         Some(Ok(Record {
-            xid: word(0),
-            priority: rest[8],
-            flags: rest[9],
+            xid: word(XID_AT),
+            priority: rest[PRIORITY_AT],
+            flags: rest[FLAGS_AT],
             frame,
         }))
     }

@@ -5,32 +5,11 @@
 //! for this test) writes it.
 
 use std::fmt::Write;
-use std::path::PathBuf;
 
 use super::layout::{Layout, CONSTANTS, PARTS, RECORDS};
+use crate::generated::{camel, check_or_write};
 
 const REGENERATE: &str = "deno task gen-records";
-
-fn path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../switchd/records/layout.generated.ts")
-}
-
-/// `n_hops` -> `nHops`.
-fn camel(s: &str) -> String {
-    let mut out = String::new();
-    let mut up = false;
-    for c in s.chars() {
-        if c == '_' {
-            up = true;
-        } else if up {
-            out.extend(c.to_uppercase());
-            up = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 fn doc(out: &mut String, indent: &str, text: &str) {
     let lines: Vec<&str> = text
@@ -146,23 +125,5 @@ pub fn render() -> String {
 
 #[test]
 fn the_typescript_layout_is_current() {
-    let want = render();
-    let path = path();
-    if std::env::var_os("XETH_WRITE_GENERATED").is_some() {
-        std::fs::write(&path, &want).expect("cannot write the generated file");
-        return;
-    }
-    let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        have == want,
-        "{} is stale (or missing): run `{REGENERATE}`",
-        path.display()
-    );
-}
-
-#[test]
-fn camel_case() {
-    assert_eq!(camel("n_hops"), "nHops");
-    assert_eq!(camel("xid"), "xid");
-    assert_eq!(camel("dev_kind"), "devKind");
+    check_or_write("switchd/records/layout.generated.ts", &render(), REGENERATE);
 }

@@ -304,3 +304,15 @@ fn program_errors_name_the_line_and_keep_what_came_before() {
         "close waits for one tick at most"
     );
 }
+
+#[test]
+fn reports_by_number() {
+    for (i, r) in Report::ALL.into_iter().enumerate() {
+        assert_eq!(r as usize, i, "{} out of order", r.name());
+        assert_eq!(Report::try_from(r as u8), Ok(r));
+    }
+    let e = Report::try_from(Report::ALL.len() as u8).unwrap_err();
+    assert_eq!(e.errno(), libc::EINVAL);
+    let text = e.to_string();
+    assert!(text.contains("5 (fib)") && text.contains("not 6"), "{text}");
+}

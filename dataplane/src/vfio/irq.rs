@@ -149,6 +149,14 @@ mod tests {
     use std::time::{Duration, Instant};
 
     #[test]
+    fn indices_are_linuxs() {
+        use vfio_bindings::bindings::vfio as linux;
+        assert_eq!(INTX, linux::VFIO_PCI_INTX_IRQ_INDEX);
+        assert_eq!(MSI, linux::VFIO_PCI_MSI_IRQ_INDEX);
+        assert_eq!(MSIX, linux::VFIO_PCI_MSIX_IRQ_INDEX);
+    }
+
+    #[test]
     fn names() {
         assert_eq!(irq_name(INTX), "INTx");
         assert_eq!(irq_name(MSI), "MSI");

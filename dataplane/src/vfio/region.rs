@@ -41,16 +41,33 @@ pub struct RegionInfo {
 impl RegionInfo {
     /// Size of the C ABI encoding ([`RegionInfo::encode`]).
     pub const ENCODED_LEN: usize = 32;
+    /// Where each field starts in the encoding: u64.
+    pub const SIZE_AT: usize = 0;
+    /// u64.
+    pub const OFFSET_AT: usize = 8;
+    /// u32.
+    pub const FLAGS_AT: usize = 16;
+    /// u32.
+    pub const INDEX_AT: usize = 20;
+    /// u32, 0 or 1; the 4 bytes after it are reserved (0).
+    pub const MAPPED_AT: usize = 24;
 
     /// Little-endian: size u64, offset u64, flags u32, index u32, mapped
     /// u32, reserved u32 (0).
     pub fn encode(&self) -> [u8; Self::ENCODED_LEN] {
+        fn put(b: &mut [u8], at: usize, v: &[u8]) {
+            b[at..at + v.len()].copy_from_slice(v);
+        }
         let mut b = [0u8; Self::ENCODED_LEN];
-        b[0..8].copy_from_slice(&self.size.to_le_bytes());
-        b[8..16].copy_from_slice(&self.offset.to_le_bytes());
-        b[16..20].copy_from_slice(&self.flags.to_le_bytes());
-        b[20..24].copy_from_slice(&self.index.to_le_bytes());
-        b[24..28].copy_from_slice(&u32::from(self.mapped).to_le_bytes());
+        put(&mut b, Self::SIZE_AT, &self.size.to_le_bytes());
+        put(&mut b, Self::OFFSET_AT, &self.offset.to_le_bytes());
+        put(&mut b, Self::FLAGS_AT, &self.flags.to_le_bytes());
+        put(&mut b, Self::INDEX_AT, &self.index.to_le_bytes());
+        put(
+            &mut b,
+            Self::MAPPED_AT,
+            &u32::from(self.mapped).to_le_bytes(),
+        );
         b
     }
 }
@@ -280,6 +297,19 @@ mod tests {
             einval_text(check_access(&wo, 0, 4, false)),
             "BAR0 cannot be read"
         );
+    }
+
+    #[test]
+    fn indices_and_flags_are_linuxs() {
+        use vfio_bindings::bindings::vfio as linux;
+        assert_eq!(BAR0, linux::VFIO_PCI_BAR0_REGION_INDEX);
+        assert_eq!(BAR5, linux::VFIO_PCI_BAR5_REGION_INDEX);
+        assert_eq!(ROM, linux::VFIO_PCI_ROM_REGION_INDEX);
+        assert_eq!(CONFIG, linux::VFIO_PCI_CONFIG_REGION_INDEX);
+        assert_eq!(NUM_REGIONS, linux::VFIO_PCI_VGA_REGION_INDEX);
+        assert_eq!(FLAG_READ, linux::VFIO_REGION_INFO_FLAG_READ);
+        assert_eq!(FLAG_WRITE, linux::VFIO_REGION_INFO_FLAG_WRITE);
+        assert_eq!(FLAG_MMAP, linux::VFIO_REGION_INFO_FLAG_MMAP);
     }
 
     #[test]
