@@ -41,7 +41,20 @@ export const SWITCH_REPORTS = {
   "mux-stat-names": 4,
   /** every route held, as the sorted `route4` and `route6` records */
   fib: 5,
+  /**
+   * a `route_result` record per route decided since the last one (held and
+   * forwarded or trapped, or failed for want of room), in order
+   */
+  "route-results": 6,
+  /** a `route_result` record per route held or waiting for room */
+  "route-status": 7,
 } as const;
+
+/** Routes a SWITCH holds per family; a family left out has no limit. */
+export interface FibCapacity {
+  ipv4?: number;
+  ipv6?: number;
+}
 
 /** A report's name. */
 export type SwitchReport = keyof typeof SWITCH_REPORTS;
@@ -204,6 +217,30 @@ export class SoftSwitch implements Disposable {
       why,
       -r,
       this.#done[0],
+    );
+  }
+
+  /**
+   * Limits the routes the switch holds, as a chip's tables would: routes
+   * past it are not held (their traffic goes to Linux) and wait, in
+   * arrival order, for deletions to make room.
+   */
+  setCapacity(c: FibCapacity): void {
+    const h = this.#open();
+    const limit = (n: number | undefined) => {
+      if (n === undefined) return 0xffff_ffff_ffff_ffffn;
+      if (!Number.isSafeInteger(n) || n < 0) {
+        throw new RangeError(`a route capacity must be a count, not ${n}`);
+      }
+      return BigInt(n);
+    };
+    this.#dp.check(
+      `set the route capacity of the software switch of ${this.mux}`,
+      this.#dp.symbols.xeth_dp_switch_capacity(
+        h,
+        limit(c.ipv4),
+        limit(c.ipv6),
+      ),
     );
   }
 

@@ -41,6 +41,7 @@ pub mod lpm;
 pub mod packet;
 pub mod program;
 pub mod report;
+pub mod room;
 pub mod tables;
 
 use crate::encap::Encap;
@@ -73,6 +74,13 @@ pub enum Report {
     /// Every route held, as the `route4` and `route6` records that program
     /// them, sorted.
     Fib,
+    /// A `route_result` record per route whose outcome (forwarded,
+    /// trapped, failed) was decided since the last such report, in order;
+    /// none are collected before the first.
+    RouteResults,
+    /// A `route_result` record per route held or waiting for room, and
+    /// pending outcomes dropped (this says them all).
+    RouteStatus,
 }
 
 /// A program that stopped at an operation the switch refused; the ones
@@ -95,8 +103,10 @@ impl TryFrom<u8> for Report {
             3 => Ok(Report::EthtoolNames),
             4 => Ok(Report::MuxStatNames),
             5 => Ok(Report::Fib),
+            6 => Ok(Report::RouteResults),
+            7 => Ok(Report::RouteStatus),
             _ => Err(Error::InvalidArgument(
-                "report must be 0 (ports), 1 (counters), 2 (summary), 3 (ethtool names), 4 (mux stat names) or 5 (fib)",
+                "report must be 0 (ports), 1 (counters), 2 (summary), 3 (ethtool names), 4 (mux stat names), 5 (fib), 6 (route results) or 7 (route status)",
             )),
         }
     }
@@ -251,6 +261,12 @@ impl SoftwareSwitch {
         }
     }
 
+    /// Sets how many IPv4 and IPv6 routes the switch holds, as a chip's
+    /// tables would (None: no limit); see [`tables::Tables::set_capacity`].
+    pub fn set_capacity(&self, v4: Option<usize>, v6: Option<usize>) {
+        self.shared.tables.write().unwrap().set_capacity(v4, v6);
+    }
+
     /// Waits until the thread publishes a snapshot newer than `after`
     /// (every tick, [`engine::TICK_MS`], and after attach and detach), at
     /// most `timeout`, or until the switch is closed. Returns the number of
@@ -308,6 +324,10 @@ impl SoftwareSwitch {
     pub fn report(&self, what: Report) -> Vec<u8> {
         let items: Vec<Item> = match what {
             Report::Fib => return self.shared.tables.read().unwrap().route_records(),
+            Report::RouteResults => {
+                return self.shared.tables.write().unwrap().route_results(false)
+            }
+            Report::RouteStatus => return self.shared.tables.write().unwrap().route_results(true),
             Report::Ports => {
                 let snap = self.shared.snapshot.lock().unwrap();
                 snap.ports
@@ -365,7 +385,7 @@ impl SoftwareSwitch {
     pub fn report_text(&self, what: Report) -> String {
         let records = self.report(what);
         let text = match what {
-            Report::Fib => program::render(&records),
+            Report::Fib | Report::RouteResults | Report::RouteStatus => program::render(&records),
             _ => report::text(&records),
         };
         // The switch's own records: it reads what it writes.
