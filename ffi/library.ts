@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { type DataplaneLibrary, SYMBOLS } from "./symbols.ts";
 
 /** ABI version of dataplane/src/ffi.rs this code was written for. */
-export const EXPECTED_ABI_VERSION = 4;
+export const EXPECTED_ABI_VERSION = 5;
 
 /** Environment variable naming the library file; overrides the search. */
 export const LIBRARY_ENV = "XETH_DATAPLANE_LIB";
