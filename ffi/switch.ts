@@ -71,10 +71,15 @@ const REPORT_START = 64 << 10;
 /** Largest report buffer. */
 export const REPORT_MAX = 256 << 20;
 
+/** A report buffer this much larger than its report is given back. */
+const REPORT_SLACK = 8 << 20;
+
 /**
  * Calls `fill(buf)`, which returns the size of what it has (written only
  * when it fits), with a buffer grown to that size until it fits; returns
- * what was written, a view of `state.buf`, which is kept grown.
+ * what was written, a view of `state.buf`, which is kept grown, unless a
+ * one-off report (every route's status after a resync, say) left it
+ * megabytes larger than what is reported now.
  */
 function sized(
   state: { buf: Uint8Array<ArrayBuffer> },
@@ -83,7 +88,13 @@ function sized(
 ): Uint8Array<ArrayBuffer> {
   for (;;) {
     const n = fill(state.buf);
-    if (n <= state.buf.length) return state.buf.subarray(0, n);
+    if (n <= state.buf.length) {
+      if (state.buf.length - n <= REPORT_SLACK) return state.buf.subarray(0, n);
+      const small = new Uint8Array(Math.max(REPORT_START, n + (n >> 3)));
+      small.set(state.buf.subarray(0, n));
+      state.buf = small;
+      return small.subarray(0, n);
+    }
     if (n > REPORT_MAX) {
       throw new DataplaneError(
         `${what} needs ${n} bytes, more than the ${REPORT_MAX} allowed`,

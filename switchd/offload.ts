@@ -41,37 +41,45 @@ export function fibResults(
 ): FibResult[] {
   const out: FibResult[] = [];
   for (const o of outcomes) {
-    const result = RESULT[o.outcome];
-    if (o.family === "inet") {
-      const address = o.address as number;
-      const c = fib.cookie4(o.net, o.table, address, o.prefixLength);
-      if (!c) continue;
-      out.push({
-        net: o.net,
-        cookie: c.cookie,
-        family: "inet",
-        address,
-        table: o.table,
-        prefixLength: o.prefixLength,
-        tos: c.tos,
-        result,
-      });
-    } else {
-      const address = o.address as bigint;
-      const cookie = fib.cookie6(o.net, o.table, address, o.prefixLength);
-      if (cookie === undefined) continue;
-      out.push({
-        net: o.net,
-        cookie,
-        family: "inet6",
-        address,
-        table: o.table,
-        prefixLength: o.prefixLength,
-        result,
-      });
-    }
+    const r = fibResult(fib, o);
+    if (r) out.push(r);
   }
   return out;
+}
+
+/** The result of one outcome, or undefined (see {@link fibResults}). */
+export function fibResult(
+  fib: Fib,
+  o: RouteOutcome,
+): FibResult | undefined {
+  const result = RESULT[o.outcome];
+  if (o.family === "inet") {
+    const address = o.address as number;
+    const c = fib.cookie4(o.net, o.table, address, o.prefixLength);
+    if (!c) return undefined;
+    return {
+      net: o.net,
+      cookie: c.cookie,
+      family: "inet",
+      address,
+      table: o.table,
+      prefixLength: o.prefixLength,
+      tos: c.tos,
+      result,
+    };
+  }
+  const address = o.address as bigint;
+  const cookie = fib.cookie6(o.net, o.table, address, o.prefixLength);
+  if (cookie === undefined) return undefined;
+  return {
+    net: o.net,
+    cookie,
+    family: "inet6",
+    address,
+    table: o.table,
+    prefixLength: o.prefixLength,
+    result,
+  };
 }
 
 /** What {@link OffloadReporter} needs of the session. */
@@ -160,25 +168,43 @@ export class OffloadReporter {
     if (!enabled && !this.#asked) return;
     const all = this.#all;
     this.#all = false;
-    let outcomes: RouteOutcome[];
+    const source = this.#backend.routeOutcomes?.(all || !this.#asked) ?? [];
+    this.#asked = true;
+    // The outcomes are read now, whole (the SWITCH's report is valid only
+    // until its next), and turned into messages of 242 results as they
+    // come: no object per route outlives its message. Without the
+    // extension (a module replaced by an older one) they are read only so
+    // that they do not pile up.
+    const messages: Uint8Array[] = [];
+    let outcomes = 0, sent = 0;
     try {
-      outcomes = this.#backend.routeOutcomes?.(all || !this.#asked) ?? [];
+      if (!enabled) {
+        for (const _ of source) outcomes++;
+        return;
+      }
+      const fib = this.#session.mirror.fib;
+      const c = this.counters;
+      let chunk: FibResult[] = [];
+      for (const o of source) {
+        outcomes++;
+        const r = fibResult(fib, o);
+        if (!r) continue;
+        chunk.push(r);
+        if (r.result === FIB_RESULT.OFFLOAD) c.offload++;
+        else if (r.result === FIB_RESULT.TRAP) c.trap++;
+        else c.failed++;
+        sent++;
+        if (chunk.length === VALUES.XETH_FIB_RESULTS_MAX) {
+          messages.push(...fibOffload(chunk));
+          chunk = [];
+        }
+      }
+      messages.push(...fibOffload(chunk));
     } catch (e) {
       this.#log.error(`no route outcomes from the switch: ${e}`);
-      return;
     }
-    this.#asked = true;
-    // Without the extension (a module replaced by an older one), the
-    // outcomes are read only so that they do not pile up.
-    if (!enabled || outcomes.length === 0) return;
-    const results = fibResults(this.#session.mirror.fib, outcomes);
-    this.counters.unknown += outcomes.length - results.length;
-    for (const r of results) {
-      if (r.result === FIB_RESULT.OFFLOAD) this.counters.offload++;
-      else if (r.result === FIB_RESULT.TRAP) this.counters.trap++;
-      else this.counters.failed++;
-    }
-    const messages = fibOffload(results);
+    this.counters.unknown += outcomes - sent;
+    if (messages.length === 0) return;
     this.counters.messages += messages.length;
     this.#sending = this.#sending.then(async () => {
       try {

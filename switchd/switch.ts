@@ -91,10 +91,11 @@ export interface SwitchBackend {
   /**
    * What became of routes since the last call, in order (with `all`, of
    * every route it holds or could not hold), for the kernel's route
-   * flags. A SWITCH without it says nothing, and SWITCHD does not ask the
-   * kernel for the fib-offload extension.
+   * flags; to be read at once, before anything else is asked of the
+   * SWITCH. A SWITCH without it says nothing, and SWITCHD does not ask
+   * the kernel for the fib-offload extension.
    */
-  routeOutcomes?(all: boolean): RouteOutcome[];
+  routeOutcomes?(all: boolean): Iterable<RouteOutcome>;
   /**
    * Resolves when the SWITCH has measured its ports' link state and its
    * counters again, with a number to pass as `after` next time: the relay

@@ -117,6 +117,9 @@ impl TryFrom<u8> for Report {
 pub struct SoftwareSwitch {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// A route-results report its caller had no room for: what it drained
+    /// is given again, first, by the next one.
+    unread_results: Mutex<Option<Vec<u8>>>,
 }
 
 impl SoftwareSwitch {
@@ -147,6 +150,7 @@ impl SoftwareSwitch {
         Ok(SoftwareSwitch {
             shared,
             thread: Mutex::new(Some(thread)),
+            unread_results: Mutex::new(None),
         })
     }
 
@@ -325,7 +329,10 @@ impl SoftwareSwitch {
         let items: Vec<Item> = match what {
             Report::Fib => return self.shared.tables.read().unwrap().route_records(),
             Report::RouteResults => {
-                return self.shared.tables.write().unwrap().route_results(false)
+                if let Some(unread) = self.unread_results.lock().unwrap().take() {
+                    return unread;
+                }
+                return self.shared.tables.write().unwrap().route_results(false);
             }
             Report::RouteStatus => return self.shared.tables.write().unwrap().route_results(true),
             Report::Ports => {
@@ -378,6 +385,14 @@ impl SoftwareSwitch {
             }
         };
         report::encode(&items)
+    }
+
+    /// Keeps a route-results report that did not reach its caller (its
+    /// buffer was too small), for the next such report to give again.
+    pub fn unread(&self, what: Report, records: Vec<u8>) {
+        if what == Report::RouteResults {
+            *self.unread_results.lock().unwrap() = Some(records);
+        }
     }
 
     /// A report as the lines of text it renders as, for tests and

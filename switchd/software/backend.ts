@@ -332,14 +332,27 @@ export class SoftwareSwitch implements SwitchBackend {
    * The library's route outcomes since the last call (`route-results`), or
    * of every route (`route-status`); none when it cannot say.
    */
-  routeOutcomes(all: boolean): RouteOutcome[] {
-    const out: RouteOutcome[] = [];
-    for (const r of this.#report(all ? "route-status" : "route-results")) {
-      const o = r.kind === KIND.routeResult ? routeOutcome(r) : undefined;
-      if (o) out.push(o);
-      else this.#malformed(all ? "route-status" : "route-results", r);
+  *routeOutcomes(all: boolean): Generator<RouteOutcome> {
+    // Read as they are used: after a resync the status of every route
+    // (a million, say) would be as many objects at once.
+    const what = all ? "route-status" : "route-results";
+    let stream: Generator<RecordView>;
+    try {
+      if (this.#closed) return;
+      stream = records(this.#handle.report(what));
+    } catch (e) {
+      this.#error(`no ${what} report from the software switch`, e);
+      return;
     }
-    return out;
+    try {
+      for (const r of stream) {
+        const o = r.kind === KIND.routeResult ? routeOutcome(r) : undefined;
+        if (o) yield o;
+        else this.#malformed(what, r);
+      }
+    } catch (e) {
+      this.#error(`a bad ${what} report from the software switch`, e);
+    }
   }
 
   /**

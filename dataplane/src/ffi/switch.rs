@@ -124,10 +124,18 @@ pub unsafe extern "C" fn xeth_dp_switch_report(
     len: usize,
 ) -> isize {
     guard(|| {
-        let records = switch(h)?.report(Report::try_from(what)?);
+        let sw = switch(h)?;
+        let what = Report::try_from(what)?;
+        let records = sw.report(what);
         // SAFETY: the caller's contract above is out_buf's.
         let out = unsafe { out_buf(buf, len) }?;
-        sized(&records, out)
+        let n = sized(&records, out)?;
+        if n > out.len() {
+            // Route results are taken as they are reported: the caller
+            // asks again with room, and must get them then.
+            sw.unread(what, records);
+        }
+        Ok(n)
     })
 }
 
@@ -272,6 +280,10 @@ mod tests {
         );
         let more = parse("route 1 254 10.1.0.0/16 1 10\n");
         assert_eq!(program(h, &more, &mut applied), 1);
+        // Too small: said again by the next call.
+        let mut small = vec![0u8; 8];
+        let n = report(h, 6, &mut small);
+        assert!(n > 8);
         let n = report(h, 6, &mut buf);
         assert_eq!(
             report::text(&buf[..n as usize]).unwrap(),
