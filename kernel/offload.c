@@ -407,8 +407,10 @@ void xeth_fo_note(struct xeth_mux *mux, struct net *net, unsigned long event,
 	if (tell)
 		xeth_sb_queue(mux, m, dump);
 	spin_unlock_bh(&fo->lock);
-	if (nomem)
+	if (nomem) {
 		atomic64_inc(&mux->sb.count[XETH_SB_FIB_NOMEM]);
+		xeth_sb_resync(mux);
+	}
 }
 
 /* Sets a route's flags; caller holds fo->mutex. */
