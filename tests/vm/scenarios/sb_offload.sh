@@ -275,16 +275,32 @@ case_mux_delete() {
 	check_no_splat mux_delete
 }
 
-# the mux in the initial namespace, xeth1 and a dummy in ns1
+# held: how many routes the daemon was told of and holds, those of
+# namespace NET aside (the mux's records, which sb-fib-offload-routes counts)
+held() {
+	jq -s --argjson ns "$1" '[.[] | select(.kind == "FIBENTRY" or .kind == "FIB6ENTRY") |
+		select(.net != $ns)] | group_by([.net, .table, .kind, .prefix]) |
+		map(select(.[-1].event != 3)) | length' "$LOG"
+}
+
+# the mux in the initial namespace, xeth1 and a dummy in ns1; unreachable
+# routes there go with no device, so only the FIB's own exit would delete
+# them: their records must go with the module's pernet exit before it
 case_netns_delete() {
+	local ns1
 	client_end
 	mark netns_delete
 	mux
 	ip netns add ns1
+	ns1=$(ip netns exec ns1 stat -L -c %i /proc/self/ns/net)
 	ip link set xeth1 netns ns1
 	ip -n ns1 link set xeth1 up
 	dummy dummy1 ns1
+	ip -n ns1 route add unreachable 10.98.0.0/16
+	ip -n ns1 route add unreachable 2001:db8:98::/48
 	flag_dummy netns_delete ns1
+	say "offload offload 10.98.0.0/16" "offload trap 2001:db8:98::/48"
+	wait_check "netns_delete: unreachable routes flagged" 20 flags_are rt_offload -4 10.98.0.0/16 ns1
 	ip netns del ns1
 	wait_check "ns1 deleted with flagged routes: xeth1 is back" 30 ip link show xeth1
 	# namespaces are cleaned up one after another: this one's port comes
@@ -293,6 +309,10 @@ case_netns_delete() {
 	ip link set xeth2 netns ns2
 	ip netns del ns2
 	wait_check "a later namespace is cleaned up: ns1 left nothing held" 60 ip link show xeth2
+	say "read 2"
+	synced netns-gone
+	check_eq "the mux holds no route of ns1 (sb-fib-offload-routes)" "$(held "$ns1")" \
+		"$(sb_stat sb-fib-offload-routes)"
 	client_end
 	check_no_splat netns_delete
 }
