@@ -10,6 +10,11 @@
  *
  *   deno run -A bench/switchd_memory.ts [ROUTES4 [ROUTES6]]
  *
+ * With XETH_BENCH_OFFLOAD=1 the messages carry the fib-offload cookie,
+ * the mirror keeps it, and the route results are made as SWITCHD makes
+ * them (after each batch, and for every route once at the end, as after
+ * a resync) and counted instead of sent.
+ *
  * `deno task bench` runs it; it is a script rather than a `deno bench`
  * file because the figure is a process's peak, which takes a process of
  * its own.
@@ -25,9 +30,11 @@ import { FIB_EVENT } from "../switchd/protocol/kinds.ts";
 import { portInfo } from "../switchd/protocol/fixtures.ts";
 import type { Message } from "../switchd/protocol/types.ts";
 import { SoftwareSwitch } from "../switchd/software/backend.ts";
+import { FIB_OFFLOAD_EXT, OffloadReporter } from "../switchd/offload.ts";
 
 const N4 = Number(Deno.args[0] ?? 1_000_000);
 const N6 = Number(Deno.args[1] ?? 200_000);
+const OFFLOAD = Deno.env.get("XETH_BENCH_OFFLOAD") === "1";
 const BATCH = 128;
 const IFINDEX = 3;
 
@@ -41,6 +48,14 @@ const mib = (kb: number) => Math.round(kb / 1024);
 
 /** The i-th route message, as the kernel sends it. */
 function route(i: number): Message {
+  const m = plainRoute(i);
+  if (OFFLOAD && (m.kind === "fibentry" || m.kind === "fib6entry")) {
+    m.cookie = BigInt(i + 1);
+  }
+  return m;
+}
+
+function plainRoute(i: number): Message {
   if (i < N4) {
     return {
       kind: "fibentry",
@@ -85,6 +100,15 @@ const sw = SoftwareSwitch.open(dp, `xmem${Deno.pid % 10000}`, {
 });
 const mirror = new Mirror();
 sw.apply(mirror.apply(portInfo(7, { ifindex: IFINDEX, net: 1n })));
+let resultBytes = 0;
+const reporter = new OffloadReporter(sw, {
+  extensions: FIB_OFFLOAD_EXT,
+  mirror,
+  send(messages) {
+    for (const m of messages) resultBytes += m.length;
+    return Promise.resolve(true);
+  },
+});
 
 const buf = new Uint8Array(BATCH * 128);
 const lens = new Uint32Array(BATCH);
@@ -106,6 +130,18 @@ for (let i = 0; i < N4 + N6; i += BATCH) {
     changes.push(...mirror.apply(m));
   }
   sw.apply(changes);
+  if (OFFLOAD) {
+    reporter.changed();
+    await reporter.settled();
+  }
+}
+let statusSeconds = 0;
+if (OFFLOAD) {
+  const t1 = performance.now();
+  reporter.synced();
+  await new Promise((ok) => setTimeout(ok, 0));
+  await reporter.settled();
+  statusSeconds = (performance.now() - t1) / 1000;
 }
 const seconds = (performance.now() - t0) / 1000;
 const summary = sw.summary();
@@ -125,6 +161,14 @@ console.log(
     peak_rss_mib: mib(kib("VmHWM")),
     heap_used_mib: Math.round(heap.heapUsed / 2 ** 20),
     external_mib: Math.round(heap.external / 2 ** 20),
+    ...(OFFLOAD
+      ? {
+        results: reporter.counters.offload + reporter.counters.trap +
+          reporter.counters.failed,
+        result_mib: Math.round(resultBytes / 2 ** 20),
+        status_seconds: Number(statusSeconds.toFixed(2)),
+      }
+      : {}),
   }),
 );
 sw.close();

@@ -4,7 +4,7 @@
 // this file is stale.
 
 /** The C ABI's version (xeth_dp_abi_version); SWITCHD refuses a library with another. */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 /** Linux's numbers of the errors the library's calls return as -errno (dataplane/src/ffi.rs). */
 export const ERRNO = {
@@ -76,6 +76,8 @@ export const SWITCH_REPORT = {
   "ethtool-names": 3,
   "mux-stat-names": 4,
   fib: 5,
+  "route-results": 6,
+  "route-status": 7,
 } as const;
 
 /** Region indices of a vfio PCI device (VFIO_PCI_*_REGION_INDEX). */

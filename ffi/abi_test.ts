@@ -43,6 +43,9 @@ Deno.test(
         "ethtool-names": [KIND.name],
         "mux-stat-names": [],
         fib: [KIND.route4],
+        // outcomes are collected from the first such report on
+        "route-results": [],
+        "route-status": [KIND.routeResult],
       };
       deepEqual(Object.keys(want).sort(), Object.keys(SWITCH_REPORT).sort());
       for (const what of Object.keys(want) as SwitchReport[]) {

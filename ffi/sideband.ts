@@ -28,7 +28,7 @@ export const MAX_BATCH: number = SIDEBAND.MAX_BATCH;
  */
 export const Ready = READY;
 
-const { EBADF, ECONNRESET } = ERRNO;
+const { EBADF, ECONNRESET, ENOENT } = ERRNO;
 
 /**
  * A receive buffer: messages land packed back to back in `buf`, with their
@@ -66,6 +66,33 @@ export class SidebandBatch {
 /** True when `e` says the kernel closed the connection. */
 export function isClosedError(e: unknown): boolean {
   return e instanceof DataplaneError && e.errno === ECONNRESET;
+}
+
+/**
+ * The bit of side-band extension `name` (`fib-offload`, ...) when the mux
+ * lists it in `/sys/class/net/<mux>/xeth/extensions`; undefined when it
+ * does not, or the module is too old to have the file.
+ */
+export function muxExtension(
+  dp: Dataplane,
+  mux: string,
+  name: string,
+): number | undefined {
+  const m = new TextEncoder().encode(mux);
+  const n = new TextEncoder().encode(name);
+  const r = Number(
+    dp.symbols.xeth_dp_sideband_extension(
+      m,
+      BigInt(m.length),
+      n,
+      BigInt(n.length),
+    ),
+  );
+  if (r >= 0) return r;
+  if (r === -ENOENT) return undefined;
+  throw new DataplaneError(`extensions of ${mux}: ${dp.lastError()}`, {
+    errno: -r,
+  });
 }
 
 /** One connection to `@<mux>`. Close it, or use `using`. */

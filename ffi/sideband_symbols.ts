@@ -14,6 +14,15 @@ export const SIDEBAND_SYMBOLS = {
   },
   /** `isize fd(usize h)`: the socket descriptor or -errno. */
   xeth_dp_sideband_fd: { parameters: ["usize"], result: "isize" },
+  /**
+   * `isize extension(const u8 *mux, usize len, const u8 *ext, usize
+   * ext_len)`: the bit of extension `ext` if the mux's sysfs extensions
+   * file lists it; -ENOENT if not.
+   */
+  xeth_dp_sideband_extension: {
+    parameters: ["buffer", "usize", "buffer", "usize"],
+    result: "isize",
+  },
   /** `isize recv(usize h, u8 *buf, usize len, u32 *lens, usize max)`. */
   xeth_dp_sideband_recv: {
     parameters: ["usize", "buffer", "usize", "buffer", "usize"],

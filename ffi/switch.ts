@@ -32,9 +32,19 @@ export { type Encap, ENCAP_VALUE };
  * ethtool counts named by `ethtool-names`); `summary`, a `count` record
  * per named count; `ethtool-names` and `mux-stat-names` (the mux's port
  * stat names from sysfs, none without a mux), `name` records; `fib`,
- * every route held as the sorted `route4` and `route6` records.
+ * every route held as the sorted `route4` and `route6` records;
+ * `route-results`, a `route_result` record per route decided since the
+ * last one (held and forwarded or trapped, or failed for want of room), in
+ * order; `route-status`, a `route_result` record per route held or waiting
+ * for room.
  */
 export const SWITCH_REPORTS = SWITCH_REPORT;
+
+/** Routes a SWITCH holds per family; a family left out has no limit. */
+export interface FibCapacity {
+  ipv4?: number;
+  ipv6?: number;
+}
 
 /** A report's name. */
 export type SwitchReport = keyof typeof SWITCH_REPORTS;
@@ -51,10 +61,15 @@ const REPORT_START = 64 << 10;
 /** Largest report buffer. */
 export const REPORT_MAX = 256 << 20;
 
+/** A report buffer this much larger than its report is given back. */
+const REPORT_SLACK = 8 << 20;
+
 /**
  * Calls `fill(buf)`, which returns the size of what it has (written only
  * when it fits), with a buffer grown to that size until it fits; returns
- * what was written, a view of `state.buf`, which is kept grown.
+ * what was written, a view of `state.buf`, which is kept grown, unless a
+ * one-off report (every route's status after a resync, say) left it
+ * megabytes larger than what is reported now.
  */
 function sized(
   state: { buf: Uint8Array<ArrayBuffer> },
@@ -63,7 +78,13 @@ function sized(
 ): Uint8Array<ArrayBuffer> {
   for (;;) {
     const n = fill(state.buf);
-    if (n <= state.buf.length) return state.buf.subarray(0, n);
+    if (n <= state.buf.length) {
+      if (state.buf.length - n <= REPORT_SLACK) return state.buf.subarray(0, n);
+      const small = new Uint8Array(Math.max(REPORT_START, n + (n >> 3)));
+      small.set(state.buf.subarray(0, n));
+      state.buf = small;
+      return small.subarray(0, n);
+    }
     if (n > REPORT_MAX) {
       throw new DataplaneError(
         `${what} needs ${n} bytes, more than the ${REPORT_MAX} allowed`,
@@ -197,6 +218,30 @@ export class SoftSwitch implements Disposable {
       why,
       -r,
       this.#done[0],
+    );
+  }
+
+  /**
+   * Limits the routes the switch holds, as a chip's tables would: routes
+   * past it are not held (their traffic goes to Linux) and wait, in
+   * arrival order, for deletions to make room.
+   */
+  setCapacity(c: FibCapacity): void {
+    const h = this.#open();
+    const limit = (n: number | undefined) => {
+      if (n === undefined) return 0xffff_ffff_ffff_ffffn;
+      if (!Number.isSafeInteger(n) || n < 0) {
+        throw new RangeError(`a route capacity must be a count, not ${n}`);
+      }
+      return BigInt(n);
+    };
+    this.#dp.check(
+      `set the route capacity of the software switch of ${this.mux}`,
+      this.#dp.symbols.xeth_dp_switch_capacity(
+        h,
+        limit(c.ipv4),
+        limit(c.ipv6),
+      ),
     );
   }
 

@@ -28,6 +28,14 @@ export const SWITCH_SYMBOLS = {
     result: "isize",
   },
   /**
+   * `isize capacity(usize h, u64 v4, u64 v6)`: routes the switch holds per
+   * family, as a chip's tables would; u64 max: no limit. 0 or -errno.
+   */
+  xeth_dp_switch_capacity: {
+    parameters: ["usize", "u64", "u64"],
+    result: "isize",
+  },
+  /**
    * `isize report(usize h, u8 what, u8 *buf, usize len)`: the report's
    * size (a record stream), written only when `len` holds it; -errno.
    */

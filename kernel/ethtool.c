@@ -39,10 +39,14 @@ static const char xeth_sb_counter_names[][ETH_GSTRING_LEN] = {
 	[XETH_SB_REPLACED]	= "sb-replaced",
 	[XETH_SB_RESYNCS]	= "sb-resyncs",
 	[XETH_SB_CARRIER_DROPS]	= "sb-carrier-drops",
+	[XETH_SB_FIB_RESULTS]	= "sb-fib-offload-results",
+	[XETH_SB_FIB_STALE]	= "sb-fib-offload-stale",
+	[XETH_SB_FIB_NOMEM]	= "sb-fib-offload-nomem",
 	/* gauges, after the counters */
 	"sb-txq-depth",		/* every queued message */
 	"sb-txq-high-water",	/* of queued live events, this connection */
 	"sb-txq-max",
+	"sb-fib-offload-routes",	/* routes recorded, this connection */
 };
 
 #define XETH_MUX_N_STATS (XETH_MUX_N_COUNTERS + ARRAY_SIZE(xeth_sb_counter_names))
@@ -88,6 +92,7 @@ static void xeth_mux_get_ethtool_stats(struct net_device *dev,
 	*data++ = mux->sb.txq_high;
 	spin_unlock_bh(&mux->sb.txq_lock);
 	*data++ = READ_ONCE(xeth_sb_txq_max);
+	*data++ = READ_ONCE(mux->fo.n);
 }
 
 const struct ethtool_ops xeth_mux_ethtool_ops = {

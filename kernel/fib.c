@@ -87,6 +87,8 @@ void xeth_mux_net_put(struct xeth_mux *mux, struct net *net)
 			list_del_rcu(&mn->list);
 			kfree_rcu(mn, rcu);
 			xeth_sb_netns(mux, net, XETH_MSG_KIND_NETNS_DEL);
+			/* the daemon forgets its routes: they are not offloaded */
+			xeth_fo_forget_net(mux, net);
 			return;
 		}
 }
@@ -100,10 +102,12 @@ static struct xeth_sb_msg *xeth_msg_fib4(struct net *net, unsigned long event,
 	struct xeth_sb_msg *m;
 
 	n = min_t(unsigned int, n, U8_MAX);
-	m = xeth_sb_msg_new(XETH_MSG_KIND_FIBENTRY, struct_size(msg, nh, n),
-			    GFP_ATOMIC);
+	/* room for a cookie (fib-offload), which xeth_fo_note() adds */
+	m = xeth_sb_msg_new(XETH_MSG_KIND_FIBENTRY, struct_size(msg, nh, n) +
+			    sizeof(struct xeth_fib_cookie), GFP_ATOMIC);
 	if (!m)
 		return NULL;
+	m->len = struct_size(msg, nh, n);
 	msg = (struct xeth_msg_fibentry *)m->data;
 	msg->net = xeth_net_id(net);
 	msg->address = htonl(info->dst);
@@ -158,8 +162,10 @@ static struct xeth_sb_msg *xeth_msg_fib6(struct net *net, unsigned long event,
 	struct xeth_msg_fib6entry *msg;
 	struct xeth_sb_msg *m;
 
+	/* room for a cookie, as above */
 	m = xeth_sb_msg_new(XETH_MSG_KIND_FIB6ENTRY,
-			    struct_size(msg, siblings, n), GFP_ATOMIC);
+			    struct_size(msg, siblings, n) +
+			    sizeof(struct xeth_fib_cookie), GFP_ATOMIC);
 	if (!m)
 		return NULL;
 	msg = (struct xeth_msg_fib6entry *)m->data;
@@ -207,22 +213,30 @@ struct xeth_net {
 
 static unsigned int xeth_net_gen_id;
 
-/* Live routes: to each live mux with a proxy in the namespace. */
+/*
+ * Live routes: to each live mux with a proxy in the namespace.  A mux
+ * that records routes (fib-offload) follows the others too, which it
+ * holds nothing of.
+ */
 static int xeth_fib_event(struct notifier_block *nb, unsigned long event,
 			  void *ptr)
 {
 	struct xeth_net *xn = container_of(nb, struct xeth_net, fib_nb);
 	const struct fib_notifier_info *info = ptr;
 	struct xeth_mux *mux;
+	bool tell;
 
 	if (!xeth_fib_event_sent(event) ||
 	    (info->family != AF_INET && info->family != AF_INET6))
 		return NOTIFY_DONE;
 	rcu_read_lock();
-	list_for_each_entry_rcu(mux, &xeth_muxes, node)
-		if (xeth_sb_live(mux) && xeth_mux_in_net(mux, xn->net))
-			xeth_sb_queue(mux, xeth_msg_fib(xn->net, event, info),
-				      false);
+	list_for_each_entry_rcu(mux, &xeth_muxes, node) {
+		tell = xeth_sb_live(mux) && xeth_mux_in_net(mux, xn->net);
+		if (tell || xeth_fo_on(mux))
+			xeth_fo_note(mux, xn->net, event, info,
+				     tell ? xeth_msg_fib(xn->net, event, info) :
+				     NULL, tell, false);
+	}
 	rcu_read_unlock();
 	return NOTIFY_DONE;
 }
@@ -236,11 +250,21 @@ static int __net_init xeth_net_init(struct net *net)
 	return register_fib_notifier(net, &xn->fib_nb, NULL, NULL);
 }
 
+/*
+ * Runs before the FIB's own exit (registered later, it exits earlier), so
+ * the routes recorded for fib-offload are dropped while that FIB is whole.
+ */
 static void __net_exit xeth_net_exit(struct net *net)
 {
 	struct xeth_net *xn = net_generic(net, xeth_net_gen_id);
+	struct xeth_mux *mux;
 
 	unregister_fib_notifier(net, &xn->fib_nb);
+	/* no dump records it any more either: they take the net first */
+	rtnl_lock();
+	list_for_each_entry(mux, &xeth_muxes, node)
+		xeth_fo_forget_net(mux, net);
+	rtnl_unlock();
 }
 
 static struct pernet_operations xeth_net_ops = {
@@ -310,7 +334,8 @@ static int xeth_fib_dump_event(struct notifier_block *nb, unsigned long event,
 
 	if (xeth_fib_event_sent(event) &&
 	    (info->family == AF_INET || info->family == AF_INET6))
-		xeth_sb_queue(d->mux, xeth_msg_fib(d->net, event, info), true);
+		xeth_fo_note(d->mux, d->net, event, info,
+			     xeth_msg_fib(d->net, event, info), true, true);
 	return NOTIFY_DONE;
 }
 
@@ -354,8 +379,10 @@ void xeth_sb_dump_fibinfo(struct xeth_mux *mux)
 		return;
 	}
 	n = 0;
+	/* a namespace on its way out (its proxies not gone yet) is not */
 	list_for_each_entry(mn, &mux->nets, list)
-		nets[n++] = get_net(mn->net);
+		if (maybe_get_net(mn->net))
+			nets[n++] = mn->net;
 	rtnl_unlock();
 	for (i = 0; i < n; i++) {
 		m = xeth_sb_msg_new(XETH_MSG_KIND_NETNS_ADD,

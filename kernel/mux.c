@@ -331,14 +331,24 @@ static int xeth_mux_init(struct net_device *dev)
 {
 	struct xeth_mux *mux = netdev_priv(dev);
 
+	int err;
+
 	mux->stats = netdev_alloc_pcpu_stats(struct xeth_mux_stats);
-	return mux->stats ? 0 : -ENOMEM;
+	if (!mux->stats)
+		return -ENOMEM;
+	err = xeth_fo_init(mux);
+	if (err) {
+		free_percpu(mux->stats);
+		mux->stats = NULL;
+	}
+	return err;
 }
 
 static void xeth_mux_uninit(struct net_device *dev)
 {
 	struct xeth_mux *mux = netdev_priv(dev);
 
+	xeth_fo_uninit(mux);
 	free_percpu(mux->stats);
 	mux->stats = NULL;
 	if (mux->fw)
@@ -407,6 +417,7 @@ void xeth_mux_setup(struct net_device *dev)
 	mux->qsfp_addrs[0] = 0x50;
 	mux->qsfp_addrs[1] = 0x51;
 	xeth_sb_init(mux);
+	xeth_fo_setup(mux);
 	xa_init(&mux->proxies);
 	INIT_LIST_HEAD(&mux->proxy_list);
 	INIT_LIST_HEAD(&mux->nets);

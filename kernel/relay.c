@@ -15,7 +15,7 @@ static const char *const xeth_default_stat_names[] = {
 	"tx-discards", "tx-errors", "link-down-events", "fec-corrected",
 };
 
-static void xeth_relay_invalid(struct xeth_mux *mux, const char *why, u32 v)
+void xeth_relay_invalid(struct xeth_mux *mux, const char *why, u32 v)
 {
 	atomic64_inc(&mux->sb.count[XETH_SB_RX_INVALID]);
 	net_info_ratelimited("%s: side-band: ignored a message: %s (%u)\n",
@@ -137,7 +137,31 @@ static const size_t xeth_relay_size[] = {
 	[XETH_MSG_KIND_SPEED] = sizeof(struct xeth_msg_speed),
 	[XETH_MSG_KIND_DUMP_FIBINFO] = sizeof(struct xeth_msg),
 	[XETH_MSG_KIND_EXT_ENABLE] = sizeof(struct xeth_msg_ext_enable),
+	/* the least: n results follow */
+	[XETH_MSG_KIND_FIB_OFFLOAD] = sizeof(struct xeth_msg_fib_offload),
 };
+
+/* FIB_OFFLOAD: 1 to XETH_FIB_RESULTS_MAX results, exactly. */
+static void xeth_relay_fib_offload(struct xeth_mux *mux, const u8 *buf,
+				   size_t len)
+{
+	const struct xeth_msg_fib_offload *msg = (const void *)buf;
+
+	if (!(READ_ONCE(mux->sb.ext) & _BITULL(XETH_EXT_FIB_OFFLOAD))) {
+		xeth_relay_invalid(mux, "FIB_OFFLOAD without the fib-offload extension",
+				   msg->header.kind);
+		return;
+	}
+	if (!msg->n || msg->n > XETH_FIB_RESULTS_MAX) {
+		xeth_relay_invalid(mux, "FIB_OFFLOAD: number of results", msg->n);
+		return;
+	}
+	if (len != struct_size(msg, results, msg->n)) {
+		xeth_relay_invalid(mux, "FIB_OFFLOAD: size for its results", len);
+		return;
+	}
+	xeth_fo_results(mux, msg);
+}
 
 /* One datagram from the daemon, in the side-band work. */
 void xeth_relay(struct xeth_mux *mux, const u8 *buf, size_t len)
@@ -166,6 +190,11 @@ void xeth_relay(struct xeth_mux *mux, const u8 *buf, size_t len)
 				   h->kind);
 		return;
 	}
+	if (h->kind == XETH_MSG_KIND_FIB_OFFLOAD &&
+	    len >= xeth_relay_size[h->kind]) {
+		xeth_relay_fib_offload(mux, buf, len);
+		return;
+	}
 	if (len != xeth_relay_size[h->kind]) {
 		xeth_relay_invalid(mux, "wrong size for its kind", len);
 		return;
@@ -182,8 +211,8 @@ void xeth_relay(struct xeth_mux *mux, const u8 *buf, size_t len)
 		return;
 	case XETH_MSG_KIND_EXT_ENABLE:
 		/* what this kernel does not know stays off */
-		WRITE_ONCE(mux->sb.ext, ((const struct xeth_msg_ext_enable *)buf)->extensions &
-			   XETH_EXT_SUPPORTED);
+		xeth_sb_enable_ext(mux, ((const struct xeth_msg_ext_enable *)buf)->extensions &
+				   XETH_EXT_SUPPORTED);
 		return;
 	}
 	rcu_read_lock();
@@ -359,7 +388,8 @@ static DEVICE_ATTR_RW(priv_flag_names);
 static ssize_t extensions_show(struct device *d, struct device_attribute *attr,
 			       char *buf)
 {
-	return sysfs_emit(buf, "%d link-modes-ext\n", XETH_EXT_LINK_MODES);
+	return sysfs_emit(buf, "%d link-modes-ext\n%d fib-offload\n",
+			  XETH_EXT_LINK_MODES, XETH_EXT_FIB_OFFLOAD);
 }
 
 static DEVICE_ATTR_RO(extensions);

@@ -142,6 +142,22 @@ void xeth_sb_resync(struct xeth_mux *mux)
 	xeth_sb_kick(sb);
 }
 
+/*
+ * EXT_ENABLE, from the relay (which runs without sb->lock): a connection
+ * that ended meanwhile enables nothing.
+ */
+void xeth_sb_enable_ext(struct xeth_mux *mux, u64 ext)
+{
+	struct xeth_sb *sb = &mux->sb;
+
+	mutex_lock(&sb->lock);
+	if (sb->conn) {
+		WRITE_ONCE(sb->ext, ext);
+		xeth_fo_enable(mux, ext & _BITULL(XETH_EXT_FIB_OFFLOAD));
+	}
+	mutex_unlock(&sb->lock);
+}
+
 bool xeth_sb_live(const struct xeth_mux *mux)
 {
 	return READ_ONCE(mux->sb.live);
@@ -202,6 +218,9 @@ static void xeth_sb_disconnect(struct xeth_mux *mux, bool hold)
 	xeth_sb_release(sb->conn, &sb->conn_wait);
 	sb->conn = NULL;
 	xeth_sb_flush_txq(sb);
+	/* a route nobody holds is not offloaded */
+	WRITE_ONCE(sb->ext, 0);
+	xeth_fo_enable(mux, false);
 	if (hold && ms)
 		mod_delayed_work(xeth_wq, &sb->carrier_hold,
 				 msecs_to_jiffies(ms));
@@ -479,4 +498,5 @@ void xeth_sb_destroy(struct xeth_mux *mux)
 	/* only a connection arms it, and there is none since the stop */
 	cancel_delayed_work_sync(&mux->sb.carrier_hold);
 	xeth_sb_flush_txq(&mux->sb);
+	xeth_fo_destroy(mux);
 }

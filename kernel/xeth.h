@@ -14,6 +14,7 @@
 #include <linux/xarray.h>
 #include <linux/ethtool.h>
 #include <linux/in6.h>
+#include <linux/rhashtable-types.h>
 #include <net/rtnetlink.h>
 #include <linux/xeth.h>
 
@@ -53,6 +54,9 @@ enum xeth_sb_counter {
 	XETH_SB_REPLACED,	/* connections replaced by a newer one */
 	XETH_SB_RESYNCS,	/* queue overruns closed the connection */
 	XETH_SB_CARRIER_DROPS,	/* carrier holds that ran out: ports down */
+	XETH_SB_FIB_RESULTS,	/* FIB_OFFLOAD results applied to a route */
+	XETH_SB_FIB_STALE,	/* results for a route's older version */
+	XETH_SB_FIB_NOMEM,	/* routes that could not be recorded: resync */
 	XETH_SB_N_COUNTERS,
 };
 
@@ -83,6 +87,28 @@ struct xeth_sb {
 	bool live;			/* a daemon dumped: stream events */
 	u64 ext;			/* XETH_EXT_* the daemon enabled */
 	atomic64_t count[XETH_SB_N_COUNTERS];
+};
+
+/*
+ * struct xeth_fo - what the daemon's switch holds of each route, for the
+ * route flags (XETH_EXT_FIB_OFFLOAD; offload.c).  One record per route
+ * key the daemon was told of, with references on the route and the
+ * cookie of its latest version.  A record leaves the table when its
+ * route changes or goes, or when the connection ends, for the dead list,
+ * where it is unflagged and freed under the mutex; so whoever holds the
+ * mutex may use a record it found in the table after dropping the lock.
+ */
+struct xeth_fo {
+	struct mutex mutex;		/* the flag setters; freeing records */
+	spinlock_t lock;		/* on, cookie, table, records, dead */
+	struct rhashtable table;	/* struct xeth_fo_rec by key */
+	bool ready;			/* table initialized */
+	bool on;			/* this connection enabled it */
+	u64 cookie;			/* the last one given */
+	unsigned int n;			/* records in the table */
+	struct list_head records;	/* those in the table */
+	struct list_head dead;		/* out of it, to unflag and free */
+	struct work_struct reap;	/* of the dead, when nobody else does */
 };
 
 struct xeth_lowers {
@@ -128,6 +154,7 @@ struct xeth_mux {
 	struct xeth_lowers __rcu *lowers;
 	struct xeth_mux_stats __percpu *stats;
 	struct xeth_sb sb;
+	struct xeth_fo fo;
 	/* names of the ports' ethtool stats (ETHTOOL_STAT index), RTNL */
 	char (*stat_names)[ETH_GSTRING_LEN];
 	unsigned int n_stat_names;
@@ -283,6 +310,7 @@ struct xeth_sb_msg *xeth_sb_msg_new(u8 kind, size_t len, gfp_t gfp);
 void xeth_sb_queue(struct xeth_mux *mux, struct xeth_sb_msg *m, bool dump);
 bool xeth_sb_live(const struct xeth_mux *mux);
 void xeth_sb_resync(struct xeth_mux *mux);
+void xeth_sb_enable_ext(struct xeth_mux *mux, u64 ext);
 int xeth_wq_init(void);
 void xeth_wq_exit(void);
 
@@ -308,8 +336,24 @@ void xeth_mux_net_put(struct xeth_mux *mux, struct net *net);
 int xeth_fib_init(void);
 void xeth_fib_exit(void);
 
+/* offload.c: route flags from the daemon's results (fib-offload) */
+struct fib_notifier_info;
+void xeth_fo_setup(struct xeth_mux *mux);
+int xeth_fo_init(struct xeth_mux *mux);
+void xeth_fo_destroy(struct xeth_mux *mux);
+void xeth_fo_enable(struct xeth_mux *mux, bool on);
+bool xeth_fo_on(const struct xeth_mux *mux);
+void xeth_fo_uninit(struct xeth_mux *mux);
+void xeth_fo_note(struct xeth_mux *mux, struct net *net, unsigned long event,
+		  const struct fib_notifier_info *info, struct xeth_sb_msg *m,
+		  bool tell, bool dump);
+void xeth_fo_forget_net(struct xeth_mux *mux, struct net *net);
+void xeth_fo_results(struct xeth_mux *mux,
+		     const struct xeth_msg_fib_offload *msg);
+
 /* relay.c: what the daemon tells the kernel */
 void xeth_relay(struct xeth_mux *mux, const u8 *buf, size_t len);
+void xeth_relay_invalid(struct xeth_mux *mux, const char *why, u32 v);
 void xeth_relay_reset(struct xeth_mux *mux);
 void xeth_relay_carrier_off(struct xeth_mux *mux);
 int xeth_relay_set_stat_names(struct xeth_mux *mux, const char *buf,

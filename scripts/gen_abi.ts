@@ -29,6 +29,7 @@ const GROUPS: readonly [string, string, string][] = [
   ["IFA_EVENT", "XETH_IFA_", "XETH_IFA_* (IFA and IFA6 event)"],
   ["ENCAP", "XETH_ENCAP_", "enum xeth_encap"],
   ["FEATURE", "XETH_FEATURE_", "XETH_FEATURE_* (IFINFO features bits)"],
+  ["FIB_RESULT", "XETH_FIB_RESULT_", "enum xeth_fib_offload_result"],
 ];
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

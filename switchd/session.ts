@@ -21,7 +21,7 @@ import {
   SidebandConnection,
 } from "../ffi/sideband.ts";
 import { decodeBatch } from "./protocol/decode.ts";
-import { dumpFibinfo, dumpIfinfo } from "./protocol/requests.ts";
+import { dumpFibinfo, dumpIfinfo, extEnable } from "./protocol/requests.ts";
 import type { Invalid } from "./protocol/types.ts";
 import { type Logger, logger, RateLimit } from "./log.ts";
 import { type Change, diffMirrors, Mirror } from "./mirror/mirror.ts";
@@ -60,6 +60,11 @@ export interface SessionOptions {
   maxBackoffMs?: number;
   /** Messages received per call (1-256). */
   batchSize?: number;
+  /**
+   * The XETH_EXT_* bits to ask for, asked before each connection's dumps
+   * (0n: none, and no EXT_ENABLE is sent).
+   */
+  extensions?: () => bigint;
   log?: Logger;
 }
 
@@ -85,6 +90,8 @@ export class Session {
     onState: NonNullable<SessionOptions["onState"]>;
   };
   #conn: SidebandConnection | undefined;
+  /** The extensions enabled on the current connection. */
+  #extensions = 0n;
   readonly #invalidLog = new RateLimit(5, 10_000);
   #waitReason = "";
 
@@ -95,9 +102,15 @@ export class Session {
       backoffMs: 100,
       maxBackoffMs: 5000,
       batchSize: 128,
+      extensions: () => 0n,
       log: logger("session"),
       ...o,
     };
+  }
+
+  /** The XETH_EXT_* bits enabled on the current connection. */
+  get extensions(): bigint {
+    return this.#conn ? this.#extensions : 0n;
   }
 
   /** Sends daemon messages on the current connection; false if none. */
@@ -162,6 +175,17 @@ export class Session {
     let next: Mirror | undefined = new Mirror();
     let breaks = 0;
     let slice = performance.now();
+    // Extensions are asked for before the dumps, whose messages they change.
+    this.#extensions = this.#o.extensions();
+    if (this.#extensions !== 0n) {
+      await conn.sendAll([extEnable(this.#extensions)]);
+      this.#o.log.info(
+        `asked @${this.#o.mux} for extensions 0x${
+          this.#extensions.toString(16)
+        }`,
+        { mux: this.#o.mux, extensions: String(this.#extensions) },
+      );
+    }
     await conn.sendAll([dumpIfinfo()]);
     this.#setState("dumping-ifinfo");
     while (!signal.aborted) {

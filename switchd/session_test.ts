@@ -111,6 +111,8 @@ Deno.test("sessions dump, follow, resync by difference and clear when the mux go
     mux: name,
     backoffMs: 10,
     maxBackoffMs: 20,
+    // the first connection asks for an extension (before its dumps)
+    extensions: (): bigint => session.counters.connects === 1 ? 2n : 0n,
     onChanges: (cs) => seen.push(...cs.map(describe)),
     onState: (s) => {
       states.push(s);
@@ -165,10 +167,11 @@ Deno.test("sessions dump, follow, resync by difference and clear when the mux go
     text += r.value;
   }
   await fake.status;
-  // Each connection asked for both dumps, in order.
+  // Each connection asked for both dumps, in order; the first enabled its
+  // extension (EXT_ENABLE, kind 21) first.
   deepEqual(
     text.trim().split("\n").slice(1).map((l) => JSON.parse(l).received),
-    [[8, 14], [8, 14]],
+    [[21, 8, 14], [8, 14]],
   );
   await Deno.remove(dir, { recursive: true });
 });

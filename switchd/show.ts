@@ -8,6 +8,7 @@
 import { DEV_KIND } from "./protocol/abi.generated.ts";
 import { formatIp4, formatIp6, formatMac } from "./protocol/addresses.ts";
 import { linkJson, type Mirror } from "./mirror/mirror.ts";
+import { FIB_OFFLOAD_EXT, type OffloadReporter } from "./offload.ts";
 import type { Relay } from "./relay.ts";
 import type { Session } from "./session.ts";
 import type { SwitchBackend, SwitchRoute } from "./switch.ts";
@@ -40,10 +41,15 @@ export function showView(
   what: ShowWhat,
   session: Session,
   mux: string,
-  parts: { backend?: SwitchBackend; relay?: Relay } = {},
+  parts: {
+    backend?: SwitchBackend;
+    relay?: Relay;
+    offload?: OffloadReporter;
+  } = {},
 ): Row[] | Row {
   const m = session.mirror;
   const relay = parts.relay?.counters;
+  const offload = parts.offload?.counters;
   switch (what) {
     case "session":
       return {
@@ -64,6 +70,17 @@ export function showView(
             relay_link_stats: relay.linkStats,
             relay_ethtool_stats: relay.ethtoolStats,
             relay_unsent: relay.unsent,
+          }
+          : {}),
+        ...(offload
+          ? {
+            fib_offload_extension: (session.extensions & FIB_OFFLOAD_EXT) !==
+              0n,
+            fib_offload_offload: offload.offload,
+            fib_offload_trap: offload.trap,
+            fib_offload_failed: offload.failed,
+            fib_offload_messages: offload.messages,
+            fib_offload_unknown: offload.unknown,
           }
           : {}),
       };

@@ -52,6 +52,22 @@ export interface SwitchRoute {
   nextHops: { xid?: number; gw?: number | bigint }[];
 }
 
+/**
+ * What a SWITCH did with a route it was sent: holds it and forwards its
+ * traffic, holds it and hands its traffic to Linux, or could not hold it
+ * (no room; Linux forwards its traffic). SWITCHD tells the kernel
+ * (fib-offload: `ip route` shows offload, trap, offload_failed).
+ */
+export interface RouteOutcome {
+  net: bigint;
+  table: number;
+  family: "inet" | "inet6";
+  /** IPv4: a u32 number; IPv6: a u128 bigint */
+  address: number | bigint;
+  prefixLength: number;
+  outcome: "forwarded" | "trapped" | "failed";
+}
+
 /** A SWITCH that SWITCHD programs. */
 export interface SwitchBackend {
   /** For logs and `show`: "software", "vfio 0000:03:00.0", ... */
@@ -72,6 +88,14 @@ export interface SwitchBackend {
    * prefix, for `show switch-fib` and for comparing it with Linux.
    */
   fib?(): SwitchRoute[];
+  /**
+   * What became of routes since the last call, in order (with `all`, of
+   * every route it holds or could not hold), for the kernel's route
+   * flags; to be read at once, before anything else is asked of the
+   * SWITCH. A SWITCH without it says nothing, and SWITCHD does not ask
+   * the kernel for the fib-offload extension.
+   */
+  routeOutcomes?(all: boolean): Iterable<RouteOutcome>;
   /**
    * Resolves when the SWITCH has measured its ports' link state and its
    * counters again, with a number to pass as `after` next time: the relay

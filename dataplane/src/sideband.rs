@@ -215,6 +215,31 @@ impl Sideband {
     }
 }
 
+/// The bit of the side-band extension `ext` (`fib-offload`, ...) if the
+/// mux `mux` offers it: its `/sys/class/net/<mux>/xeth/extensions` lists
+/// one `<bit> <name>` per line (docs/protocol.md, "Extensions"). None when
+/// it does not, or has no such file (an older module, or no such mux).
+pub fn extension_bit(mux: &str, ext: &str) -> Result<Option<u32>, Error> {
+    check_name(mux)?;
+    let path = format!("/sys/class/net/{mux}/xeth/extensions");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    Ok(parse_extensions(&text)
+        .into_iter()
+        .find(|(_, n)| n == ext)
+        .map(|(b, _)| b))
+}
+
+/// The `<bit> <name>` lines of an extensions file; others are skipped.
+fn parse_extensions(text: &str) -> Vec<(u32, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let (bit, name) = l.trim().split_once(' ')?;
+            let bit: u32 = bit.parse().ok()?;
+            (bit < 64).then(|| (bit, name.trim().to_owned()))
+        })
+        .collect()
+}
+
 fn check_name(name: &str) -> Result<(), Error> {
     if name.is_empty() || name.len() > MAX_NAME {
         return Err(Error::InvalidArgument(
@@ -561,6 +586,17 @@ mod tests {
         assert_eq!(waiter.join().unwrap(), ready::WOKEN);
         // The wake was consumed: the next wait times out.
         assert_eq!(sb.wait(0, 0).unwrap(), 0);
+    }
+
+    #[test]
+    fn extensions_file_lines_are_bits_and_names() {
+        let text = "0 link-modes-ext\n1 fib-offload\nbad line\n64 past-u64\n\n";
+        assert_eq!(
+            parse_extensions(text),
+            [(0, "link-modes-ext".into()), (1, "fib-offload".into())]
+        );
+        assert_eq!(extension_bit("xdpt-none-0", "fib-offload").unwrap(), None);
+        assert!(extension_bit("a/b", "fib-offload").is_err());
     }
 
     #[test]

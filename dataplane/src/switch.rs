@@ -41,6 +41,7 @@ pub mod lpm;
 pub mod packet;
 pub mod program;
 pub mod report;
+pub mod room;
 pub mod tables;
 
 use crate::encap::Encap;
@@ -75,17 +76,26 @@ pub enum Report {
     /// Every route held, as the `route4` and `route6` records that program
     /// them, sorted.
     Fib = 5,
+    /// A `route_result` record per route whose outcome (forwarded,
+    /// trapped, failed) was decided since the last such report, in order;
+    /// none are collected before the first.
+    RouteResults = 6,
+    /// A `route_result` record per route held or waiting for room, and
+    /// pending outcomes dropped (this says them all).
+    RouteStatus = 7,
 }
 
 impl Report {
     /// Every report, in the order of their numbers.
-    pub const ALL: [Report; 6] = [
+    pub const ALL: [Report; 8] = [
         Report::Ports,
         Report::Counters,
         Report::Summary,
         Report::EthtoolNames,
         Report::MuxStatNames,
         Report::Fib,
+        Report::RouteResults,
+        Report::RouteStatus,
     ];
 
     /// Its name, as SWITCHD asks for it (ffi/switch.ts).
@@ -97,6 +107,8 @@ impl Report {
             Report::EthtoolNames => "ethtool-names",
             Report::MuxStatNames => "mux-stat-names",
             Report::Fib => "fib",
+            Report::RouteResults => "route-results",
+            Report::RouteStatus => "route-status",
         }
     }
 }
@@ -135,6 +147,9 @@ impl TryFrom<u8> for Report {
 pub struct SoftwareSwitch {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// A route-results report its caller had no room for: what it drained
+    /// is given again, first, by the next one.
+    unread_results: Mutex<Option<Vec<u8>>>,
 }
 
 impl SoftwareSwitch {
@@ -165,6 +180,7 @@ impl SoftwareSwitch {
         Ok(SoftwareSwitch {
             shared,
             thread: Mutex::new(Some(thread)),
+            unread_results: Mutex::new(None),
         })
     }
 
@@ -279,6 +295,12 @@ impl SoftwareSwitch {
         }
     }
 
+    /// Sets how many IPv4 and IPv6 routes the switch holds, as a chip's
+    /// tables would (None: no limit); see [`tables::Tables::set_capacity`].
+    pub fn set_capacity(&self, v4: Option<usize>, v6: Option<usize>) {
+        self.shared.tables.write().unwrap().set_capacity(v4, v6);
+    }
+
     /// Waits until the thread publishes a snapshot newer than `after`
     /// (every tick, [`engine::TICK_MS`], and after attach and detach), at
     /// most `timeout`, or until the switch is closed. Returns the number of
@@ -336,6 +358,13 @@ impl SoftwareSwitch {
     pub fn report(&self, what: Report) -> Vec<u8> {
         let items: Vec<Item> = match what {
             Report::Fib => return self.shared.tables.read().unwrap().route_records(),
+            Report::RouteResults => {
+                if let Some(unread) = self.unread_results.lock().unwrap().take() {
+                    return unread;
+                }
+                return self.shared.tables.write().unwrap().route_results(false);
+            }
+            Report::RouteStatus => return self.shared.tables.write().unwrap().route_results(true),
             Report::Ports => {
                 let snap = self.shared.snapshot.lock().unwrap();
                 snap.ports
@@ -388,12 +417,20 @@ impl SoftwareSwitch {
         report::encode(&items)
     }
 
+    /// Keeps a route-results report that did not reach its caller (its
+    /// buffer was too small), for the next such report to give again.
+    pub fn unread(&self, what: Report, records: Vec<u8>) {
+        if what == Report::RouteResults {
+            *self.unread_results.lock().unwrap() = Some(records);
+        }
+    }
+
     /// A report as the lines of text it renders as, for tests and
     /// diagnostics.
     pub fn report_text(&self, what: Report) -> String {
         let records = self.report(what);
         let text = match what {
-            Report::Fib => program::render(&records),
+            Report::Fib | Report::RouteResults | Report::RouteStatus => program::render(&records),
             _ => report::text(&records),
         };
         // The switch's own records: it reads what it writes.

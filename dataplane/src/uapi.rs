@@ -64,6 +64,22 @@ uapi! {
     XETH_DEV_KIND_LAG: u8 = 4;
     /// See [`XETH_DEV_KIND_UNSPEC`].
     XETH_DEV_KIND_LOOPBACK: u8 = 5;
+    /// `enum xeth_msg_kind`: the daemon's route results (D->K), with
+    /// [`XETH_EXT_FIB_OFFLOAD`].
+    XETH_MSG_KIND_FIB_OFFLOAD: u8 = 23;
+    /// Extension bit: route results, and a cookie after each FIBENTRY
+    /// and FIB6ENTRY.
+    XETH_EXT_FIB_OFFLOAD: u32 = 1;
+    /// `enum xeth_fib_offload_result`: nothing held, flags cleared.
+    XETH_FIB_RESULT_NONE: u8 = 0;
+    /// The switch forwards the route.
+    XETH_FIB_RESULT_OFFLOAD: u8 = 1;
+    /// The switch holds the route and hands its traffic to Linux.
+    XETH_FIB_RESULT_TRAP: u8 = 2;
+    /// The route did not fit: Linux forwards its traffic.
+    XETH_FIB_RESULT_FAILED: u8 = 3;
+    /// Results in one FIB_OFFLOAD datagram.
+    XETH_FIB_RESULTS_MAX: usize = 242;
 }
 
 #[cfg(test)]

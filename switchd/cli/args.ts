@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
-import type { Encap } from "../../ffi/switch.ts";
+import type { Encap, FibCapacity } from "../../ffi/switch.ts";
 import { defaultControlPath } from "../control.ts";
 import { VALUES } from "../protocol/abi.generated.ts";
 import {
@@ -63,6 +63,14 @@ Options:
                          the interface IFNAME of this host (a veth, say), so
                          that its frames go in and out there; repeat for
                          more ports
+  --fib-capacity ipv4=N,ipv6=M
+                         software switch: hold at most N IPv4 and M IPv6
+                         routes, as a chip's tables would (either may be left
+                         out; default: no limit). Routes past it are not
+                         held: Linux forwards their traffic, \`ip route\` shows
+                         them offload_failed (with a module that offers
+                         fib-offload), and they are taken in arrival order
+                         when deletions make room
   --stats-interval SECS  how often to relay the switch's counters
                          (default: ${DEFAULT_STATS_INTERVAL}; 0.1 to 3600)
   --log-level LEVEL      trace, debug, info, warning, error or fatal
@@ -93,6 +101,8 @@ export interface CliOptions {
   readonly encap: Encap;
   /** --attach, in the order given */
   readonly attachments: readonly Attachment[];
+  /** --fib-capacity; undefined: no limit */
+  readonly fibCapacity?: FibCapacity;
   readonly statsIntervalMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
@@ -141,6 +151,14 @@ export function parseCli(args: readonly string[]): CliOptions {
       `--attach needs the software switch: drop --switch ${kind} or the --attach options`,
     );
   }
+  const fibCapacity = values["fib-capacity"] === undefined
+    ? undefined
+    : parseFibCapacity(values["fib-capacity"]);
+  if (fibCapacity && kind !== "software") {
+    throw new UsageError(
+      `--fib-capacity needs the software switch: drop --switch ${kind} or --fib-capacity`,
+    );
+  }
   const statsIntervalMs = parseStatsInterval(values["stats-interval"]);
   const level = values["log-level"];
   if (!isLogLevel(level)) {
@@ -165,6 +183,7 @@ export function parseCli(args: readonly string[]): CliOptions {
     switch: kind as SwitchKind,
     encap: encap as Encap,
     attachments,
+    ...(fibCapacity ? { fibCapacity } : {}),
     statsIntervalMs,
     logLevel: level,
     logFormat: format,
@@ -186,6 +205,7 @@ function readArgs(args: readonly string[]) {
         switch: { type: "string", default: "software" },
         encap: { type: "string", default: "vlan" },
         attach: { type: "string", multiple: true, default: [] },
+        "fib-capacity": { type: "string" },
         "stats-interval": {
           type: "string",
           default: String(DEFAULT_STATS_INTERVAL),
@@ -219,6 +239,28 @@ function parseStatsInterval(text: string): number {
     );
   }
   return Math.round(interval * 1000);
+}
+
+/**
+ * The --fib-capacity value: `ipv4=N`, `ipv6=M` or both, comma-separated,
+ * each a count of routes.
+ */
+export function parseFibCapacity(text: string): FibCapacity {
+  const bad = (why: string) =>
+    new UsageError(
+      `invalid --fib-capacity ${
+        JSON.stringify(text)
+      }: ${why}; give ipv4=N,ipv6=M (either may be left out), N and M counts of routes`,
+    );
+  const out: { ipv4?: number; ipv6?: number } = {};
+  for (const part of text.split(",")) {
+    const m = /^(ipv4|ipv6)=(\d{1,15})$/.exec(part);
+    if (!m) throw bad(`${JSON.stringify(part)} is not FAMILY=COUNT`);
+    const family = m[1] as "ipv4" | "ipv6";
+    if (out[family] !== undefined) throw bad(`${family} given twice`);
+    out[family] = Number(m[2]);
+  }
+  return out;
 }
 
 /** The command the positionals give: none (run) or show [WHAT]. */

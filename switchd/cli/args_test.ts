@@ -131,3 +131,26 @@ Deno.test("ifnameProblem follows the kernel's rules", () => {
     equal(typeof ifnameProblem(bad), "string", JSON.stringify(bad));
   }
 });
+
+Deno.test("parseCli: --fib-capacity per family, for the software switch", () => {
+  equal(parseCli([]).fibCapacity, undefined);
+  deepEqual(parseCli(["--fib-capacity", "ipv4=100,ipv6=20"]).fibCapacity, {
+    ipv4: 100,
+    ipv6: 20,
+  });
+  deepEqual(parseCli(["--fib-capacity", "ipv6=0"]).fibCapacity, { ipv6: 0 });
+  for (
+    const bad of ["", "ipv4", "ipv4=-1", "ipv4=1,ipv4=2", "ipv5=3", "ipv4=1;"]
+  ) {
+    throws(
+      () => parseCli(["--fib-capacity", bad]),
+      (e: Error) =>
+        e instanceof UsageError && e.message.includes("give ipv4=N,ipv6=M"),
+      bad,
+    );
+  }
+  throws(
+    () => parseCli(["--switch", "none", "--fib-capacity", "ipv4=1"]),
+    /needs the software switch/,
+  );
+});

@@ -6,7 +6,10 @@
  */
 
 import { type Dataplane, DataplaneError } from "../../ffi/library.ts";
+import { muxExtension } from "../../ffi/sideband.ts";
 import { serveControl } from "../control.ts";
+import { FIB_OFFLOAD_EXT, OffloadReporter } from "../offload.ts";
+import { VALUES } from "../protocol/abi.generated.ts";
 import { logger, startLogging, stopLogging } from "../log.ts";
 import { Relay } from "../relay.ts";
 import { Session } from "../session.ts";
@@ -77,13 +80,24 @@ async function serve(
 ): Promise<void> {
   const log = logger("main");
   let relay: Relay | undefined = undefined;
+  let offload: OffloadReporter | undefined = undefined;
   const session = new Session({
     dataplane: dp,
     mux: opts.mux,
-    onChanges: (changes) => backend.apply(changes),
-    // A new connection: the kernel dropped carrier and zeroed the stats.
-    onState: (state) => state === "live" && relay?.reset(),
+    extensions: () => extensions(opts.mux, dp, backend),
+    onChanges: (changes) => {
+      backend.apply(changes);
+      offload?.changed();
+    },
+    onState: (state) => {
+      if (state !== "live") return;
+      // A new connection: the kernel dropped carrier and zeroed the
+      // stats, and cleared the route flags.
+      relay?.reset();
+      offload?.synced();
+    },
   });
+  offload = new OffloadReporter(backend, session);
   relay = new Relay(backend, () => session.mirror);
   const stopRelay = startRelay(relay, session, opts.statsIntervalMs);
   const control = serveControl(
@@ -92,7 +106,11 @@ async function serve(
       if (!isShowWhat(req.show)) {
         throw new Error(`cannot show "${req.show}"`);
       }
-      return showView(req.show, session, opts.mux, { backend, relay });
+      return showView(req.show, session, opts.mux, {
+        backend,
+        relay,
+        offload,
+      });
     },
     stop,
   ).catch((e) => {
@@ -111,6 +129,20 @@ async function serve(
   await control;
 }
 
+/**
+ * The extensions to ask the kernel for on a new connection: fib-offload
+ * when the mux offers it and the SWITCH can say what it did with routes.
+ */
+function extensions(
+  mux: string,
+  dp: Dataplane,
+  backend: SwitchBackend,
+): bigint {
+  if (!backend.routeOutcomes) return 0n;
+  const bit = muxExtension(dp, mux, "fib-offload");
+  return bit === VALUES.XETH_EXT_FIB_OFFLOAD ? FIB_OFFLOAD_EXT : 0n;
+}
+
 /** The SWITCH that --switch asks for. */
 function openBackend(opts: CliOptions, dp: Dataplane): SwitchBackend {
   switch (opts.switch) {
@@ -121,6 +153,7 @@ function openBackend(opts: CliOptions, dp: Dataplane): SwitchBackend {
         encap: opts.encap,
         attachments: opts.attachments,
         log: logger("switch"),
+        fibCapacity: opts.fibCapacity,
       });
   }
 }

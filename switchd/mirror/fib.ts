@@ -227,6 +227,7 @@ export class Fib {
     if (r < 0) r = t.add(m.table, KEY4, m.prefixLength);
     else this.#sets4.release(t.hop(r));
     t.set(r, m.tos, m.type, hop);
+    t.setCookie(r, m.cookie ?? 0n);
     const route: Route4 = {
       net: m.net,
       address: m.address,
@@ -261,6 +262,7 @@ export class Fib {
       }
       const hop = this.#sets6.intern(left);
       t.set(r, 0, t.type(r), hop);
+      t.setCookie(r, m.cookie ?? 0n);
       return [{
         op: "set",
         family: "inet6",
@@ -280,6 +282,7 @@ export class Fib {
     if (row < 0) row = table.add(m.table, KEY6, m.prefixLength);
     else this.#sets6.release(table.hop(row));
     table.set(row, 0, m.type, hop);
+    table.setCookie(row, m.cookie ?? 0n);
     const route: Route6 = {
       net: m.net,
       address: m.address,
@@ -355,6 +358,39 @@ export class Fib {
     if (!t) return undefined;
     const r = t.find(table, toKey6(address, KEY6), prefixLength);
     return r < 0 ? undefined : this.#route6(net, t, r, address);
+  }
+
+  /**
+   * The kernel's cookie for the current version of an IPv4 route, with
+   * its TOS (both go back in its FIB_OFFLOAD result); undefined when the
+   * route is not held or came without a cookie.
+   */
+  cookie4(
+    net: bigint,
+    table: number,
+    address: number,
+    prefixLength: number,
+  ): { cookie: bigint; tos: number } | undefined {
+    const t = this.#nets.get(net)?.v4;
+    if (!t) return undefined;
+    KEY4[0] = address;
+    const r = t.find(table, KEY4, prefixLength);
+    const cookie = r < 0 ? 0n : t.cookie(r);
+    return cookie === 0n ? undefined : { cookie, tos: t.tos(r) };
+  }
+
+  /** As {@link cookie4}, for an IPv6 route. */
+  cookie6(
+    net: bigint,
+    table: number,
+    address: bigint,
+    prefixLength: number,
+  ): bigint | undefined {
+    const t = this.#nets.get(net)?.v6;
+    if (!t) return undefined;
+    const r = t.find(table, toKey6(address, KEY6), prefixLength);
+    const cookie = r < 0 ? 0n : t.cookie(r);
+    return cookie === 0n ? undefined : cookie;
   }
 
   /**

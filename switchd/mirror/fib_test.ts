@@ -176,3 +176,32 @@ Deno.test("diff: the same changes as comparing route by route", () => {
   deepEqual(fast, naive);
   deepEqual(now.diff(now), { sets: [], dels: [] });
 });
+
+Deno.test("cookies: each route keeps its latest, and loses it with itself", () => {
+  const f = new Fib();
+  const p = 0x20010db8_0001_0000_0000_0000_0000_0000n;
+  equal(f.cookie4(NET, 254, 0x0a010000, 16), undefined);
+  f.apply4(fib4(0x0a010000, 16, FIB_EVENT.REPLACE));
+  equal(f.cookie4(NET, 254, 0x0a010000, 16), undefined, "no cookie sent");
+  f.apply4({ ...fib4(0x0a010000, 16, FIB_EVENT.REPLACE), tos: 8, cookie: 5n });
+  deepEqual(f.cookie4(NET, 254, 0x0a010000, 16), { cookie: 5n, tos: 8 });
+  f.apply4({ ...fib4(0x0a020000, 16, FIB_EVENT.REPLACE), cookie: 6n });
+  f.apply4({ ...fib4(0x0a010000, 16, FIB_EVENT.REPLACE), cookie: 7n });
+  equal(f.cookie4(NET, 254, 0x0a010000, 16)?.cookie, 7n);
+  equal(f.cookie4(NET, 254, 0x0a020000, 16)?.cookie, 6n);
+  equal(f.cookie4(NET, 100, 0x0a010000, 16), undefined, "another table");
+  equal(f.cookie4(OTHER, 254, 0x0a010000, 16), undefined, "another net");
+  // the removed row's place is taken by the last one, cookie and all
+  f.apply4(fib4(0x0a010000, 16, FIB_EVENT.DEL));
+  equal(f.cookie4(NET, 254, 0x0a010000, 16), undefined);
+  equal(f.cookie4(NET, 254, 0x0a020000, 16)?.cookie, 6n);
+  const big = (1n << 64n) - 2n;
+  f.apply6({ ...fib6(p, FIB_EVENT.REPLACE, [[5, 1n], [6, 2n]]), cookie: 9n });
+  equal(f.cookie6(NET, 254, p, 64), 9n);
+  f.apply6({ ...fib6(p, FIB_EVENT.APPEND, [[7, 3n]]), cookie: big });
+  equal(f.cookie6(NET, 254, p, 64), big);
+  f.apply6({ ...fib6(p, FIB_EVENT.DEL, [[6, 2n]]), cookie: 11n });
+  equal(f.cookie6(NET, 254, p, 64), 11n, "a sibling deleted: a new version");
+  f.apply6(fib6(p, FIB_EVENT.DEL, [[5, 1n], [7, 3n]]));
+  equal(f.cookie6(NET, 254, p, 64), undefined);
+});

@@ -17,6 +17,11 @@
  * Rows are dense: removing one moves the last row into its place, so
  * the order of rows is the order of insertion until a removal.
  *
+ * With the fib-offload extension each route also has the kernel's cookie
+ * for its latest version (a u64, which the FIB_OFFLOAD result must echo):
+ * 8 more bytes a route, in an array of their own that exists only once a
+ * cookie is set, so that a mirror without the extension costs no more.
+ *
  * @module
  */
 
@@ -47,6 +52,8 @@ export class RouteTable {
    */
   #slots = new Int32Array(START * 4);
   #mask = START * 2 - 1;
+  /** Two words per row, low then high: the cookie; 0 for none. */
+  #cookies: Uint32Array | undefined;
 
   constructor(words: 1 | 4) {
     this.words = words;
@@ -61,7 +68,8 @@ export class RouteTable {
 
   /** Bytes of the arrays: what this table costs. */
   get bytes(): number {
-    return this.#rows.byteLength + this.#slots.byteLength;
+    return this.#rows.byteLength + this.#slots.byteLength +
+      (this.#cookies?.byteLength ?? 0);
   }
 
   /** The row of (`table`, `key`, `plen`), or -1. */
@@ -96,6 +104,7 @@ export class RouteTable {
     rows[at + w + TABLE] = table;
     rows[at + w + META] = plen & 0xff;
     rows[at + w + HOP] = -1 >>> 0;
+    if (this.#cookies) this.#cookies[2 * r] = this.#cookies[2 * r + 1] = 0;
     this.#place(r, this.#hash(table, key, plen));
     return r;
   }
@@ -121,6 +130,7 @@ export class RouteTable {
       slots[2 * this.#slotOf(last)] = r + 1;
       const s = this.#stride;
       this.#rows.copyWithin(r * s, last * s, last * s + s);
+      this.#cookies?.copyWithin(2 * r, 2 * last, 2 * last + 2);
     }
     // Shrink when a quarter is used (a namespace's routes went), not at
     // half, so that a route added and removed at the edge does not copy.
@@ -172,6 +182,23 @@ export class RouteTable {
     this.#rows[at + HOP] = hop >>> 0;
   }
 
+  /** Row `r`'s cookie; 0n when none was set. */
+  cookie(r: number): bigint {
+    const c = this.#cookies;
+    if (!c) return 0n;
+    return BigInt(c[2 * r + 1]) << 32n | BigInt(c[2 * r]);
+  }
+
+  /** Sets row `r`'s cookie (0n: none). */
+  setCookie(r: number, cookie: bigint): void {
+    if (!this.#cookies) {
+      if (cookie === 0n) return;
+      this.#cookies = new Uint32Array(this.#cap * 2);
+    }
+    this.#cookies[2 * r] = Number(cookie & 0xffff_ffffn);
+    this.#cookies[2 * r + 1] = Number((cookie >> 32n) & 0xffff_ffffn);
+  }
+
   #hash(table: number, key: Uint32Array, plen: number): number {
     let h = Math.imul(SEED ^ plen, 0x9e3779b1) ^ table;
     for (let k = 0; k < this.words; k++) {
@@ -220,6 +247,11 @@ export class RouteTable {
     const rows = new Uint32Array(cap * this.#stride);
     rows.set(this.#rows.subarray(0, Math.min(this.#n, cap) * this.#stride));
     this.#rows = rows;
+    if (this.#cookies) {
+      const c = new Uint32Array(cap * 2);
+      c.set(this.#cookies.subarray(0, Math.min(this.#n, cap) * 2));
+      this.#cookies = c;
+    }
     this.#cap = cap;
   }
 }

@@ -121,3 +121,33 @@ Deno.test("route table: the arrays shrink when routes go", () => {
   equal(t.size, 0);
   equal(t.bytes, small);
 });
+
+Deno.test("route table: cookies follow their rows through growth, removal and shrinking", () => {
+  const t = new RouteTable(4);
+  const bytes = t.bytes;
+  const a = t.add(254, key(1, 2, 3, 4), 64);
+  equal(t.cookie(a), 0n);
+  t.setCookie(a, 0n);
+  equal(t.bytes, bytes, "no cookie array until a cookie is set");
+  const max = (1n << 64n) - 1n;
+  t.setCookie(a, max);
+  ok(t.bytes > bytes);
+  equal(t.cookie(a), max);
+  const n = 1000;
+  for (let i = 1; i < n; i++) {
+    const r = t.add(254, key(1, 2, 3, i + 4), 64);
+    equal(t.cookie(r), 0n, "a new row has none");
+    t.setCookie(r, BigInt(i) << 32n | BigInt(i));
+  }
+  // remove every other row: the last rows move into the holes
+  for (let i = 1; i < n; i += 2) t.remove(t.find(254, key(1, 2, 3, i + 4), 64));
+  for (let i = 0; i < n; i += 2) {
+    const r = t.find(254, key(1, 2, 3, i + 4), 64);
+    ok(r >= 0);
+    equal(t.cookie(r), i === 0 ? max : BigInt(i) << 32n | BigInt(i), `${i}`);
+  }
+  // shrink to a quarter and below
+  for (let i = 2; i < n; i += 2) t.remove(t.find(254, key(1, 2, 3, i + 4), 64));
+  equal(t.size, 1);
+  equal(t.cookie(t.find(254, key(1, 2, 3, 4), 64)), max);
+});

@@ -202,6 +202,33 @@ export const STRUCTS = {
       modes: { offset: 24, size: 8 },
     },
   },
+  xeth_fib_cookie: {
+    size: 8,
+    fields: {
+      cookie: { offset: 0, size: 8 },
+    },
+  },
+  xeth_fib_result: {
+    size: 40,
+    fields: {
+      net: { offset: 0, size: 8 },
+      cookie: { offset: 8, size: 8 },
+      address: { offset: 16, size: 16 },
+      table: { offset: 32, size: 4 },
+      family: { offset: 36, size: 1 },
+      length: { offset: 37, size: 1 },
+      tos: { offset: 38, size: 1 },
+      result: { offset: 39, size: 1 },
+    },
+  },
+  xeth_msg_fib_offload: {
+    size: 24,
+    fields: {
+      n: { offset: 16, size: 4 },
+      reserved: { offset: 20, size: 4 },
+      results: { offset: 24, size: 40 },
+    },
+  },
 } as const;
 
 /** Every constant layout.c prints, by its C name. */
@@ -232,8 +259,15 @@ export const VALUES = {
   XETH_MSG_KIND_NETNS_DEL: 20,
   XETH_MSG_KIND_EXT_ENABLE: 21,
   XETH_MSG_KIND_ETHTOOL_LINK_MODES_EXT: 22,
+  XETH_MSG_KIND_FIB_OFFLOAD: 23,
   XETH_EXT_LINK_MODES: 0,
-  XETH_EXT_SUPPORTED: 1,
+  XETH_EXT_FIB_OFFLOAD: 1,
+  XETH_EXT_SUPPORTED: 3,
+  XETH_FIB_RESULT_NONE: 0,
+  XETH_FIB_RESULT_OFFLOAD: 1,
+  XETH_FIB_RESULT_TRAP: 2,
+  XETH_FIB_RESULT_FAILED: 3,
+  XETH_FIB_RESULTS_MAX: 242,
   XETH_LINK_MODES_SUPPORTED: 0,
   XETH_LINK_MODES_ADVERTISING: 1,
   XETH_LINK_MODES_LP_ADVERTISING: 2,
@@ -322,6 +356,7 @@ export const MSG_KIND = {
   NETNS_DEL: 20,
   EXT_ENABLE: 21,
   ETHTOOL_LINK_MODES_EXT: 22,
+  FIB_OFFLOAD: 23,
 } as const;
 
 /** enum xeth_ifinfo_reason, without the XETH_IFINFO_REASON_ prefix. */
@@ -396,4 +431,12 @@ export const ENCAP = {
 /** XETH_FEATURE_* (IFINFO features bits), without the XETH_FEATURE_ prefix. */
 export const FEATURE = {
   L2_FWD_OFFLOAD: 1,
+} as const;
+
+/** enum xeth_fib_offload_result, without the XETH_FIB_RESULT_ prefix. */
+export const FIB_RESULT = {
+  NONE: 0,
+  OFFLOAD: 1,
+  TRAP: 2,
+  FAILED: 3,
 } as const;

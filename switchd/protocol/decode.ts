@@ -10,11 +10,12 @@
 import { MSG_KIND, VALUES } from "./abi.generated.ts";
 import { prefixLengthOfMask, readIp6, readMac } from "./addresses.ts";
 import { checkHeader, kindNumberAt } from "./header.ts";
-import { expectedLength, kindName } from "./kinds.ts";
+import { expectedLength, kindName, trailerSize } from "./kinds.ts";
 import type {
   Decoded,
   Fib6Entry,
   FibEntry,
+  FibResult,
   Invalid,
   InvalidReason,
   LinkModes,
@@ -25,6 +26,7 @@ import type {
 import {
   BE,
   CARRIER,
+  COOKIE,
   EXT,
   EXT_ENABLE,
   FIB,
@@ -39,6 +41,8 @@ import {
   NETNS,
   NH,
   NH6,
+  OFFLOAD,
+  RESULT,
   SET,
   SPEED,
   STAT,
@@ -91,10 +95,34 @@ export function decode(
     return invalid("unknown-kind", n, length, `kind ${n}`);
   }
   const want = expectedLength(view, offset, length, n);
-  if (length !== want) {
-    return invalid("length", n, length, `${name} of ${length}, not ${want}`);
+  if (length === want) return body(view, offset, n, length);
+  const trailer = trailerSize(n);
+  if (trailer > 0 && length === want + trailer) {
+    const m = body(view, offset, n, length);
+    return withCookie(m, view, offset + want, n, length);
   }
-  return body(view, offset, n, length);
+  return invalid(
+    "length",
+    n,
+    length,
+    `${name} of ${length}, not ${want}` +
+      (trailer > 0 ? ` (or ${want + trailer} with its cookie)` : ""),
+  );
+}
+
+/** A FIBENTRY or FIB6ENTRY with the cookie that follows it. */
+function withCookie(
+  m: Decoded,
+  v: DataView,
+  at: number,
+  n: number,
+  length: number,
+): Decoded {
+  if (m.kind !== "fibentry" && m.kind !== "fib6entry") return m;
+  const cookie = v.getBigUint64(at + COOKIE.cookie.offset, LE);
+  if (cookie === 0n) return invalid("field", n, length, `${m.kind} cookie 0`);
+  m.cookie = cookie;
+  return m;
 }
 
 /**
@@ -244,6 +272,8 @@ function body(v: DataView, o: number, n: number, length: number): Decoded {
         kind: "ext_enable",
         extensions: v.getBigUint64(o + EXT_ENABLE.extensions.offset, LE),
       };
+    case MSG_KIND.FIB_OFFLOAD:
+      return fibOffload(v, o, length);
   }
   // kindName() knew the kind, so only a kind added there but not here
   return invalid("unknown-kind", n, length, `kind ${n} has no decoder`);
@@ -363,6 +393,41 @@ function neigh(v: DataView, o: number, length: number): Decoded {
     );
   }
   return m;
+}
+
+function fibOffload(v: DataView, o: number, length: number): Decoded {
+  const n = v.getUint32(o + OFFLOAD.n.offset, LE);
+  const results: FibResult[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = o + OFFLOAD.results.offset + i * OFFLOAD.results.size;
+    const family = v.getUint8(at + RESULT.family.offset);
+    const common = {
+      net: v.getBigUint64(at + RESULT.net.offset, LE),
+      cookie: v.getBigUint64(at + RESULT.cookie.offset, LE),
+      table: v.getUint32(at + RESULT.table.offset, LE),
+      prefixLength: v.getUint8(at + RESULT.length.offset),
+      result: v.getUint8(at + RESULT.result.offset),
+    };
+    const a = at + RESULT.address.offset;
+    if (family === VALUES.AF_INET && common.prefixLength <= 32) {
+      results[i] = {
+        ...common,
+        family: "inet",
+        address: v.getUint32(a, BE),
+        tos: v.getUint8(at + RESULT.tos.offset),
+      };
+    } else if (family === VALUES.AF_INET6 && common.prefixLength <= 128) {
+      results[i] = { ...common, family: "inet6", address: readIp6(v, a) };
+    } else {
+      return invalid(
+        "field",
+        MSG_KIND.FIB_OFFLOAD,
+        length,
+        `fib_offload result ${i}: family ${family}, length ${common.prefixLength}`,
+      );
+    }
+  }
+  return { kind: "fib_offload", results };
 }
 
 function linkModesExt(v: DataView, o: number): Decoded {

@@ -59,7 +59,7 @@ Deno.test("invalid: a version other than 2", () => {
 });
 
 Deno.test("invalid: kinds past the known extensions", () => {
-  for (const k of [23, 24, 100, 255]) {
+  for (const k of [24, 25, 100, 255]) {
     const b = new Uint8Array(64);
     b[14] = 2;
     b[15] = k;
@@ -72,7 +72,12 @@ Deno.test("invalid: fixed-size kinds one byte short or long", () => {
   for (const m of SAMPLES) {
     const n = KIND[m.kind];
     if (
-      [KIND.fibentry, KIND.fib6entry, KIND.ethtool_link_modes_ext].includes(n)
+      [
+        KIND.fibentry,
+        KIND.fib6entry,
+        KIND.ethtool_link_modes_ext,
+        KIND.fib_offload,
+      ].includes(n)
     ) continue;
     const size = fixedSize(n);
     const b = new Uint8Array(size + 8);
@@ -181,7 +186,7 @@ Deno.test("invalid: random bytes never throw", () => {
     if (i % 4 !== 0) {
       buf.fill(0, 0, 14);
       buf[14] = 2;
-      buf[15] = rand() % 24;
+      buf[15] = rand() % 26;
     }
     const d = decode(buf, 0, len);
     seen.add(d.kind === "invalid" ? d.reason : "message");
@@ -264,4 +269,64 @@ Deno.test("batch: lengths that run past the buffer are short, not thrown", () =>
   const got = [...decodeBatch(batch)];
   assert.deepEqual(got[0], { kind: "break" });
   assert.equal(got[1].kind === "invalid" && got[1].reason, "short");
+});
+
+// --- the fib-offload extension ---
+
+Deno.test("cookie: read when 8 bytes follow a FIBENTRY or FIB6ENTRY, only then", () => {
+  const plain = encode(fibentry(2));
+  const withCookie = encode({ ...fibentry(2), cookie: 0xfedc_ba98_7654_3210n });
+  assert.equal(withCookie.length, plain.length + 8);
+  const d = decode(withCookie);
+  assert.equal(d.kind === "fibentry" && d.cookie, 0xfedc_ba98_7654_3210n);
+  assert.equal(d.kind === "fibentry" && d.nextHops.length, 2);
+  const p = decode(plain);
+  assert.ok(p.kind === "fibentry" && !("cookie" in p));
+  // the same bytes read without the cookie are the route without it
+  assert.deepEqual(decode(withCookie, 0, plain.length), p);
+  const six = encode({ ...fib6entry(3), cookie: 7n });
+  const d6 = decode(six);
+  assert.equal(d6.kind === "fib6entry" && d6.cookie, 7n);
+  assert.equal(d6.kind === "fib6entry" && d6.nextHops.length, 4);
+  // a trailer of another length, or a cookie of 0, is not one
+  const big = new Uint8Array(withCookie.length + 8);
+  big.set(withCookie);
+  for (const len of [plain.length + 4, plain.length + 16]) {
+    expectInvalid(decode(big, 0, len), "length", KIND.fibentry, len);
+  }
+  withCookie.fill(0, plain.length);
+  expectInvalid(decode(withCookie), "field", KIND.fibentry, plain.length + 8);
+  // other kinds take no trailer
+  const n = encode(neigh("inet", 1));
+  const n8 = new Uint8Array(n.length + 8);
+  n8.set(n);
+  expectInvalid(decode(n8), "length", KIND.neigh_update, n8.length);
+});
+
+Deno.test("fib_offload: a count past the datagram or a bad family is invalid", () => {
+  const one = encode({
+    kind: "fib_offload",
+    results: [{
+      net: 1n,
+      cookie: 2n,
+      family: "inet",
+      address: 0x0a000000,
+      table: 254,
+      prefixLength: 8,
+      tos: 0,
+      result: 1,
+    }],
+  });
+  assert.equal(one.length, 64);
+  const v = new DataView(one.buffer);
+  v.setUint32(16, 2, true);
+  expectInvalid(decode(one), "length", KIND.fib_offload, 64);
+  v.setUint32(16, 0xffff_ffff, true);
+  expectInvalid(decode(one), "length", KIND.fib_offload, 64);
+  v.setUint32(16, 1, true);
+  one[24 + 36] = 7; // family
+  expectInvalid(decode(one), "field", KIND.fib_offload, 64);
+  one[24 + 36] = 2; // AF_INET, but /33
+  one[24 + 37] = 33;
+  expectInvalid(decode(one), "field", KIND.fib_offload, 64);
 });

@@ -12,8 +12,10 @@ import { VALUES } from "./abi.generated.ts";
 import { ip4Mask, writeIp6, writeMac } from "./addresses.ts";
 import { writeHeader } from "./header.ts";
 import {
+  COOKIE_SIZE,
   fib6entrySize,
   fibentrySize,
+  fibOffloadSize,
   fixedSize,
   KIND,
   linkModesExtSize,
@@ -21,6 +23,7 @@ import {
 import type {
   Fib6Entry,
   FibEntry,
+  FibOffload,
   Ifinfo,
   LinkModesExt,
   Message,
@@ -43,6 +46,8 @@ import {
   NETNS,
   NH,
   NH6,
+  OFFLOAD,
+  RESULT,
   SET,
   SPEED,
   STAT,
@@ -53,10 +58,15 @@ import {
 export function encodedLength(msg: Message): number {
   switch (msg.kind) {
     case "fibentry":
-      return fibentrySize(count(msg.nextHops.length, 0, 255, "next hops"));
+      return fibentrySize(count(msg.nextHops.length, 0, 255, "next hops")) +
+        (msg.cookie === undefined ? 0 : COOKIE_SIZE);
     case "fib6entry":
       return fib6entrySize(
         count(msg.nextHops.length, 1, 256, "next hops") - 1,
+      ) + (msg.cookie === undefined ? 0 : COOKIE_SIZE);
+    case "fib_offload":
+      return fibOffloadSize(
+        count(msg.results.length, 0, VALUES.XETH_FIB_RESULTS_MAX, "results"),
       );
     case "ethtool_link_modes_ext":
       return linkModesExtSize(u8(msg.nwords, "nwords"));
@@ -221,6 +231,43 @@ function writeBody(v: DataView, o: number, m: Message): void {
         LE,
       );
       return;
+    case "fib_offload":
+      return fibOffload(v, o, m);
+  }
+}
+
+function cookie(v: DataView, at: number, c: bigint | undefined): void {
+  if (c === undefined) return;
+  if (c === 0n) throw new RangeError("cookie 0: cookies are never 0");
+  v.setBigUint64(at, big(c, 64n, "cookie"), LE);
+}
+
+function fibOffload(v: DataView, o: number, m: FibOffload): void {
+  v.setUint32(o + OFFLOAD.n.offset, m.results.length, LE);
+  let at = o + OFFLOAD.results.offset;
+  for (const r of m.results) {
+    v.setBigUint64(at + RESULT.net.offset, big(r.net, 64n, "net"), LE);
+    v.setBigUint64(at + RESULT.cookie.offset, big(r.cookie, 64n, "cookie"), LE);
+    v.setUint32(at + RESULT.table.offset, u32(r.table, "table"), LE);
+    v.setUint8(at + RESULT.result.offset, u8(r.result, "result"));
+    const a = at + RESULT.address.offset;
+    if (r.family === "inet") {
+      v.setUint8(at + RESULT.family.offset, VALUES.AF_INET);
+      v.setUint32(a, u32(r.address, "address"), BE);
+      v.setUint8(
+        at + RESULT.length.offset,
+        integer(r.prefixLength, 0, 32, "prefixLength"),
+      );
+      v.setUint8(at + RESULT.tos.offset, u8(r.tos, "tos"));
+    } else {
+      v.setUint8(at + RESULT.family.offset, VALUES.AF_INET6);
+      writeIp6(v, a, big(r.address, 128n, "address"));
+      v.setUint8(
+        at + RESULT.length.offset,
+        integer(r.prefixLength, 0, 128, "prefixLength"),
+      );
+    }
+    at += OFFLOAD.results.size;
   }
 }
 
@@ -270,6 +317,7 @@ function fibentry(v: DataView, o: number, m: FibEntry): void {
     v.setUint8(at + NH.scope.offset, u8(nh.scope, "scope"));
     at += FIB.nh.size;
   }
+  cookie(v, at, m.cookie);
 }
 
 function fib6entry(v: DataView, o: number, m: Fib6Entry): void {
@@ -292,6 +340,7 @@ function fib6entry(v: DataView, o: number, m: Fib6Entry): void {
     v.setUint32(at + NH6.flags.offset, u32(nh.flags, "flags"), LE);
     writeIp6(v, at + NH6.gw.offset, big(nh.gw, 128n, "gw"));
   });
+  cookie(v, o + fib6entrySize(m.nextHops.length - 1), m.cookie);
 }
 
 function neigh(v: DataView, o: number, m: NeighUpdate): void {

@@ -26,6 +26,9 @@ export const NEIGH = STRUCTS.xeth_msg_neigh_update.fields;
 export const UPPER = STRUCTS.xeth_msg_change_upper_xid.fields;
 export const NETNS = STRUCTS.xeth_msg_netns.fields;
 export const EXT_ENABLE = STRUCTS.xeth_msg_ext_enable.fields;
+export const OFFLOAD = STRUCTS.xeth_msg_fib_offload.fields;
+export const RESULT = STRUCTS.xeth_fib_result.fields;
+export const COOKIE = STRUCTS.xeth_fib_cookie.fields;
 
 /** DataView's littleEndian argument: the ABI's host order (x86_64). */
 export const LE = true;

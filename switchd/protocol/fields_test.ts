@@ -1,6 +1,6 @@
 // fields.ts names the field tables that the decoder and the encoder share:
-// every struct a message kind carries, and the next-hop structs inside the
-// FIB entries, must have exactly one, or a kind added to the header would
+// every struct a message kind carries, and the structs inside them (next
+// hops, offload results, the cookie after a FIB entry), must have exactly one, or a kind added to the header would
 // have no table to be read with.
 
 import { deepEqual, equal } from "node:assert/strict";
@@ -32,7 +32,14 @@ Deno.test("fields: one table for each struct a kind carries, and the next hops",
   carried.delete("xeth_msg");
   deepEqual(
     [...new Set(named)].sort(),
-    [...carried, "xeth_next_hop", "xeth_next_hop6"].sort(),
+    [
+      ...carried,
+      "xeth_next_hop",
+      "xeth_next_hop6",
+      // inside a FIB_OFFLOAD, after a FIBENTRY or FIB6ENTRY
+      "xeth_fib_result",
+      "xeth_fib_cookie",
+    ].sort(),
   );
 });
 

@@ -8,7 +8,12 @@
  * @module
  */
 
-import { DEV_KIND, IFA_EVENT, IFINFO_REASON } from "./abi.generated.ts";
+import {
+  DEV_KIND,
+  FIB_RESULT,
+  IFA_EVENT,
+  IFINFO_REASON,
+} from "./abi.generated.ts";
 import { FIB_EVENT } from "./kinds.ts";
 import type {
   Fib6Entry,
@@ -160,6 +165,32 @@ export const SAMPLES: readonly Message[] = [
   { kind: "netns_add", net: 4026532000n },
   { kind: "netns_del", net: (1n << 64n) - 1n },
   { kind: "ext_enable", extensions: 1n },
+  { ...fibentry(1, 7), cookie: 0x1234_5678_9abc_def0n },
+  { ...fib6entry(2, 9), cookie: (1n << 64n) - 1n },
+  {
+    kind: "fib_offload",
+    results: [
+      {
+        net: 4026531840n,
+        cookie: 1n,
+        family: "inet",
+        address: ip4(10, 0, 1, 0),
+        table: RT_TABLE_MAIN,
+        prefixLength: 24,
+        tos: 4,
+        result: FIB_RESULT.OFFLOAD,
+      },
+      {
+        net: 1n,
+        cookie: (1n << 64n) - 1n,
+        family: "inet6",
+        address: ip6(0x2001_0db8, 0),
+        table: 255,
+        prefixLength: 128,
+        result: FIB_RESULT.FAILED,
+      },
+    ],
+  },
 ];
 
 /**

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { MSG_KIND, STRUCTS } from "./abi.generated.ts";
-import { EXT, FIB, FIB6 } from "./fields.ts";
+import { MSG_KIND, STRUCTS, VALUES } from "./abi.generated.ts";
+import { EXT, FIB, FIB6, OFFLOAD } from "./fields.ts";
 
 /** A kind's name: the C enum name, lower case, without XETH_MSG_KIND_. */
 export type KindName = Lowercase<keyof typeof MSG_KIND>;
@@ -59,6 +59,7 @@ export const STRUCT_OF: { readonly [K in KindName]: StructName } = {
   netns_del: "xeth_msg_netns",
   ext_enable: "xeth_msg_ext_enable",
   ethtool_link_modes_ext: "xeth_msg_ethtool_link_modes_ext",
+  fib_offload: "xeth_msg_fib_offload",
 };
 
 /** Kinds a daemon sends; the kernel sends all others. */
@@ -70,6 +71,7 @@ export const DAEMON_KINDS: ReadonlySet<KindName> = new Set<KindName>([
   "speed",
   "dump_fibinfo",
   "ext_enable",
+  "fib_offload",
 ]);
 
 /** Kinds past the protocol's twenty, sent only once enabled (EXT_ENABLE). */
@@ -99,6 +101,9 @@ export function fixedSize(n: number): number {
   return FIXED_SIZE[n] ?? 0;
 }
 
+/** Bytes of the xeth_fib_cookie after a FIBENTRY or FIB6ENTRY. */
+export const COOKIE_SIZE: number = STRUCTS.xeth_fib_cookie.size;
+
 /** Wire size of a FIBENTRY with `n` next hops. */
 export function fibentrySize(n: number): number {
   return FIB.nh.offset + n * FIB.nh.size;
@@ -114,8 +119,23 @@ export function linkModesExtSize(n: number): number {
   return EXT.modes.offset + n * EXT.modes.size;
 }
 
+/** Wire size of a FIB_OFFLOAD with `n` results. */
+export function fibOffloadSize(n: number): number {
+  return OFFLOAD.results.offset + n * OFFLOAD.results.size;
+}
+
 /**
- * The one length a message of kind number `n` may have, given its bytes:
+ * Bytes that may follow a message of kind number `n` in its datagram: the
+ * cookie after FIBENTRY and FIB6ENTRY (XETH_EXT_FIB_OFFLOAD); 0 for the
+ * others.
+ */
+export function trailerSize(n: number): number {
+  return n === MSG_KIND.FIBENTRY || n === MSG_KIND.FIB6ENTRY ? COOKIE_SIZE : 0;
+}
+
+/**
+ * The one length a message of kind number `n` may have, given its bytes
+ * (a FIBENTRY or FIB6ENTRY may also carry {@link trailerSize} more):
  * the fixed size, or for the kinds that end in an array the size that
  * their count field implies. A message too short to hold its count field
  * gets the fixed size, which it then fails to match.
@@ -135,6 +155,11 @@ export function expectedLength(
       return fib6entrySize(view.getUint8(offset + FIB6.nsiblings.offset));
     case MSG_KIND.ETHTOOL_LINK_MODES_EXT:
       return linkModesExtSize(view.getUint8(offset + EXT.nwords.offset));
+    case MSG_KIND.FIB_OFFLOAD: {
+      // a count past what a message can hold gives a length no message has
+      const n = view.getUint32(offset + OFFLOAD.n.offset, true);
+      return n > VALUES.XETH_FIB_RESULTS_MAX ? -1 : fibOffloadSize(n);
+    }
   }
   return fixed;
 }

@@ -10,6 +10,7 @@ import {
   fib6entrySize,
   FIB_EVENT,
   fibentrySize,
+  fibOffloadSize,
   FIRST_EXTENSION_KIND,
   fixedSize,
   KIND,
@@ -18,6 +19,7 @@ import {
   kindName,
   linkModesExtSize,
   STRUCT_OF,
+  trailerSize,
 } from "./kinds.ts";
 
 Deno.test("kinds: every kind has a name, a struct and a size", () => {
@@ -33,7 +35,13 @@ Deno.test("kinds: every kind has a name, a struct and a size", () => {
   });
   // every message struct is some kind's (the next hops are parts)
   const used = new Set(Object.values(STRUCT_OF));
-  const parts = ["xeth_msg_header", "xeth_next_hop", "xeth_next_hop6"];
+  const parts = [
+    "xeth_msg_header",
+    "xeth_next_hop",
+    "xeth_next_hop6",
+    "xeth_fib_cookie",
+    "xeth_fib_result",
+  ];
   assert.deepEqual(
     Object.keys(STRUCTS).filter((s) => !used.has(s as keyof typeof STRUCTS)),
     parts,
@@ -65,6 +73,7 @@ Deno.test("kinds: sizes per kind as docs/protocol.md lists them", () => {
     netns_del: 24,
     ext_enable: 24,
     ethtool_link_modes_ext: 24,
+    fib_offload: 24,
   };
   for (const [k, size] of Object.entries(sizes)) {
     assert.equal(fixedSize(KIND[k as KindName]), size, k);
@@ -74,14 +83,14 @@ Deno.test("kinds: sizes per kind as docs/protocol.md lists them", () => {
 Deno.test("kinds: daemon kinds and FIB events as docs/protocol.md gives them", () => {
   assert.deepEqual(
     [...DAEMON_KINDS].map((k) => KIND[k]).sort((a, b) => a - b),
-    [1, 2, 8, 9, 10, 14, 21],
+    [1, 2, 8, 9, 10, 14, 21, 23],
   );
   assert.deepEqual(FIB_EVENT, { REPLACE: 0, APPEND: 1, ADD: 2, DEL: 3 });
 });
 
 Deno.test("kinds: kinds past the last known one have no name and no size", () => {
   const next = Object.keys(MSG_KIND).length;
-  assert.equal(kindName(next - 1), "ethtool_link_modes_ext");
+  assert.equal(kindName(next - 1), "fib_offload");
   assert.equal(kindName(next), undefined);
   assert.equal(kindName(255), undefined);
   assert.equal(fixedSize(next), 0);
@@ -105,6 +114,17 @@ Deno.test("kinds: the length a message must have follows its count field", () =>
     expectedLength(view, 0, 200, KIND.ethtool_link_modes_ext),
     24 + 4 * 8,
   );
+  buf.fill(0);
+  view.setUint32(16, 3, true); // FIB_OFFLOAD n
+  assert.equal(expectedLength(view, 0, 200, KIND.fib_offload), 24 + 3 * 40);
+  assert.equal(fibOffloadSize(242), 9704);
+  view.setUint32(16, 243, true); // more than a datagram holds
+  assert.equal(expectedLength(view, 0, 200, KIND.fib_offload), -1);
+  // the cookie may follow FIBENTRY and FIB6ENTRY only
+  assert.equal(trailerSize(KIND.fibentry), 8);
+  assert.equal(trailerSize(KIND.fib6entry), 8);
+  assert.equal(trailerSize(KIND.neigh_update), 0);
+  assert.equal(trailerSize(KIND.fib_offload), 0);
   // too short to hold its count: the fixed size, which it then fails
   assert.equal(expectedLength(view, 0, 20, KIND.fibentry), 40);
   assert.equal(expectedLength(view, 0, 200, KIND.ifinfo), 72);

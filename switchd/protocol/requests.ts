@@ -6,7 +6,9 @@
  * @module
  */
 
+import { VALUES } from "./abi.generated.ts";
 import { encode } from "./encode.ts";
+import type { FibResult } from "./types.ts";
 
 /** Asks for every interface's state, ended by BREAK; starts a session. */
 export function dumpIfinfo(): Uint8Array<ArrayBuffer> {
@@ -52,4 +54,21 @@ export function ethtoolStat(
  */
 export function extEnable(bits: bigint): Uint8Array<ArrayBuffer> {
   return encode({ kind: "ext_enable", extensions: bits });
+}
+
+/**
+ * `results` as FIB_OFFLOAD messages of at most XETH_FIB_RESULTS_MAX each
+ * (XETH_EXT_FIB_OFFLOAD), in order; none for no results.
+ */
+export function fibOffload(
+  results: readonly FibResult[],
+): Uint8Array<ArrayBuffer>[] {
+  const out: Uint8Array<ArrayBuffer>[] = [];
+  const max = VALUES.XETH_FIB_RESULTS_MAX;
+  for (let i = 0; i < results.length; i += max) {
+    out.push(
+      encode({ kind: "fib_offload", results: results.slice(i, i + max) }),
+    );
+  }
+  return out;
 }

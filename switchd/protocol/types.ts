@@ -155,6 +155,12 @@ export interface FibEntry {
   table: number;
   /** up to 255 */
   nextHops: NextHop[];
+  /**
+   * This version of the route, from the xeth_fib_cookie that follows the
+   * message once XETH_EXT_FIB_OFFLOAD is enabled; never 0n. Absent
+   * without the extension.
+   */
+  cookie?: bigint;
 }
 
 export interface NextHop6 {
@@ -178,6 +184,8 @@ export interface Fib6Entry {
    * 256 (255 siblings).
    */
   nextHops: NextHop6[];
+  /** as FibEntry's */
+  cookie?: bigint;
 }
 
 interface NeighCommon {
@@ -222,6 +230,40 @@ export interface ExtEnable {
   extensions: bigint;
 }
 
+interface FibResultCommon {
+  net: bigint;
+  /** the cookie of the FIBENTRY or FIB6ENTRY this result answers */
+  cookie: bigint;
+  table: number;
+  prefixLength: number;
+  /** FIB_RESULT */
+  result: number;
+}
+
+/** What the SWITCH holds of one IPv4 route, keyed as its FIBENTRY was. */
+export interface FibResult4 extends FibResultCommon {
+  family: "inet";
+  address: number;
+  tos: number;
+}
+
+/** ...of one IPv6 route (tos is 0 on the wire). */
+export interface FibResult6 extends FibResultCommon {
+  family: "inet6";
+  address: bigint;
+}
+
+export type FibResult = FibResult4 | FibResult6;
+
+/**
+ * FIB_OFFLOAD (extension XETH_EXT_FIB_OFFLOAD): route results, at most
+ * XETH_FIB_RESULTS_MAX per message.
+ */
+export interface FibOffload {
+  kind: "fib_offload";
+  results: FibResult[];
+}
+
 /** Every side-band message, both directions. */
 export type Message =
   | Bare
@@ -240,7 +282,8 @@ export type Message =
   | NeighUpdate
   | ChangeUpperXid
   | Netns
-  | ExtEnable;
+  | ExtEnable
+  | FibOffload;
 
 /**
  * Why bytes are not a message:

@@ -23,6 +23,8 @@ export const RECORD = {
   RESULT_TABLE_FULL: 1,
   /** route_result: cannot forward it */
   RESULT_REFUSED: 2,
+  /** route_result: in the tables; its traffic goes to Linux */
+  RESULT_TRAPPED: 3,
   /** LINK_STAT counts at the head of a counters record */
   COUNTERS_LINK: 8,
 } as const;
@@ -187,7 +189,7 @@ export const CLEAR = {
   SIZE: 4,
 } as const;
 
-/** From a SWITCH: what became of one route it was sent, for a SWITCH whose tables can fill (a chip's). Not sent by the software SWITCH, whose tables grow. */
+/** From a SWITCH: what became of one route it was sent (the software SWITCH's route-results and route-status reports), which SWITCHD tells the kernel with the fib-offload extension. */
 export const ROUTE_RESULT = {
   KIND: 32,
   SIZE: 40,
@@ -198,7 +200,7 @@ export const ROUTE_RESULT = {
   plen: 32,
   /** 4 or 6. */
   family: 33,
-  /** RESULT_PROGRAMMED, RESULT_TABLE_FULL or RESULT_REFUSED. */
+  /** RESULT_PROGRAMMED, RESULT_TABLE_FULL, RESULT_REFUSED or RESULT_TRAPPED. */
   status: 34,
 } as const;
 

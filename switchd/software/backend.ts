@@ -15,6 +15,7 @@
 import type { Dataplane } from "../../ffi/library.ts";
 import {
   type Encap,
+  type FibCapacity,
   recordsText,
   SoftSwitch,
   SwitchProgramError,
@@ -33,6 +34,7 @@ import {
   RECORD,
   ROUTE4,
   ROUTE6,
+  ROUTE_RESULT,
 } from "../records/layout.generated.ts";
 import {
   kindName,
@@ -44,6 +46,7 @@ import { RecordWriter } from "../records/writer.ts";
 import type {
   PortLink,
   ProxyCounters,
+  RouteOutcome,
   SwitchBackend,
   SwitchRoute,
 } from "../switch.ts";
@@ -75,6 +78,8 @@ export interface SoftwareSwitchOptions {
    * --allow-all).
    */
   statNames?: () => readonly string[];
+  /** Routes the switch holds per family, as a chip's (none: no limit). */
+  fibCapacity?: FibCapacity;
 }
 
 /** LINK_STAT counts at the head of a counters record. */
@@ -126,6 +131,12 @@ export class SoftwareSwitch implements SwitchBackend {
     opts: SoftwareSwitchOptions = {},
   ): SoftwareSwitch {
     const sw = SoftSwitch.open(dp, mux, { encap: opts.encap });
+    try {
+      if (opts.fibCapacity) sw.setCapacity(opts.fibCapacity);
+    } catch (e) {
+      sw.close();
+      throw e;
+    }
     const handle: SwitchHandle = {
       program: (r) => sw.program(r),
       report: (what) => sw.report(what),
@@ -318,6 +329,33 @@ export class SoftwareSwitch implements SwitchBackend {
   }
 
   /**
+   * The library's route outcomes since the last call (`route-results`), or
+   * of every route (`route-status`); none when it cannot say.
+   */
+  *routeOutcomes(all: boolean): Generator<RouteOutcome> {
+    // Read as they are used: after a resync the status of every route
+    // (a million, say) would be as many objects at once.
+    const what = all ? "route-status" : "route-results";
+    let stream: Generator<RecordView>;
+    try {
+      if (this.#closed) return;
+      stream = records(this.#handle.report(what));
+    } catch (e) {
+      this.#error(`no ${what} report from the software switch`, e);
+      return;
+    }
+    try {
+      for (const r of stream) {
+        const o = r.kind === KIND.routeResult ? routeOutcome(r) : undefined;
+        if (o) yield o;
+        else this.#malformed(what, r);
+      }
+    } catch (e) {
+      this.#error(`a bad ${what} report from the software switch`, e);
+    }
+  }
+
+  /**
    * Resolves when the library's switch has read its ports and counters
    * again (its thread's tick), with the number to pass next time.
    */
@@ -393,6 +431,34 @@ function route4(r: RecordView): SwitchRoute | undefined {
     prefixLength: v.getUint8(at + ROUTE4.plen),
     type: v.getUint8(at + ROUTE4.rtn),
     nextHops,
+  };
+}
+
+const OUTCOME: Record<number, RouteOutcome["outcome"]> = {
+  [RECORD.RESULT_PROGRAMMED]: "forwarded",
+  [RECORD.RESULT_TRAPPED]: "trapped",
+  [RECORD.RESULT_TABLE_FULL]: "failed",
+  // not held: Linux forwards its traffic, as for a route that did not fit
+  [RECORD.RESULT_REFUSED]: "failed",
+};
+
+function routeOutcome(r: RecordView): RouteOutcome | undefined {
+  const v = r.view, at = r.offset;
+  if (!fits(r, ROUTE_RESULT.SIZE)) return undefined;
+  const family = v.getUint8(at + ROUTE_RESULT.family);
+  const outcome = OUTCOME[v.getUint8(at + ROUTE_RESULT.status)];
+  const plen = v.getUint8(at + ROUTE_RESULT.plen);
+  if (!outcome || (family !== 4 && family !== 6)) return undefined;
+  if (plen > (family === 4 ? 32 : 128)) return undefined;
+  return {
+    net: v.getBigUint64(at + ROUTE_RESULT.net, LE),
+    table: v.getUint32(at + ROUTE_RESULT.table, LE),
+    family: family === 4 ? "inet" : "inet6",
+    address: family === 4
+      ? v.getUint32(at + ROUTE_RESULT.addr, false)
+      : ip6(v, at + ROUTE_RESULT.addr),
+    prefixLength: plen,
+    outcome,
   };
 }
 

@@ -101,6 +101,8 @@ class FakeHandle implements SwitchHandle {
     "ethtool-names": report.names(),
     "mux-stat-names": report.names(),
     fib: new RecordWriter().finish().slice(),
+    "route-results": new RecordWriter().finish().slice(),
+    "route-status": new RecordWriter().finish().slice(),
   };
   failReports = false;
   closed = 0;

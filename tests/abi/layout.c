@@ -130,6 +130,17 @@ int main(void)
 	field("modes", offsetof(struct xeth_msg_ethtool_link_modes_ext, modes),
 	      sizeof(__u64));
 	END();
+	STRUCT(xeth_fib_cookie); FIELD(xeth_fib_cookie, cookie); END();
+	STRUCT(xeth_fib_result);
+	FIELD(xeth_fib_result, net); FIELD(xeth_fib_result, cookie);
+	FIELD(xeth_fib_result, address); FIELD(xeth_fib_result, table);
+	FIELD(xeth_fib_result, family); FIELD(xeth_fib_result, length);
+	FIELD(xeth_fib_result, tos); FIELD(xeth_fib_result, result); END();
+	STRUCT(xeth_msg_fib_offload);
+	FIELD(xeth_msg_fib_offload, n); FIELD(xeth_msg_fib_offload, reserved);
+	field("results", offsetof(struct xeth_msg_fib_offload, results),
+	      sizeof(struct xeth_fib_result));
+	END();
 	printf("\n  },\n  \"values\": {");
 	first = 1;
 	VALUE(XETH_MSG_VERSION); VALUE(XETH_MSG_MAX_SIZE); VALUE(XETH_IFNAMSIZ);
@@ -147,7 +158,12 @@ int main(void)
 	VALUE(XETH_MSG_KIND_CHANGE_UPPER_XID); VALUE(XETH_MSG_KIND_NETNS_ADD);
 	VALUE(XETH_MSG_KIND_NETNS_DEL); VALUE(XETH_MSG_KIND_EXT_ENABLE);
 	VALUE(XETH_MSG_KIND_ETHTOOL_LINK_MODES_EXT);
-	VALUE(XETH_EXT_LINK_MODES); VALUE(XETH_EXT_SUPPORTED);
+	VALUE(XETH_MSG_KIND_FIB_OFFLOAD);
+	VALUE(XETH_EXT_LINK_MODES); VALUE(XETH_EXT_FIB_OFFLOAD);
+	VALUE(XETH_EXT_SUPPORTED);
+	VALUE(XETH_FIB_RESULT_NONE); VALUE(XETH_FIB_RESULT_OFFLOAD);
+	VALUE(XETH_FIB_RESULT_TRAP); VALUE(XETH_FIB_RESULT_FAILED);
+	VALUE(XETH_FIB_RESULTS_MAX);
 	VALUE(XETH_LINK_MODES_SUPPORTED); VALUE(XETH_LINK_MODES_ADVERTISING);
 	VALUE(XETH_LINK_MODES_LP_ADVERTISING);
 	VALUE(XETH_IFINFO_REASON_NEW); VALUE(XETH_IFINFO_REASON_DEL);

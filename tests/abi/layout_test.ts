@@ -106,6 +106,20 @@ const PROTOCOL: Record<string, [number, Record<string, number>]> = {
     reserved: 22,
     modes: 24,
   }],
+  // fib-offload (kind 23): the cookie after each FIBENTRY and FIB6ENTRY,
+  // and the daemon's results
+  xeth_fib_cookie: [8, { cookie: 0 }],
+  xeth_fib_result: [40, {
+    net: 0,
+    cookie: 8,
+    address: 16,
+    table: 32,
+    family: 36,
+    length: 37,
+    tos: 38,
+    result: 39,
+  }],
+  xeth_msg_fib_offload: [24, { n: 16, reserved: 20, results: 24 }],
 };
 
 Deno.test("abi: every message has the protocol's size and field offsets", () => {
@@ -153,6 +167,14 @@ Deno.test("abi: message kinds are numbered as in protocol version 2", () => {
   // extensions start after the protocol's last kind
   assert.equal(layout.values.XETH_MSG_KIND_EXT_ENABLE, 21);
   assert.equal(layout.values.XETH_MSG_KIND_ETHTOOL_LINK_MODES_EXT, 22);
+  assert.equal(layout.values.XETH_MSG_KIND_FIB_OFFLOAD, 23);
+  assert.equal(layout.values.XETH_EXT_FIB_OFFLOAD, 1);
+  assert.equal(layout.values.XETH_EXT_SUPPORTED, 3);
+  // (9728 - 24) / 40 results fit one datagram
+  assert.equal(layout.values.XETH_FIB_RESULTS_MAX, 242);
+  ["NONE", "OFFLOAD", "TRAP", "FAILED"].forEach((r, i) =>
+    assert.equal(layout.values[`XETH_FIB_RESULT_${r}`], i, r)
+  );
   assert.equal(layout.values.XETH_MSG_VERSION, 2);
   assert.equal(layout.values.XETH_MSG_MAX_SIZE, 9728);
 });

@@ -5,7 +5,8 @@
 # files, sockets, configuration and logs in its own directory under
 # $FRR_DIR (a tmpfs), and is started per namespace with its own -N.
 # frr_start NAME NS CONF starts zebra, staticd and bgpd of instance NAME in
-# namespace NS ("-": this one) with bgpd's configuration CONF;
+# namespace NS ("-": this one) with bgpd's configuration CONF (and zebra's
+# extra options FRR_ZEBRA_ARGS);
 # frr_vtysh NAME CMD... asks it.
 
 FRR_DIR=${FRR_DIR:-/tmp/frr}
@@ -20,10 +21,13 @@ frr_start() { # frr_start NAME NS BGPD-CONF: zebra, staticd, bgpd of NAME in NS
 	printf 'hostname %s\nlog file %s/staticd.log\n' "$name" "$d" >"$d/staticd.conf"
 	chown -R frr:frr "$d"
 	for dm in zebra staticd bgpd; do
+		local extra=()
+		# FRR_ZEBRA_ARGS: zebra's own options (--asic-offload, say)
+		[ "$dm" = zebra ] && read -ra extra <<<"${FRR_ZEBRA_ARGS:-}"
 		# -P 0: no TCP vty; the instance's vty sockets are in $d.
 		"${pre[@]}" "$FRR_BIN/$dm" -d -N "$name" -i "$d/$dm.pid" \
 			-z "$d/zserv.api" --vty_socket "$d" -f "$d/$dm.conf" \
-			-u frr -g frr -P 0 >>"$d/start.log" 2>&1 || return 1
+			-u frr -g frr -P 0 "${extra[@]}" >>"$d/start.log" 2>&1 || return 1
 	done
 }
 

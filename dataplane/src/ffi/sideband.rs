@@ -45,6 +45,39 @@ pub unsafe extern "C" fn xeth_dp_sideband_connect(name: *const u8, len: usize) -
     })
 }
 
+/// The bit of side-band extension `ext` (`ext_len` bytes, e.g.
+/// `fib-offload`) if the mux `mux` (`len` bytes) lists it in its sysfs
+/// extensions file; -ENOENT when it does not (or has no such file),
+/// -EINVAL for a bad name. Here rather than in SWITCHD because Deno reads
+/// /sys only with --allow-all.
+///
+/// # Safety
+///
+/// `mux` and `ext` must be valid for reads of `len` and `ext_len` bytes
+/// during the call.
+#[no_mangle]
+pub unsafe extern "C" fn xeth_dp_sideband_extension(
+    mux: *const u8,
+    len: usize,
+    ext: *const u8,
+    ext_len: usize,
+) -> isize {
+    guard(|| {
+        // SAFETY: the caller's contract above is in_slice's.
+        let mux = unsafe { in_slice(mux, len) }?;
+        // SAFETY: as above.
+        let ext = unsafe { in_slice(ext, ext_len) }?;
+        let utf8 = |b| std::str::from_utf8(b).map_err(|_| Error::InvalidArgument("not UTF-8"));
+        match crate::sideband::extension_bit(utf8(mux)?, utf8(ext)?)? {
+            Some(bit) => Ok(bit as usize),
+            None => Err(Error::described(
+                libc::ENOENT,
+                "the mux does not offer that extension",
+            )),
+        }
+    })
+}
+
 /// Returns the connection's socket descriptor, for readiness watching.
 /// It stays owned by the connection: do not close it.
 #[no_mangle]

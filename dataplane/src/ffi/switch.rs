@@ -94,8 +94,21 @@ pub unsafe extern "C" fn xeth_dp_switch_program(
     })
 }
 
+/// Sets how many IPv4 (`v4`) and IPv6 (`v6`) routes the switch holds, as
+/// a chip's tables would; `u64::MAX`: no limit (the default). Routes past
+/// it wait, in arrival order, for deletions to make room. 0 or -errno.
+#[no_mangle]
+pub extern "C" fn xeth_dp_switch_capacity(h: usize, v4: u64, v6: u64) -> isize {
+    guard(|| {
+        let limit = |v: u64| (v != u64::MAX).then(|| usize::try_from(v).unwrap_or(usize::MAX));
+        switch(h)?.set_capacity(limit(v4), limit(v6));
+        Ok(0)
+    })
+}
+
 /// Builds report `what` (0 ports, 1 counters, 2 summary, 3 ethtool names,
-/// 4 mux stat names, 5 fib; see [`crate::switch::Report`]), a stream of
+/// 4 mux stat names, 5 fib, 6 route results, 7 route status; see
+/// [`crate::switch::Report`]), a stream of
 /// records, and returns its size; it is written into `buf` only when `len`
 /// holds it (otherwise call again with at least that much room).
 ///
@@ -111,10 +124,18 @@ pub unsafe extern "C" fn xeth_dp_switch_report(
     len: usize,
 ) -> isize {
     guard(|| {
-        let records = switch(h)?.report(Report::try_from(what)?);
+        let sw = switch(h)?;
+        let what = Report::try_from(what)?;
+        let records = sw.report(what);
         // SAFETY: the caller's contract above is out_buf's.
         let out = unsafe { out_buf(buf, len) }?;
-        sized(&records, out)
+        let n = sized(&records, out)?;
+        if n > out.len() {
+            // Route results are taken as they are reported: the caller
+            // asks again with room, and must get them then.
+            sw.unread(what, records);
+        }
+        Ok(n)
     })
 }
 
@@ -250,6 +271,28 @@ mod tests {
         assert_eq!(small, [0, 0, 0]);
         let n = report(h, 5, &mut buf);
         assert_eq!(text(&buf[..n as usize]), "route 1 254 10.0.0.0/8 1 10\n");
+        // A capacity: what did not fit is failed, and said so.
+        assert_eq!(xeth_dp_switch_capacity(h, 1, u64::MAX), 0);
+        let n = report(h, 7, &mut buf);
+        assert_eq!(
+            report::text(&buf[..n as usize]).unwrap(),
+            "result 1 254 10.0.0.0/8 forwarded\n"
+        );
+        let more = parse("route 1 254 10.1.0.0/16 1 10\n");
+        assert_eq!(program(h, &more, &mut applied), 1);
+        // Too small: said again by the next call.
+        let mut small = vec![0u8; 8];
+        let n = report(h, 6, &mut small);
+        assert!(n > 8);
+        let n = report(h, 6, &mut buf);
+        assert_eq!(
+            report::text(&buf[..n as usize]).unwrap(),
+            "result 1 254 10.1.0.0/16 failed\n"
+        );
+        assert_eq!(
+            xeth_dp_switch_capacity(h + 1000, 1, 1),
+            -(libc::EBADF as isize)
+        );
         assert_eq!(report(h, 9, &mut buf), -(libc::EINVAL as isize));
         let n = report(h, 4, &mut buf);
         assert_eq!(text(&buf[..n as usize]), "", "no such mux: no names");

@@ -361,9 +361,9 @@ layout! {
 }
 
 layout! {
-    /// From a SWITCH: what became of one route it was sent, for a SWITCH
-    /// whose tables can fill (a chip's). Not sent by the software SWITCH,
-    /// whose tables grow.
+    /// From a SWITCH: what became of one route it was sent (the software
+    /// SWITCH's `route-results` and `route-status` reports), which SWITCHD
+    /// tells the kernel with the fib-offload extension.
     route_result = 32, 40 {
         table: U32 @ 4,
         net: U64 @ 8,
@@ -372,7 +372,8 @@ layout! {
         plen: U8 @ 32,
         /// 4 or 6.
         family: U8 @ 33,
-        /// RESULT_PROGRAMMED, RESULT_TABLE_FULL or RESULT_REFUSED.
+        /// RESULT_PROGRAMMED, RESULT_TABLE_FULL, RESULT_REFUSED or
+        /// RESULT_TRAPPED.
         status: U8 @ 34,
     }
 }
@@ -466,6 +467,9 @@ pub const RESULT_PROGRAMMED: u8 = 0;
 pub const RESULT_TABLE_FULL: u8 = 1;
 /// `route_result` status: the SWITCH cannot forward it as given.
 pub const RESULT_REFUSED: u8 = 2;
+/// `route_result` status: in the tables, and its traffic goes to Linux
+/// (local routes, next hops that are no proxy...).
+pub const RESULT_TRAPPED: u8 = 3;
 /// LINK_STAT counts at the head of a `counters` record.
 pub const COUNTERS_LINK: usize = crate::switch::counts::LINK_COUNTS;
 
@@ -499,6 +503,11 @@ pub static CONSTANTS: &[(&str, u64, &str)] = &[
         "RESULT_REFUSED",
         RESULT_REFUSED as u64,
         "route_result: cannot forward it",
+    ),
+    (
+        "RESULT_TRAPPED",
+        RESULT_TRAPPED as u64,
+        "route_result: in the tables; its traffic goes to Linux",
     ),
     (
         "COUNTERS_LINK",

@@ -111,6 +111,15 @@ impl<K: Bits, V> Lpm<K, V> {
             .find_map(|l| self.by_len[usize::from(*l)].get(&(addr & mask(*l))))
     }
 
+    /// As [`Lpm::lookup`], with the matching prefix's length.
+    pub fn lookup_len(&self, addr: K) -> Option<(u8, &V)> {
+        self.lens.iter().find_map(|l| {
+            self.by_len[usize::from(*l)]
+                .get(&(addr & mask(*l)))
+                .map(|v| (*l, v))
+        })
+    }
+
     /// Every route as (prefix, length, value), in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (K, u8, &V)> {
         self.by_len.iter().enumerate().flat_map(|(len, t)| {

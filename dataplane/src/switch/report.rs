@@ -5,7 +5,13 @@
 
 use std::fmt;
 
-use crate::records::layout::{char_elem, count, count_elem, counters, name, port};
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::program::Prefix;
+use crate::records::layout::{
+    char_elem, count, count_elem, counters, name, port, route_result, RESULT_PROGRAMMED,
+    RESULT_REFUSED, RESULT_TABLE_FULL, RESULT_TRAPPED,
+};
 use crate::records::{Reader, Rec, Writer};
 
 /// One report record.
@@ -28,6 +34,13 @@ pub enum Item {
     Name {
         index: u16,
         name: String,
+    },
+    /// What became of a route (RESULT_* status).
+    RouteResult {
+        net: u64,
+        table: u32,
+        prefix: Prefix,
+        status: u8,
     },
 }
 
@@ -80,6 +93,28 @@ impl Item {
                     .u8(name::name_len, n as u8)
                     .append(&name.as_bytes()[..n]);
             }
+            Item::RouteResult {
+                net,
+                table,
+                prefix,
+                status,
+            } => {
+                let (addr, family) = match prefix.addr {
+                    IpAddr::V4(a) => {
+                        let mut b = [0u8; 16];
+                        b[..4].copy_from_slice(&a.octets());
+                        (b, 4)
+                    }
+                    IpAddr::V6(a) => (a.octets(), 6),
+                };
+                w.record(route_result::KIND, route_result::SIZE)
+                    .u32(route_result::table, *table)
+                    .u64(route_result::net, *net)
+                    .bytes(route_result::addr, &addr)
+                    .u8(route_result::plen, prefix.len)
+                    .u8(route_result::family, family)
+                    .u8(route_result::status, *status);
+            }
         }
     }
 
@@ -122,6 +157,24 @@ impl Item {
                     name: text(name::SIZE, usize::from(r.u8(name::name_len)))?,
                 }
             }
+            route_result::KIND => {
+                r.expect(&route_result::LAYOUT)?;
+                let a: [u8; 16] = r.array(route_result::addr);
+                let addr = match r.u8(route_result::family) {
+                    4 => IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3])),
+                    6 => IpAddr::V6(a.into()),
+                    f => return Err(format!("route_result of family {f}")),
+                };
+                Item::RouteResult {
+                    net: r.u64(route_result::net),
+                    table: r.u32(route_result::table),
+                    prefix: Prefix {
+                        addr,
+                        len: r.u8(route_result::plen),
+                    },
+                    status: r.u8(route_result::status),
+                }
+            }
             k => return Err(format!("kind {k} is no report")),
         })
     }
@@ -147,13 +200,35 @@ impl fmt::Display for Item {
             }
             Item::Count { name, value } => write!(f, "{name} {value}"),
             Item::Name { name, .. } => f.write_str(name),
+            Item::RouteResult {
+                net,
+                table,
+                prefix,
+                status,
+            } => {
+                let what = match *status {
+                    RESULT_PROGRAMMED => "forwarded",
+                    RESULT_TABLE_FULL => "failed",
+                    RESULT_REFUSED => "refused",
+                    RESULT_TRAPPED => "trapped",
+                    _ => "unknown",
+                };
+                write!(
+                    f,
+                    "result {net} {table} {}/{} {what}",
+                    prefix.addr, prefix.len
+                )
+            }
         }
     }
 }
 
 /// True for the kinds of report records.
 pub fn is_report(kind: u16) -> bool {
-    matches!(kind, port::KIND | counters::KIND | count::KIND | name::KIND)
+    matches!(
+        kind,
+        port::KIND | counters::KIND | count::KIND | name::KIND | route_result::KIND
+    )
 }
 
 /// The records of `items`.
@@ -211,12 +286,31 @@ mod tests {
                 index: 1,
                 name: "rx-unicast".into(),
             },
+            Item::RouteResult {
+                net: 1,
+                table: 254,
+                prefix: Prefix {
+                    addr: "10.1.0.0".parse().unwrap(),
+                    len: 16,
+                },
+                status: RESULT_TABLE_FULL,
+            },
+            Item::RouteResult {
+                net: 4026531840,
+                table: 255,
+                prefix: Prefix {
+                    addr: "2001:db8::1".parse().unwrap(),
+                    len: 128,
+                },
+                status: RESULT_TRAPPED,
+            },
         ];
         let b = encode(&items);
         assert_eq!(decode(&b).unwrap(), items);
         assert_eq!(
             text(&b).unwrap(),
-            "10 veth10 1 10000\n3000 1 2 18446744073709551615\nexception.arp 3\nrx-unicast\n"
+            "10 veth10 1 10000\n3000 1 2 18446744073709551615\nexception.arp 3\nrx-unicast\n\
+             result 1 254 10.1.0.0/16 failed\nresult 4026531840 255 2001:db8::1/128 trapped\n"
         );
     }
 

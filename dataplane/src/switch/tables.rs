@@ -12,6 +12,8 @@ use std::net::IpAddr;
 use super::lpm::Lpm;
 use super::packet::Mac;
 use super::program::{route_line, wire, Kind, LinkSpec, Op, Prefix, RouteSpec};
+use super::report::{self, Item};
+use super::room::{self, Outcome, Room, RouteKey};
 use crate::records::Writer;
 
 /// The table forwarding looks routes up in (RT_TABLE_MAIN).
@@ -21,43 +23,93 @@ pub const MAIN_TABLE: u32 = 254;
 /// its next-hop set, stored once in [`Groups`] however many routes use it
 /// (a full table has a million routes and a handful of sets), so that a
 /// route costs its hash table entry and no allocation of its own.
+///
+/// The prefixes of routes that did not fit ([`room`]) are kept too, without
+/// next hops, so that a lookup they cover misses: a shorter route the
+/// switch holds must not take traffic that Linux routes by a longer one.
 #[derive(Debug, Default)]
 pub struct Fib {
     v4: Lpm<u32, u32>,
     v6: Lpm<u128, u32>,
     groups: Groups,
+    failed4: Lpm<u32, ()>,
+    failed6: Lpm<u128, ()>,
 }
 
 impl Fib {
     pub fn lookup(&self, a: IpAddr) -> Option<&RouteSpec> {
-        let id = match a {
-            IpAddr::V4(a) => self.v4.lookup(u32::from(a)),
-            IpAddr::V6(a) => self.v6.lookup(u128::from(a)),
-        }?;
+        let (len, id, failed) = match a {
+            IpAddr::V4(a) => {
+                let (len, id) = self.v4.lookup_len(u32::from(a))?;
+                (len, id, self.failed4.lookup_len(u32::from(a)))
+            }
+            IpAddr::V6(a) => {
+                let (len, id) = self.v6.lookup_len(u128::from(a))?;
+                (len, id, self.failed6.lookup_len(u128::from(a)))
+            }
+        };
+        if failed.is_some_and(|(l, _)| l > len) {
+            return None;
+        }
         Some(self.groups.get(*id))
     }
 
-    fn insert(&mut self, p: Prefix, r: RouteSpec) {
+    /// Whether a route for exactly `p` is held.
+    fn holds(&self, p: Prefix) -> bool {
+        match p.addr {
+            IpAddr::V4(a) => self.v4.get(u32::from(a), p.len).is_some(),
+            IpAddr::V6(a) => self.v6.get(u128::from(a), p.len).is_some(),
+        }
+    }
+
+    /// Adds or replaces the route for `p`; true when it is new.
+    fn insert(&mut self, p: Prefix, r: RouteSpec) -> bool {
         let id = self.groups.intern(r);
         let old = match p.addr {
             IpAddr::V4(a) => self.v4.replace(u32::from(a), p.len, id),
             IpAddr::V6(a) => self.v6.replace(u128::from(a), p.len, id),
         };
         match old {
-            Some(Some(old)) => self.groups.release(old),
-            Some(None) => {}
+            Some(Some(old)) => {
+                self.groups.release(old);
+                false
+            }
+            Some(None) => true,
             // A length beyond the family's: parsing refuses those first.
-            None => self.groups.release(id),
+            None => {
+                self.groups.release(id);
+                false
+            }
         }
     }
 
-    fn remove(&mut self, p: Prefix) {
+    /// Removes the route for `p`; true when there was one.
+    fn remove(&mut self, p: Prefix) -> bool {
         let old = match p.addr {
             IpAddr::V4(a) => self.v4.remove(u32::from(a), p.len),
             IpAddr::V6(a) => self.v6.remove(u128::from(a), p.len),
         };
         if let Some(id) = old {
             self.groups.release(id);
+        }
+        old.is_some()
+    }
+
+    /// Marks `p` as a route that did not fit (`on`), or no longer.
+    fn set_failed(&mut self, p: Prefix, on: bool) {
+        match (p.addr, on) {
+            (IpAddr::V4(a), true) => {
+                self.failed4.insert(u32::from(a), p.len, ());
+            }
+            (IpAddr::V4(a), false) => {
+                self.failed4.remove(u32::from(a), p.len);
+            }
+            (IpAddr::V6(a), true) => {
+                self.failed6.insert(u128::from(a), p.len, ());
+            }
+            (IpAddr::V6(a), false) => {
+                self.failed6.remove(u128::from(a), p.len);
+            }
         }
     }
 
@@ -207,6 +259,10 @@ pub struct Tables {
     pub generation: u64,
     /// Links changed since the indexes were last built.
     stale: bool,
+    /// IPv4 and IPv6 routes held, of every namespace and table.
+    held: [usize; 2],
+    /// The limits, and the routes that did not fit.
+    room: Room,
 }
 
 impl Tables {
@@ -235,12 +291,8 @@ impl Tables {
                     self.stale = true;
                 }
             }
-            Op::Route(net, table, p, r) => self.fibs.entry((net, table)).or_default().insert(p, r),
-            Op::Unroute(net, table, p) => {
-                if let Some(f) = self.fibs.get_mut(&(net, table)) {
-                    f.remove(p);
-                }
-            }
+            Op::Route(net, table, p, r) => self.route(net, table, p, r),
+            Op::Unroute(net, table, p) => self.unroute(net, table, p),
             Op::Neigh(net, x, a, m) => {
                 self.neighbours.insert((net, x, a), m);
             }
@@ -249,11 +301,108 @@ impl Tables {
             }
             Op::Clear => {
                 let g = self.generation;
+                let mut room = std::mem::take(&mut self.room);
+                room.clear();
                 *self = Tables::default();
                 self.generation = g + 1;
+                self.room = room;
             }
             Op::Attach(..) | Op::Detach(_) => {}
         }
+    }
+
+    /// Holds the route for `p` if there is room or it replaces one held;
+    /// otherwise keeps it aside until deletions make room.
+    fn route(&mut self, net: u64, table: u32, p: Prefix, r: RouteSpec) {
+        let p = room::masked(p);
+        let k = (net, table, p);
+        let fam = room::family(&p);
+        let f = self.fibs.entry((net, table)).or_default();
+        let waiting = self.room.is_failed(&k);
+        if f.holds(p) || (!waiting && self.held[fam] < self.room.limit[fam]) {
+            let o = Outcome::of(table, &r);
+            if f.insert(p, r) {
+                self.held[fam] += 1;
+            }
+            self.room.note(k, o);
+        } else {
+            if !waiting {
+                f.set_failed(p, true);
+            }
+            self.room.fail(k, r);
+        }
+    }
+
+    fn unroute(&mut self, net: u64, table: u32, p: Prefix) {
+        let p = room::masked(p);
+        let fam = room::family(&p);
+        let Some(f) = self.fibs.get_mut(&(net, table)) else {
+            return;
+        };
+        if f.remove(p) {
+            self.held[fam] -= 1;
+            self.refill(fam);
+        } else if self.room.forget(&(net, table, p)) {
+            f.set_failed(p, false);
+        }
+    }
+
+    /// Moves routes that waited for room into the tables, longest waiting
+    /// first, while there is room.
+    fn refill(&mut self, fam: usize) {
+        while self.held[fam] < self.room.limit[fam] {
+            let Some((k, r)) = self.room.take_first(fam) else {
+                break;
+            };
+            let f = self.fibs.entry((k.0, k.1)).or_default();
+            f.set_failed(k.2, false);
+            let o = Outcome::of(k.1, &r);
+            if f.insert(k.2, r) {
+                self.held[fam] += 1;
+            }
+            self.room.note(k, o);
+        }
+    }
+
+    /// Sets how many IPv4 and IPv6 routes the switch holds (None: no
+    /// limit). A higher limit takes routes that waited; a lower one drops
+    /// none that are held, it only stops new ones.
+    pub fn set_capacity(&mut self, v4: Option<usize>, v6: Option<usize>) {
+        self.room.limit = [v4.unwrap_or(usize::MAX), v6.unwrap_or(usize::MAX)];
+        self.refill(0);
+        self.refill(1);
+    }
+
+    /// The limits (None: none).
+    pub fn capacity(&self) -> [Option<usize>; 2] {
+        self.room.limit.map(|l| (l != usize::MAX).then_some(l))
+    }
+
+    /// What became of routes since the last call (or of every route, with
+    /// `all`), as `route_result` records; outcomes are collected from the
+    /// first call on.
+    pub fn route_results(&mut self, all: bool) -> Vec<u8> {
+        let pending = self.room.drain();
+        let item = |&(net, table, prefix): &RouteKey, o: Outcome| Item::RouteResult {
+            net,
+            table,
+            prefix,
+            status: o.status(),
+        };
+        let items: Vec<Item> = if all {
+            let mut v: Vec<Item> = Vec::new();
+            for (&(net, table), f) in &self.fibs {
+                v.extend(
+                    f.routes()
+                        .map(|(p, r)| item(&(net, table, p), Outcome::of(table, r))),
+                );
+            }
+            v.extend(self.room.failed().map(|k| item(k, Outcome::Failed)));
+            v
+        } else {
+            pending.iter().map(|(k, o)| item(k, *o)).collect()
+        };
+        report::encode(&items)
     }
 
     /// Rebuilds the link indexes if staged operations changed links; the
@@ -357,20 +506,29 @@ impl Tables {
             .collect()
     }
 
-    /// Counts for the summary report.
-    pub fn counts(&self) -> [(&'static str, u64); 4] {
-        let (mut r4, mut r6) = (0, 0);
-        for f in self.fibs.values() {
-            let (n4, n6) = f.len();
-            r4 += n4;
-            r6 += n6;
-        }
-        [
+    /// Counts for the summary report: the routes held, and with a
+    /// capacity, the capacity and the routes that did not fit.
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        let mut out = vec![
             ("links", self.links.len() as u64),
-            ("routes4", r4 as u64),
-            ("routes6", r6 as u64),
+            ("routes4", self.held[0] as u64),
+            ("routes6", self.held[1] as u64),
             ("neighbours", self.neighbours.len() as u64),
+        ];
+        let failed = self.room.failed_len();
+        for (i, (cap, failed_name)) in [
+            ("capacity4", "routes4.failed"),
+            ("capacity6", "routes6.failed"),
         ]
+        .into_iter()
+        .enumerate()
+        {
+            if let Some(c) = self.capacity()[i] {
+                out.push((cap, c as u64));
+                out.push((failed_name, failed[i] as u64));
+            }
+        }
+        out
     }
 }
 
@@ -532,5 +690,116 @@ mod tests {
         assert!(t.fib(1, 254).unwrap().lookup(a).is_none());
         t.apply(Op::Clear);
         assert_eq!(t.counts()[2], ("routes6", 0));
+    }
+    fn results(t: &mut Tables, all: bool) -> Vec<String> {
+        let text = report::text(&t.route_results(all)).unwrap();
+        let mut v: Vec<String> = text.lines().map(str::to_owned).collect();
+        if all {
+            v.sort();
+        }
+        v
+    }
+
+    fn route(t: &mut Tables, line: &str) {
+        t.apply(parse_line(line).unwrap().unwrap());
+    }
+
+    #[test]
+    fn routes_past_the_capacity_fail_and_wait_in_arrival_order() {
+        let mut t = Tables::default();
+        t.set_capacity(Some(2), Some(1));
+        assert!(results(&mut t, false).is_empty(), "collecting from here on");
+        route(&mut t, "route 1 254 10.0.0.0/24 1 10@10.9.0.1");
+        route(&mut t, "route 1 255 10.0.0.1/32 2 10");
+        route(&mut t, "route 1 254 10.0.1.0/24 1 10@10.9.0.1");
+        route(&mut t, "route 1 254 10.0.2.0/24 1 ?");
+        route(&mut t, "route 1 254 2001:db8::/64 1 10");
+        route(&mut t, "route 1 254 2001:db8:1::/64 1 10");
+        assert_eq!(
+            results(&mut t, false),
+            [
+                "result 1 254 10.0.0.0/24 forwarded",
+                "result 1 255 10.0.0.1/32 trapped",
+                "result 1 254 10.0.1.0/24 failed",
+                "result 1 254 10.0.2.0/24 failed",
+                "result 1 254 2001:db8::/64 forwarded",
+                "result 1 254 2001:db8:1::/64 failed",
+            ]
+        );
+        let c: std::collections::HashMap<_, _> = t.counts().into_iter().collect();
+        assert_eq!(
+            (c["routes4"], c["capacity4"], c["routes4.failed"]),
+            (2, 2, 2)
+        );
+        assert_eq!(
+            (c["routes6"], c["capacity6"], c["routes6.failed"]),
+            (1, 1, 1)
+        );
+        // Replacing a held route keeps it held; a failed one stays failed
+        // and keeps its place in line.
+        route(&mut t, "route 1 254 10.0.0.0/24 1 10@10.9.0.2");
+        route(&mut t, "route 1 254 10.0.1.0/24 1 11@10.9.0.3");
+        assert_eq!(
+            results(&mut t, false),
+            [
+                "result 1 254 10.0.0.0/24 forwarded",
+                "result 1 254 10.0.1.0/24 failed",
+            ]
+        );
+        // A deletion makes room for the route that waited longest, with
+        // what it was last sent; deleting a waiting route says nothing.
+        route(&mut t, "unroute 1 255 10.0.0.1/32");
+        assert_eq!(
+            results(&mut t, false),
+            ["result 1 254 10.0.1.0/24 forwarded"]
+        );
+        let a: IpAddr = "10.0.1.9".parse().unwrap();
+        assert_eq!(
+            t.fib(1, 254).unwrap().lookup(a).unwrap().hops[0].xid,
+            Some(11)
+        );
+        route(&mut t, "unroute 1 254 2001:db8:1::/64");
+        route(&mut t, "unroute 1 254 2001:db8::/64");
+        assert!(results(&mut t, false).is_empty());
+        assert_eq!(t.counts()[2], ("routes6", 0));
+        // The whole picture, for a new connection.
+        assert_eq!(
+            results(&mut t, true),
+            [
+                "result 1 254 10.0.0.0/24 forwarded",
+                "result 1 254 10.0.1.0/24 forwarded",
+                "result 1 254 10.0.2.0/24 failed",
+            ]
+        );
+        // More room takes what waits; clear forgets it but keeps limits.
+        t.set_capacity(Some(3), None);
+        assert_eq!(results(&mut t, false), ["result 1 254 10.0.2.0/24 trapped"]);
+        route(&mut t, "route 1 254 10.0.3.0/24 1 10");
+        route(&mut t, "route 1 254 10.0.4.0/24 1 10");
+        t.apply(Op::Clear);
+        assert_eq!(t.counts().len(), 6, "capacity4 and routes4.failed stay");
+        assert_eq!(t.counts()[5], ("routes4.failed", 0));
+        assert!(results(&mut t, true).is_empty());
+    }
+
+    #[test]
+    fn a_failed_route_is_not_shadowed_by_a_shorter_one_held() {
+        let mut t = Tables::default();
+        t.set_capacity(Some(1), Some(1));
+        route(&mut t, "route 1 254 0.0.0.0/0 1 10@10.9.0.1");
+        route(&mut t, "route 1 254 10.1.0.0/16 1 11@10.9.0.2");
+        route(&mut t, "route 1 254 ::/0 1 10@fe80::1");
+        route(&mut t, "route 1 254 2001:db8::/32 1 11@fe80::2");
+        let f = t.fib(1, 254).unwrap();
+        // Linux routes 10.1/16 and 2001:db8::/32: the switch must miss.
+        assert!(f.lookup("10.1.2.3".parse().unwrap()).is_none());
+        assert!(f.lookup("2001:db8::1".parse().unwrap()).is_none());
+        assert!(f.lookup("10.2.2.3".parse().unwrap()).is_some());
+        assert!(f.lookup("2001:db9::1".parse().unwrap()).is_some());
+        route(&mut t, "unroute 1 254 10.1.0.0/16");
+        route(&mut t, "unroute 1 254 2001:db8::/32");
+        let f = t.fib(1, 254).unwrap();
+        assert!(f.lookup("10.1.2.3".parse().unwrap()).is_some());
+        assert!(f.lookup("2001:db8::1".parse().unwrap()).is_some());
     }
 }

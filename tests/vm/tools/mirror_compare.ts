@@ -38,6 +38,8 @@
  * writes them: `route NET TABLE PREFIX TYPE NEXTHOPS`, a next hop being
  * `XID@GATEWAY` or `XID` through a proxy (its xid from `show links`) and
  * `?` through anything else. Weights are not the switch's business.
+ * Routes that `ip route` shows `rt_offload_failed` (fib-offload: the
+ * SWITCH had no room for them) are left out: the SWITCH must not hold them.
  *
  * @module
  */
@@ -452,7 +454,11 @@ async function kernelSwitchLines(
     if (xid === undefined) return "?";
     return gw === undefined ? String(xid) : `${xid}@${gw}`;
   };
-  return (await kernelRoutes(ns)).map((k) => {
+  // A route the SWITCH had no room for (fib-offload) is Linux's alone.
+  const held = (await kernelRoutes(ns)).filter((k) =>
+    !(k.route.flags ?? []).includes("rt_offload_failed")
+  );
+  return held.map((k) => {
     const r = k.route;
     const hops = (r.nexthops ?? [r]).map(told).map((h) =>
       hop(h.dev, h.gateway)

@@ -17,6 +17,19 @@ of the kernel's header, so that a test compares the two. Script lines:
     carrier XID 0|1 | speed XID MBPS | linkstat XID INDEX COUNT
     ethstat XID INDEX COUNT  daemon-to-kernel messages
     ext BITS                 EXT_ENABLE with these extension bits
+    offload RESULT PREFIX [table=T] [tos=T] [cookie=latest|prev|N] [net=N]
+                             FIB_OFFLOAD with one result (none, offload,
+                             trap, failed or a number) for the route of
+                             PREFIX (any table unless given) that FIBENTRY
+                             or FIB6ENTRY last told, with the cookie of
+                             that message (latest), of the one before
+                             (prev), or N
+    offloadall RESULT        FIB_OFFLOAD for every route told, batched
+    next PREFIX              prints what arrives until a FIBENTRY or
+                             FIB6ENTRY tells of PREFIX again (60 s at most)
+
+Its output is flushed whenever it waits, for the socket or for the next
+script line, so that a scenario may feed it a line at a time.
     raw HEX                  sends bytes as they are
     close                    closes the connection
     mark TEXT                prints {"mark": TEXT}
@@ -39,8 +52,11 @@ KINDS = [
     "LINK_MODES_SUPPORTED", "LINK_MODES_ADVERTISING", "LINK_MODES_LP_ADVERTISING",
     "DUMP_IFINFO", "CARRIER", "SPEED", "IFINFO", "IFA", "IFA6", "DUMP_FIBINFO",
     "FIBENTRY", "FIB6ENTRY", "NEIGH_UPDATE", "CHANGE_UPPER_XID", "NETNS_ADD",
-    "NETNS_DEL", "EXT_ENABLE", "LINK_MODES_EXT",
+    "NETNS_DEL", "EXT_ENABLE", "LINK_MODES_EXT", "FIB_OFFLOAD",
 ]
+FIB_RESULTS = {"none": 0, "offload": 1, "trap": 2, "failed": 3}
+# results in one FIB_OFFLOAD at most: (9728 - 24) / 40
+FIB_RESULTS_MAX = 242
 K = {name: i for i, name in enumerate(KINDS)}
 REASONS = ["NEW", "DEL", "UP", "DOWN", "DUMP", "REG", "UNREG", "FEATURES"]
 
@@ -95,6 +111,7 @@ def decode(b):
                          "gw": socket.inet_ntoa(gw), "scope": scope})
         m.update(net=net, prefix=f"{socket.inet_ntoa(addr)}/{bin(int.from_bytes(mask, 'big')).count('1')}",
                  event=event, tos=tos, type=rtype, table=table, nh=hops)
+        cookie_at(m, body, 24 + 24 * nhs)
     elif kind == "FIB6ENTRY":
         net, addr, length, event, nsib, rtype, table = \
             struct.unpack("=Q16sBBBBI", body[:32])
@@ -105,6 +122,7 @@ def decode(b):
                          "gw": socket.inet_ntop(socket.AF_INET6, gw)})
         m.update(net=net, prefix=f"{socket.inet_ntop(socket.AF_INET6, addr)}/{length}",
                  event=event, type=rtype, table=table, nh=hops)
+        cookie_at(m, body, 32 + 32 * (1 + nsib))
     elif kind == "NEIGH_UPDATE":
         net, ifindex, family, alen = struct.unpack("=QiBB", body[:14])
         dst = body[16:16 + alen]
@@ -119,6 +137,29 @@ def decode(b):
     elif kind in ("NETNS_ADD", "NETNS_DEL"):
         (m["net"],) = struct.unpack("=Q", body[:8])
     return m
+
+
+def cookie_at(m, body, off):
+    """The fib-offload cookie after a route's hops, when there is one."""
+    if len(body) == off + 8:
+        (m["cookie"],) = struct.unpack_from("=Q", body, off)
+    elif len(body) != off:
+        m["trailing"] = len(body) - off
+
+
+def fib_result(m, result, cookie):
+    """A struct xeth_fib_result for the route of message m."""
+    addr, length = m["prefix"].split("/")
+    if m["kind"] == "FIBENTRY":
+        family, packed = socket.AF_INET, socket.inet_aton(addr) + bytes(12)
+    else:
+        family, packed = socket.AF_INET6, socket.inet_pton(socket.AF_INET6, addr)
+    return struct.pack("=QQ16sIBBBB", m["net"], cookie, packed, m["table"],
+                       family, int(length), m.get("tos", 0), result)
+
+
+def fib_offload(results):
+    return header(K["FIB_OFFLOAD"]) + struct.pack("=II", len(results), 0) + b"".join(results)
 
 
 def out(obj):
@@ -137,6 +178,23 @@ class Session:
         self.sock = None
         # messages already read, oldest first
         self.pending = []
+        # route key -> the FIBENTRY/FIB6ENTRY messages told of it, in order
+        self.routes = {}
+
+    def decode(self, b):
+        """Decodes a message, keeping what it tells of a route."""
+        m = decode(b)
+        if m["kind"] in ("FIBENTRY", "FIB6ENTRY"):
+            key = (m["net"], m["table"], m["kind"], m["prefix"])
+            self.routes.setdefault(key, []).append(m)
+        return m
+
+    def told(self, prefix, table=None, net=None):
+        """The messages told of a prefix, oldest first."""
+        for (n, t, _, p), ms in self.routes.items():
+            if p == prefix and (table is None or t == table) and (net is None or n == net):
+                return ms
+        return []
 
     def connect(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -186,7 +244,7 @@ class Session:
                 if self.sock:
                     out({"timeout": "no BREAK"})
                 return
-            m = decode(b)
+            m = self.decode(b)
             out(m)
             if m["kind"] == "BREAK":
                 return
@@ -198,7 +256,7 @@ class Session:
             b = self.recv(min(wait, quiet) if quiet else wait)
             if b is None:
                 return
-            out(decode(b))
+            out(self.decode(b))
 
     def send(self, data):
         if not self.sock:
@@ -212,7 +270,11 @@ class Session:
 
 def main():
     s = Session(sys.argv[1])
-    for line in sys.stdin:
+    while True:
+        flush()
+        line = sys.stdin.readline()
+        if not line:
+            break
         w = line.split()
         if not w or w[0].startswith("#"):
             continue
@@ -249,6 +311,44 @@ def main():
             s.send(header(kind) + struct.pack("=IIQ", *map(int, args)))
         elif op == "ext":
             s.send(header(K["EXT_ENABLE"]) + struct.pack("=Q", int(args[0], 0)))
+        elif op == "offload":
+            opts = dict(a.split("=", 1) for a in args[2:])
+            told = s.told(args[1], int(opts["table"]) if "table" in opts else None,
+                          int(opts["net"]) if "net" in opts else None)
+            if not told:
+                out({"offload": f"nothing told of {args[1]}"})
+                continue
+            which = opts.get("cookie", "latest")
+            if which == "latest":
+                cookie = told[-1].get("cookie", 0)
+            elif which == "prev":
+                cookie = told[-2].get("cookie", 0) if len(told) > 1 else 0
+            else:
+                cookie = int(which, 0)
+            m = dict(told[-1])
+            if "tos" in opts:
+                m["tos"] = int(opts["tos"], 0)
+            result = FIB_RESULTS.get(args[0])
+            result = int(args[0], 0) if result is None else result
+            s.send(fib_offload([fib_result(m, result, cookie)]))
+            out({"offload": args[1], "result": result, "cookie": cookie})
+        elif op == "next":
+            n = len(s.told(args[0]))
+            end = time.monotonic() + 60 * SCALE
+            while s.sock and len(s.told(args[0])) == n and time.monotonic() < end:
+                b = s.recv(end - time.monotonic())
+                if b is not None:
+                    out(s.decode(b))
+            if len(s.told(args[0])) == n:
+                out({"timeout": f"nothing more told of {args[0]}"})
+        elif op == "offloadall":
+            result = FIB_RESULTS.get(args[0])
+            result = int(args[0], 0) if result is None else result
+            all_ = [fib_result(ms[-1], result, ms[-1].get("cookie", 0))
+                    for ms in s.routes.values()]
+            for i in range(0, len(all_), FIB_RESULTS_MAX):
+                s.send(fib_offload(all_[i:i + FIB_RESULTS_MAX]))
+            out({"offloadall": len(all_), "result": result})
         elif op == "raw":
             s.send(bytes.fromhex(args[0]) if args else b"")
         elif op == "close":

@@ -164,6 +164,7 @@ enum xeth_msg_kind {
 	/* extensions: see "Extensions" below */
 	XETH_MSG_KIND_EXT_ENABLE = 21,			/* D->K */
 	XETH_MSG_KIND_ETHTOOL_LINK_MODES_EXT = 22,	/* K->D */
+	XETH_MSG_KIND_FIB_OFFLOAD = 23,			/* D->K */
 };
 
 /*
@@ -181,7 +182,22 @@ enum xeth_msg_kind {
  * each classic ETHTOOL_LINK_MODES_* message, in dumps and live.
  */
 #define XETH_EXT_LINK_MODES		0
-#define XETH_EXT_SUPPORTED		_BITULL(XETH_EXT_LINK_MODES)
+/*
+ * XETH_EXT_FIB_OFFLOAD: the daemon tells the kernel what its switch holds
+ * of each route, and the kernel shows it in the route's flags
+ * (RTM_F_OFFLOAD, RTM_F_TRAP, RTM_F_OFFLOAD_FAILED: "ip route" shows
+ * offload, trap, offload_failed).  With it enabled, every FIBENTRY and
+ * FIB6ENTRY (dumps and live) is followed, in the same datagram, by a
+ * struct xeth_fib_cookie naming that version of the route; the daemon
+ * answers with FIB_OFFLOAD results carrying the route's key and that
+ * cookie.  A result whose cookie is not the route's latest (the route
+ * changed or went away meanwhile) is stale: ignored and counted.  When
+ * the connection ends, the kernel clears the flags of every route it
+ * had flagged: a route nobody holds is not offloaded.
+ */
+#define XETH_EXT_FIB_OFFLOAD		1
+#define XETH_EXT_SUPPORTED		(_BITULL(XETH_EXT_LINK_MODES) | \
+					 _BITULL(XETH_EXT_FIB_OFFLOAD))
 
 /* which bitmap an ETHTOOL_LINK_MODES_EXT carries */
 enum xeth_link_modes_which {
@@ -431,5 +447,46 @@ struct xeth_msg_ethtool_link_modes_ext {
 	__u16 reserved;
 	__u64 modes[];
 };
+
+/* after each FIBENTRY and FIB6ENTRY with XETH_EXT_FIB_OFFLOAD enabled */
+struct xeth_fib_cookie {
+	__u64 cookie;		/* never 0 */
+};
+
+/* what the switch holds of a route */
+enum xeth_fib_offload_result {
+	XETH_FIB_RESULT_NONE = 0,	/* nothing: clear the flags */
+	XETH_FIB_RESULT_OFFLOAD = 1,	/* the switch forwards it */
+	XETH_FIB_RESULT_TRAP = 2,	/* the switch hands its traffic to Linux */
+	XETH_FIB_RESULT_FAILED = 3,	/* it did not fit: Linux forwards it */
+};
+
+/*
+ * One route's result.  The key is the one its FIBENTRY or FIB6ENTRY
+ * carried: net, table, family, address (IPv4: the first 4 bytes, network
+ * order), prefix length and tos (0 for IPv6).
+ */
+struct xeth_fib_result {
+	__u64 net;
+	__u64 cookie;
+	__u8 address[16];
+	__u32 table;
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 length;
+	__u8 tos;
+	__u8 result;		/* enum xeth_fib_offload_result */
+};
+
+/* FIB_OFFLOAD: n results; at most XETH_FIB_RESULTS_MAX in one datagram */
+struct xeth_msg_fib_offload {
+	struct xeth_msg_header header;
+	__u32 n;
+	__u32 reserved;
+	struct xeth_fib_result results[];
+};
+
+#define XETH_FIB_RESULTS_MAX	((XETH_MSG_MAX_SIZE - \
+				  sizeof(struct xeth_msg_fib_offload)) / \
+				 sizeof(struct xeth_fib_result))
 
 #endif /* _UAPI_LINUX_XETH_H */
