@@ -41,6 +41,8 @@ export interface SessionCounters {
   disconnects: number;
   /** dumps completed (both tables) */
   syncs: number;
+  /** FIB dumps asked for again: a namespace got its first proxy while live */
+  redumps: number;
   messages: number;
   batches: number;
   invalid: number;
@@ -80,6 +82,7 @@ export class Session {
     connects: 0,
     disconnects: 0,
     syncs: 0,
+    redumps: 0,
     messages: 0,
     batches: 0,
     invalid: 0,
@@ -230,6 +233,14 @@ export class Session {
         }
         if (next) next.apply(m);
         else for (const c of this.mirror.apply(m)) changes.push(c);
+        // A namespace that gets the mux's first proxy after the dump (a
+        // daemon that connected before the ports were made) comes with
+        // its routes already in place: the kernel says only NETNS_ADD, so
+        // ask for them (the dump again; what the mirror holds is kept).
+        if (m.kind === "netns_add" && breaks >= 2) {
+          await conn.sendAll([dumpFibinfo()]);
+          this.counters.redumps++;
+        }
       }
       if (changes.length) this.#o.onChanges(changes, this.mirror);
       // While messages keep coming, recv never returns 0 and the loop never

@@ -14,6 +14,7 @@ const COUNTERS: SessionCounters = {
   connects: 2,
   disconnects: 1,
   syncs: 2,
+  redumps: 0,
   messages: 40,
   batches: 9,
   invalid: 1,
