@@ -177,6 +177,7 @@ export class Session {
     const batch = new SidebandBatch(this.#o.batchSize);
     let next: Mirror | undefined = new Mirror();
     let breaks = 0;
+    let redumping = false;
     let slice = performance.now();
     // Extensions are asked for before the dumps, whose messages they change.
     this.#extensions = this.#o.extensions();
@@ -212,6 +213,7 @@ export class Session {
         }
         if (m.kind === "break") {
           breaks++;
+          if (breaks > 2) redumping = false;
           if (breaks === 1) {
             await conn.sendAll([dumpFibinfo()]);
             this.#setState("dumping-fibinfo");
@@ -237,7 +239,10 @@ export class Session {
         // daemon that connected before the ports were made) comes with
         // its routes already in place: the kernel says only NETNS_ADD, so
         // ask for them (the dump again; what the mirror holds is kept).
-        if (m.kind === "netns_add" && breaks >= 2) {
+        // The answer starts with NETNS_ADDs of its own: none asks again
+        // before its BREAK.
+        if (m.kind === "netns_add" && breaks >= 2 && !redumping) {
+          redumping = true;
           await conn.sendAll([dumpFibinfo()]);
           this.counters.redumps++;
         }
