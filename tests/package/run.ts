@@ -35,6 +35,7 @@ import { buildAll, ROOT } from "../../scripts/package.ts";
 import { SWITCHD_VERSION } from "../../switchd/version.ts";
 import { type Counts, judge, type Verdict } from "../vm/verdict.ts";
 import { pruneRuns } from "../vm/rig.ts";
+import { GUEST_CPU } from "../vm/qemu.ts";
 
 export type Alias = "6.1" | "6.12";
 
@@ -132,7 +133,7 @@ export function qemuCommand(
     "-accel",
     "tcg,thread=single",
     "-cpu",
-    "max",
+    GUEST_CPU,
     "-m",
     "1536",
     "-smp",

@@ -41,6 +41,16 @@ function weight(settings: Settings, b: Batch): number {
   );
 }
 
+/** Whether a run on `kernels` gives the scenario a guest on `kernel`. */
+export function onKernel(
+  s: { quickKernels?: readonly string[] },
+  kernel: KernelAlias,
+  kernels: readonly KernelAlias[],
+): boolean {
+  return kernels.length < 2 || !s.quickKernels ||
+    s.quickKernels.includes(kernel);
+}
+
 export function planBatches(
   kernels: readonly KernelAlias[],
   scenarios: readonly Scenario[],
@@ -51,6 +61,7 @@ export function planBatches(
     const groups = new Map<string, Batch[]>();
     for (const sc of scenarios) {
       const s = scenarioSettings(settings, sc.name);
+      if (!onKernel(s, kernel, kernels)) continue;
       if (s.boot === "own") {
         out.push({ kernel, scenarios: [sc] });
         continue;

@@ -16,6 +16,7 @@ const settings: Settings = {
     smp: { cpus: 2 },
     smp2: { cpus: 2, timeoutSeconds: 150 },
     alone: { boot: "own" },
+    daemon: { quickKernels: ["6.12"] },
   },
 };
 const sc = (name: string): Scenario => ({ name, path: `/s/${name}.sh` });
@@ -45,6 +46,13 @@ Deno.test("planBatches: equal machines share a guest up to batchSeconds, longest
 Deno.test("planBatches: a scenario with its own boot is never batched", () => {
   const plan = planBatches(["6.12"], [sc("alone"), sc("a")], settings);
   assert.deepEqual(names(plan), ["6.12:alone", "6.12:a"]);
+});
+
+Deno.test("planBatches: quickKernels narrow a run on several kernels, not a run on one", () => {
+  let plan = planBatches(["6.1", "6.12"], [sc("daemon"), sc("a")], settings);
+  assert.deepEqual(names(plan), ["6.12:daemon+a", "6.1:a"]);
+  plan = planBatches(["6.1"], [sc("daemon")], settings);
+  assert.deepEqual(names(plan), ["6.1:daemon"]);
 });
 
 Deno.test("parseScenarioArg: NAME and NAME:case,case", () => {

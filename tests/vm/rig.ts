@@ -15,6 +15,7 @@ import { initramfs } from "./initramfs.ts";
 import {
   type Batch,
   declaredCases,
+  onKernel,
   parseScenarioArg,
   planBatches,
   type Scenario,
@@ -246,6 +247,21 @@ export async function runRig(opts: RigOptions): Promise<RunResult[]> {
   await Deno.writeTextFile(`${runsDir}/${RUN_OWNER}`, `${Deno.pid}\n`);
   const baseEnv = guestEnv(Deno.env.toObject());
   const queue: Batch[] = planBatches(opts.kernels, opts.scenarios, settings);
+  const narrowed = opts.scenarios.filter((sc) =>
+    opts.kernels.some((k) =>
+      !onKernel(scenarioSettings(settings, sc.name), k, opts.kernels)
+    )
+  );
+  for (const sc of narrowed) {
+    const only = opts.kernels.filter((k) =>
+      onKernel(scenarioSettings(settings, sc.name), k, opts.kernels)
+    );
+    console.log(
+      `vm: ${sc.name}: quick run on ${
+        only.join(", ") || "no kernel"
+      } only (XETH_FULL=1 or --kernel K runs it anywhere)`,
+    );
+  }
   const results: RunResult[] = [];
   let boots = 0;
   const worker = async () => {

@@ -29,6 +29,14 @@ export interface ScenarioSettings {
    * inherit, such as a module that cannot be removed).
    */
   boot?: "shared" | "own";
+  /**
+   * The kernels a quick run gives the scenario when it runs on several:
+   * for scenarios whose subject is SWITCHD and the software SWITCH, not
+   * the module's use of a kernel's API (which other scenarios test on
+   * every kernel). A full run (XETH_FULL=1) and a run on one kernel
+   * ignore it.
+   */
+  quickKernels?: string[];
 }
 
 export interface Settings extends ScenarioSettings {
@@ -58,6 +66,7 @@ export function loadSettings(
       if (per.fullTimeoutSeconds !== undefined) {
         per.timeoutSeconds = per.fullTimeoutSeconds;
       }
+      delete per.quickKernels;
     }
   }
   return {
@@ -73,9 +82,14 @@ export function loadSettings(
 export function scenarioSettings(
   settings: Settings,
   name: string,
-): Required<Omit<ScenarioSettings, "tcgThreads" | "fullTimeoutSeconds">> & {
-  tcgThreads: "single" | "multi";
-} {
+):
+  & Required<
+    Omit<ScenarioSettings, "tcgThreads" | "fullTimeoutSeconds" | "quickKernels">
+  >
+  & {
+    tcgThreads: "single" | "multi";
+    quickKernels?: string[];
+  } {
   const per = settings.scenarios[name] ?? {};
   return {
     timeoutSeconds: per.timeoutSeconds ?? settings.timeoutSeconds,
@@ -86,5 +100,6 @@ export function scenarioSettings(
     cmdline: per.cmdline ?? [],
     acpiTables: per.acpiTables ?? [],
     boot: per.boot ?? "shared",
+    ...(per.quickKernels ? { quickKernels: per.quickKernels } : {}),
   };
 }

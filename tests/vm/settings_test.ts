@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loadSettings, scenarioSettings } from "./settings.ts";
+import { KERNEL_ALIASES } from "./kernels.ts";
 
 Deno.test("settings: defaults fill what settings.json leaves out", () => {
   const dir = Deno.makeTempDirSync();
@@ -21,7 +22,7 @@ Deno.test("settings: defaults fill what settings.json leaves out", () => {
   Deno.removeSync(dir, { recursive: true });
 });
 
-Deno.test("settings: a full run takes the scenarios' full timeouts", () => {
+Deno.test("settings: a full run takes the scenarios' full timeouts and every kernel", () => {
   const dir = Deno.makeTempDirSync();
   const p = `${dir}/settings.json`;
   Deno.writeTextFileSync(
@@ -29,13 +30,15 @@ Deno.test("settings: a full run takes the scenarios' full timeouts", () => {
     JSON.stringify({
       scenarios: {
         heavy: { timeoutSeconds: 200, fullTimeoutSeconds: 900 },
-        light: { timeoutSeconds: 60 },
+        light: { timeoutSeconds: 60, quickKernels: ["6.12"] },
       },
     }),
   );
   let s = loadSettings(p);
   assert.equal(scenarioSettings(s, "heavy").timeoutSeconds, 200);
+  assert.deepEqual(scenarioSettings(s, "light").quickKernels, ["6.12"]);
   s = loadSettings(p, { full: true });
+  assert.equal(scenarioSettings(s, "light").quickKernels, undefined);
   assert.equal(scenarioSettings(s, "heavy").timeoutSeconds, 900);
   assert.equal(scenarioSettings(s, "light").timeoutSeconds, 60);
   assert.equal(scenarioSettings(s, "other").timeoutSeconds, 120);
@@ -59,5 +62,18 @@ Deno.test("settings.json: every scenario it names exists", () => {
         }
       });
     assert.ok(found, `settings.json names "${name}", which is no scenario`);
+  }
+});
+
+Deno.test("settings.json: quickKernels name kernels the rig knows", () => {
+  for (const [name, s] of Object.entries(loadSettings().scenarios)) {
+    for (const k of s.quickKernels ?? []) {
+      assert.ok(
+        (KERNEL_ALIASES as readonly string[]).includes(k),
+        `settings.json: ${name}'s quickKernels names "${k}"; kernels: ${
+          KERNEL_ALIASES.join(", ")
+        }`,
+      );
+    }
   }
 });
