@@ -15,10 +15,14 @@ const FAKE = fileURLToPath(new URL("testdata/fake_kernel.py", import.meta.url));
 const hex = (m: Message) =>
   Array.from(encode(m), (b) => b.toString(16).padStart(2, "0")).join("");
 
-function route(a: number, event: number = FIB_EVENT.REPLACE): FibEntry {
+function route(
+  a: number,
+  event: number = FIB_EVENT.REPLACE,
+  net = 1n,
+): FibEntry {
   return {
     kind: "fibentry",
-    net: 1n,
+    net,
     address: a << 24 >>> 0,
     prefixLength: 8,
     event,
@@ -52,6 +56,36 @@ const neigh: Message = {
   lladdr: 0x020000000002,
   deleted: false,
 };
+
+/**
+ * Starts testdata/fake_kernel.py on SCRIPT under a name of its own;
+ * received() waits for its end and gives, per connection, the kinds of the
+ * messages the daemon sent.
+ */
+async function fakeKernel(script: string) {
+  const name = `xsess${Deno.pid % 10000}${Math.floor(Math.random() * 1e4)}`;
+  const child = new Deno.Command("python3", {
+    args: [FAKE, name, script],
+    stdout: "piped",
+  }).spawn();
+  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("listening\n")) text += (await out.read()).value ?? "";
+  return {
+    name,
+    received: async (): Promise<number[][]> => {
+      for (;;) {
+        const r = await out.read();
+        if (r.done) break;
+        text += r.value;
+      }
+      await child.status;
+      return text.trim().split("\n").slice(1).map((l) =>
+        JSON.parse(l).received
+      );
+    },
+  };
+}
 
 function describe(c: Change): string {
   switch (c.table) {
@@ -93,14 +127,8 @@ Deno.test("sessions dump, follow, resync by difference and clear when the mux go
       ],
     }),
   );
-  const name = `xsess${Deno.pid % 10000}`;
-  const fake = new Deno.Command("python3", {
-    args: [FAKE, name, script],
-    stdout: "piped",
-  }).spawn();
-  const out = fake.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("listening\n")) text += (await out.read()).value ?? "";
+  const fake = await fakeKernel(script);
+  const name = fake.name;
 
   using dp = openDataplane();
   const seen: string[] = [];
@@ -161,17 +189,65 @@ Deno.test("sessions dump, follow, resync by difference and clear when the mux go
   ]);
   equal(states.at(-1), "stopped");
 
-  for (;;) {
-    const r = await out.read();
-    if (r.done) break;
-    text += r.value;
-  }
-  await fake.status;
   // Each connection asked for both dumps, in order; the first enabled its
   // extension (EXT_ENABLE, kind 21) first.
-  deepEqual(
-    text.trim().split("\n").slice(1).map((l) => JSON.parse(l).received),
-    [[21, 8, 14], [8, 14]],
+  deepEqual(await fake.received(), [[21, 8, 14], [8, 14]]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a namespace that appears live brings its routes: one dump more, not one per NETNS_ADD", async () => {
+  const dir = await Deno.makeTempDir();
+  const script = `${dir}/script.json`;
+  const netns2: Message = { kind: "netns_add", net: 2n };
+  await Deno.writeTextFile(
+    script,
+    JSON.stringify({
+      connections: [{
+        ifinfo: [hex(port)],
+        fibinfo: [hex(netns), hex(route(1))],
+        // the kernel says only NETNS_ADD for a namespace whose routes were
+        // in place before the mux's first proxy moved in
+        live: [hex(netns2)],
+        // and its dump starts with a NETNS_ADD of every namespace
+        redump: [hex(netns), hex(route(1)), hex(netns2), hex(route(5, 0, 2n))],
+        then: "hold",
+      }],
+    }),
   );
+  const fake = await fakeKernel(script);
+  using dp = openDataplane();
+  const seen: string[] = [];
+  const stop = new AbortController();
+  const session = new Session({
+    dataplane: dp,
+    mux: fake.name,
+    backoffMs: 10,
+    maxBackoffMs: 20,
+    extensions: () => 0n,
+    onChanges: (cs) => {
+      seen.push(...cs.map(describe));
+      // A NETNS_ADD asks before the routes after it are told: a request
+      // too many would be on its way by now.
+      if (seen.includes("fib:set:5000000")) stop.abort();
+    },
+    onState: () => {},
+  });
+  const timeout = setTimeout(() => stop.abort(), 10_000);
+  await session.run(stop.signal);
+  clearTimeout(timeout);
+
+  deepEqual(seen, [
+    "link:set:7",
+    "netns:set:1",
+    "fib:set:1000000",
+    "netns:set:2",
+    // the dump again: routes held already are told again (a REPLACE of
+    // the same route; the SWITCH takes it as it is, and its cookie is the
+    // one offload results must name)
+    "fib:set:1000000",
+    "fib:set:5000000",
+  ]);
+  equal(session.counters.redumps, 1);
+  deepEqual(await fake.received(), [[8, 14, 14]]);
   await Deno.remove(dir, { recursive: true });
 });

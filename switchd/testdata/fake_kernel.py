@@ -5,10 +5,11 @@ usage: fake_kernel.py NAME SCRIPT.json
 
 SCRIPT is {"connections": [CONN, ...]}; connection i is served by CONN:
   {"ifinfo": [HEX...], "fibinfo": [HEX...], "live": [HEX...],
-   "then": "close" | "hold"}
+   "redump": [HEX...], "then": "close" | "hold"}
 On DUMP_IFINFO (kind 8) it sends "ifinfo" then BREAK, on DUMP_FIBINFO
-(kind 14) "fibinfo" then BREAK, then "live"; "close" ends the connection
-at once, "hold" when the client closes it. Other daemon messages are
+(kind 14) "fibinfo" then BREAK, then "live"; on any later DUMP_FIBINFO,
+"redump" then BREAK. "close" ends the connection after the dumps (both,
+with a "redump"), "hold" when the client closes it. Other daemon messages are
 recorded. After the last connection the listener closes, so connects are
 refused. Prints "listening", then one JSON line per connection with the
 kinds it received.
@@ -22,7 +23,8 @@ BREAK = bytes(14) + bytes([2, 0])
 
 def serve(conn, c):
     got = []
-    dumped = False
+    dumps = 0
+    wanted = 2 if "redump" in c else 1
     while True:
         m = conn.recv(65536)
         if not m:
@@ -33,14 +35,19 @@ def serve(conn, c):
             for h in c.get("ifinfo", []):
                 conn.send(bytes.fromhex(h))
             conn.send(BREAK)
-        elif kind == 14:
+        elif kind == 14 and dumps == 0:
             for h in c.get("fibinfo", []):
                 conn.send(bytes.fromhex(h))
             conn.send(BREAK)
             for h in c.get("live", []):
                 conn.send(bytes.fromhex(h))
-            dumped = True
-        if dumped and c.get("then", "close") == "close":
+            dumps += 1
+        elif kind == 14:
+            for h in c.get("redump", []):
+                conn.send(bytes.fromhex(h))
+            conn.send(BREAK)
+            dumps += 1
+        if dumps >= wanted and c.get("then", "close") == "close":
             return got
 
 
