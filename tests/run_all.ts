@@ -20,10 +20,11 @@ interface Step {
   /** output lines to show while the step runs */
   progress?: RegExp;
   /**
-   * Runs at the same time as the neighbouring steps that say so. The
-   * guests of the VM steps each keep one host core busy only while they
-   * compute: side by side they fill the cores a lone guest, or one that
-   * waits for a timer, leaves idle.
+   * Runs from the start, beside the other steps that say so and beside
+   * the rest, which run one after the other. The VM steps' guests keep a
+   * host core busy only while they compute, and the checks (a link, a
+   * single-threaded build) leave the other core idle for long: side by
+   * side they fill the cores.
    */
   together?: boolean;
   /** shown before its progress lines when it runs beside others */
@@ -303,24 +304,28 @@ let failed = 0;
 const failedSteps: string[] = [];
 const imageReady = prepareImage((full ? FULL : QUICK).kernels);
 const all = steps(full);
-for (let i = 0; i < all.length;) {
-  let j = i + 1;
-  if (all[i].together) { while (j < all.length && all[j].together) j++; }
-  const group = all.slice(i, j);
-  const results = await Promise.all(group.map((step) =>
-    run(
+const tally = (step: Step, r: Awaited<ReturnType<typeof run>>) => {
+  passed += r.passed;
+  failed += r.failed;
+  if (!r.ok) failedSteps.push(step.name);
+};
+await Promise.all([
+  (async () => {
+    for (const step of all.filter((s) => !s.together)) {
+      tally(step, await run(step, false));
+    }
+  })(),
+  ...all.filter((s) => s.together).map(async (step) =>
+    tally(
       step,
-      group.length > 1,
-      step.name.startsWith("package test") ? imageReady : undefined,
+      await run(
+        step,
+        true,
+        step.name.startsWith("package test") ? imageReady : undefined,
+      ),
     )
-  ));
-  results.forEach((r, k) => {
-    passed += r.passed;
-    failed += r.failed;
-    if (!r.ok) failedSteps.push(group[k].name);
-  });
-  i = j;
-}
+  ),
+]);
 console.log(
   `test: ${
     failedSteps.length
