@@ -71,6 +71,10 @@ Options:
                          them offload_failed (with a module that offers
                          fib-offload), and they are taken in arrival order
                          when deletions make room
+  --no-fib-offload       do not ask the module for fib-offload: \`ip route\`
+                         shows no offload flags (for a kernel whose routing
+                         daemon must not wait on them, and to measure their
+                         cost)
   --stats-interval SECS  how often to relay the switch's counters
                          (default: ${DEFAULT_STATS_INTERVAL}; 0.1 to 3600)
   --log-level LEVEL      trace, debug, info, warning, error or fatal
@@ -103,6 +107,8 @@ export interface CliOptions {
   readonly attachments: readonly Attachment[];
   /** --fib-capacity; undefined: no limit */
   readonly fibCapacity?: FibCapacity;
+  /** false with --no-fib-offload: the extension is not asked for */
+  readonly fibOffload: boolean;
   readonly statsIntervalMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
@@ -184,6 +190,7 @@ export function parseCli(args: readonly string[]): CliOptions {
     encap: encap as Encap,
     attachments,
     ...(fibCapacity ? { fibCapacity } : {}),
+    fibOffload: !values["no-fib-offload"],
     statsIntervalMs,
     logLevel: level,
     logFormat: format,
@@ -206,6 +213,7 @@ function readArgs(args: readonly string[]) {
         encap: { type: "string", default: "vlan" },
         attach: { type: "string", multiple: true, default: [] },
         "fib-capacity": { type: "string" },
+        "no-fib-offload": { type: "boolean", default: false },
         "stats-interval": {
           type: "string",
           default: String(DEFAULT_STATS_INTERVAL),

@@ -14,6 +14,7 @@ Deno.test("parseCli: defaults to running on the default mux", () => {
     switch: "software",
     encap: "vlan",
     attachments: [],
+    fibOffload: true,
     statsIntervalMs: 2000,
     logLevel: "info",
     logFormat: "text",
@@ -130,6 +131,11 @@ Deno.test("ifnameProblem follows the kernel's rules", () => {
   ) {
     equal(typeof ifnameProblem(bad), "string", JSON.stringify(bad));
   }
+});
+
+Deno.test("parseCli: --no-fib-offload", () => {
+  equal(parseCli([]).fibOffload, true);
+  equal(parseCli(["--no-fib-offload"]).fibOffload, false);
 });
 
 Deno.test("parseCli: --fib-capacity per family, for the software switch", () => {

@@ -84,7 +84,7 @@ async function serve(
   const session = new Session({
     dataplane: dp,
     mux: opts.mux,
-    extensions: () => extensions(opts.mux, dp, backend),
+    extensions: () => opts.fibOffload ? extensions(opts.mux, dp, backend) : 0n,
     onChanges: (changes) => {
       backend.apply(changes);
       offload?.changed();
