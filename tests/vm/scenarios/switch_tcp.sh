@@ -5,7 +5,8 @@
 # and a bridge. Every transfer must arrive intact, and Linux's own must
 # run at least XETH_TCP_MARGIN (0.5) times as fast as the hosts' (a ratio,
 # never a time bound: under TCG the figures swing with the machine's load,
-# so a pair that falls short is measured again once).
+# so a pair that falls short is measured again, up to
+# XETH_TCP_ROUNDS (3) pairs).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_switch.sh"
 
@@ -77,7 +78,7 @@ for t in port:h1:10.1.0.2:10.1.0.1:2001:db8:1::2:2001:db8:1::1 \
 		"$kind/v6/out/ref:h2:$ns:$h6" "$kind/v6/out/linux:-:$ns:$h6"
 		"$kind/v6/in/ref:$ns:h2:2001:db8:2::2" "$kind/v6/in/linux:$ns:-:$l6")
 done
-rate() { awk -v n="$1" '$1 == n { gsub(/\(/, "", $7); print $7; exit }' /tmp/xfer.out; } # rate NAME: Mbit/s
+rate() { awk -v n="$1" '$1 == n { gsub(/\(/, "", $7); print $7; exit }' "$2"; } # rate NAME FILE: Mbit/s
 xfer() { python3 "$XETH_ROOT/tests/vm/tools/tcp_xfer.py" pairs "$BYTES" "$@"; }
 
 ALL_CASES="start reach transfers ratios exceptions stop"
@@ -115,26 +116,35 @@ case_transfers() {
 	echo "# Linux's TCP meanwhile: $(awk 'NR == FNR { a[$1] = $2; next } $1 ~ /^Tcp(RetransSegs|OutSegs|ExtTCPTimeouts|ExtTCPOFOQueue)$/ { printf "%s %d ", $1, $2 - a[$1] }' /tmp/nstat0 /tmp/nstat1)"
 }
 
-# Linux's own transfers against the hosts' through the same switch
+# Linux's own transfers against the hosts' through the same switch. The
+# two of a pair run one after the other, so they share the machine's load;
+# a pair that falls short is measured again, up to ROUNDS pairs in all, and
+# the check passes on the first pair that meets the margin. Comparing the
+# best of each side across rounds instead failed on a busy machine when
+# one reference transfer got a quiet moment (99.5 against 35.5 Mbit/s for
+# the same transfer a minute apart).
+ROUNDS=${XETH_TCP_ROUNDS:-3}
 case_ratios() {
-	local s name ref l r
+	local s name ref l r round seen
 	needs transfers
 	for s in "${specs[@]}"; do
 		name=${s%%:*}
 		case $name in */linux) ;; *) continue ;; esac
 		ref=${name%/linux}/ref
-		l=$(rate "$name") r=$(rate "$ref")
-		if ! awk -v l="$l" -v r="$r" -v m="$MARGIN" 'BEGIN { exit !(l >= r * m) }'; then
-			# Once more, both of them, and the better of two each.
+		l=$(rate "$name" /tmp/xfer.out) r=$(rate "$ref" /tmp/xfer.out)
+		seen="$l/$r" round=1
+		while ! meets "$l" "$r" && [ "$round" -lt "$ROUNDS" ]; do
+			round=$((round + 1))
 			xfer "$(printf '%s\n' "${specs[@]}" | grep "^$ref:")" "$(printf '%s\n' "${specs[@]}" | grep "^$name:")" >/tmp/again.out
-			sed 's/^/#   again: /' /tmp/again.out
-			l=$(awk -v n="$name" -v a="$l" '$1 == n { gsub(/\(/, "", $7); if ($7 + 0 > a + 0) a = $7 } END { print a }' /tmp/again.out)
-			r=$(awk -v n="$ref" -v a="$r" '$1 == n { gsub(/\(/, "", $7); if ($7 + 0 > a + 0) a = $7 } END { print a }' /tmp/again.out)
-		fi
-		check "$name runs at least $MARGIN times as fast as $ref ($l vs $r Mbit/s)" \
-			awk -v l="$l" -v r="$r" -v m="$MARGIN" 'BEGIN { exit !(l >= r * m) }'
+			sed "s/^/#   round $round: /" /tmp/again.out
+			l=$(rate "$name" /tmp/again.out) r=$(rate "$ref" /tmp/again.out)
+			seen="$seen, $l/$r"
+		done
+		check "$name runs at least $MARGIN times as fast as $ref in one of $round pairs (Mbit/s, linux/ref: $seen)" \
+			meets "$l" "$r"
 	done
 }
+meets() { awk -v l="$1" -v r="$2" -v m="$MARGIN" 'BEGIN { exit !(l + 0 >= (r + 0) * m) }'; } # meets L R
 
 case_exceptions() {
 	needs transfers
