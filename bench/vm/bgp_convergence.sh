@@ -13,6 +13,8 @@
 #    routes (`show switch`, asked every 250 ms by mirror_compare.ts)
 #  - switch_kernel_s: in that run, until the switch's kernel FIB held them
 #  - ratio = switch_s / linux_s: what the switch adds to Linux alone
+# Each size runs XETH_BENCH_BGP_ROUNDS (3) rounds of both, Linux then the
+# switch; the figures are the medians, each round's are printed.
 # Establishment is FRR's own (bgpTimerUpMsec, read afterwards), so no
 # polling delays it; the kernels' route counts come from
 # /proc/net/fib_triestat (cheap at 100k routes), every 250 ms.
@@ -23,6 +25,7 @@
 . "$(dirname "$0")/../../tests/vm/lib_frr.sh"
 
 SIZES=${XETH_BENCH_BGP_ROUTES:-10000 100000}
+ROUNDS=${XETH_BENCH_BGP_ROUNDS:-3}
 MC="deno run -A --cached-only $XETH_ROOT/tests/vm/tools/mirror_compare.ts $SW_CTL"
 now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
@@ -82,42 +85,69 @@ check_eq "SWITCHD is live with xeth1 attached" 0 $?
 check "h1 is reachable through the switch" sw_wait 30 ping -c1 -W2 10.1.0.2
 base=$(($(sw_stat routes4) + $(sw_stat routes6)))
 
-json="\"kernel\": \"$(uname -r)\""
-for n in $SIZES; do
-	# Linux alone.
-	bgpd_conf lr$n 65001 10.9.0.1 10.9.0.2 65002 0 >/tmp/lr.conf
-	bgpd_conf lp$n 65002 10.9.0.2 10.9.0.1 65001 "$n" >/tmp/lp.conf
-	base_r1=$(main_prefixes r1)
-	frr_start lr$n r1 /tmp/lr.conf && frr_start lp$n p1 /tmp/lp.conf
+# One pass of each kind: sets linux_s, or switch_s and switch_kernel_s.
+linux_pass() { # linux_pass N TAG
+	local n=$1 done_at est
+	bgpd_conf lr$2 65001 10.9.0.1 10.9.0.2 65002 0 >/tmp/lr.conf
+	bgpd_conf lp$2 65002 10.9.0.2 10.9.0.1 65001 "$n" >/tmp/lp.conf
+	frr_start lr$2 r1 /tmp/lr.conf && frr_start lp$2 p1 /tmp/lp.conf
 	done_at=$(wait_prefixes r1 $((base_r1 + n)) 1800)
-	check "Linux: r1's kernel holds the $n routes" [ -n "$done_at" ]
-	est=$(established_at lr$n 10.9.0.2)
+	check "Linux ($2): r1's kernel holds the $n routes" [ -n "$done_at" ]
+	est=$(established_at lr$2 10.9.0.2)
 	linux_s=$(sub "$done_at" "$est")
-	frr_stop lp$n
-	frr_stop lr$n
-
-	# Through the switch.
-	bgpd_conf sw$n 65001 10.1.0.1 10.1.0.2 65002 0 >/tmp/sw.conf
-	bgpd_conf h$n 65002 10.1.0.2 10.1.0.1 65001 "$n" >/tmp/h.conf
-	base_k=$(main_prefixes)
-	frr_start sw$n - /tmp/sw.conf && frr_start h$n h1 /tmp/h.conf
-	$MC wait-routes $((base + n)) 1800 >/tmp/wait.json &
+	frr_stop lp$2
+	frr_stop lr$2
+	# zebra takes its routes with it: gone before the next pass
+	check "Linux ($2): the routes leave r1 with FRR" wait_for 300 at_most r1 "$base_r1"
+}
+switch_pass() { # switch_pass N TAG
+	local n=$1 kernel_at switch_at est waiter
+	bgpd_conf sw$2 65001 10.1.0.1 10.1.0.2 65002 0 >/tmp/sw.conf
+	bgpd_conf h$2 65002 10.1.0.2 10.1.0.1 65001 "$n" >/tmp/h.conf
+	# The watcher first: Deno takes seconds to start under TCG, which
+	# would count against the switch at small N.
+	rm -f /tmp/watching
+	$MC wait-routes $((base + n)) 1800 --ready /tmp/watching >/tmp/wait.json &
 	waiter=$!
+	check "switch ($2): the watcher asks SWITCHD" wait_for 120 test -e /tmp/watching
+	frr_start sw$2 - /tmp/sw.conf && frr_start h$2 h1 /tmp/h.conf
 	kernel_at=$(wait_prefixes "" $((base_k + n)) 1800)
 	wait $waiter
-	check_eq "switch: the software SWITCH holds the $n routes" 0 $?
+	check_eq "switch ($2): the software SWITCH holds the $n routes" 0 $?
 	switch_at=$(jq -r .switch_at /tmp/wait.json)
-	est=$(established_at sw$n 10.1.0.2)
+	est=$(established_at sw$2 10.1.0.2)
 	switch_s=$(sub "$switch_at" "$est")
 	switch_kernel_s=$(sub "$kernel_at" "$est")
-	check "the SWITCH's routes equal the kernel's" $MC compare-switch
+	check "switch ($2): the SWITCH's routes equal the kernel's" $MC compare-switch
+	# Withdrawn when the peer goes: wait for it before the next pass.
+	frr_stop h$2
+	frr_stop sw$2
+	check "switch ($2): the routes leave with the peer" $MC wait-routes "$base" 600 --at-most
+}
+at_most() { [ "$(main_prefixes "$1")" -le "$2" ]; } # at_most NS|"" N
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+json="\"kernel\": \"$(uname -r)\", \"rounds\": $ROUNDS"
+base_r1=$(main_prefixes r1)
+base_k=$(main_prefixes)
+for n in $SIZES; do
+	ls_all="" ss_all="" sk_all=""
+	for r in $(seq "$ROUNDS"); do
+		# Linux first, then the switch, in every round: both meet the
+		# same moments of the machine's load, and medians keep one
+		# lucky or unlucky pass (FRR's timers alone swing a pass by
+		# seconds) from deciding the ratio.
+		linux_pass "$n" "${n}r$r"
+		switch_pass "$n" "${n}r$r"
+		echo "# $n routes, round $r: linux_s=$linux_s switch_kernel_s=$switch_kernel_s switch_s=$switch_s"
+		ls_all="$ls_all $linux_s" ss_all="$ss_all $switch_s" sk_all="$sk_all $switch_kernel_s"
+	done
+	linux_s=$(median <<<"$ls_all")
+	switch_s=$(median <<<"$ss_all")
+	switch_kernel_s=$(median <<<"$sk_all")
 	ratio=$(awk -v s="$switch_s" -v l="$linux_s" 'BEGIN { printf "%.2f", s / l }')
-	echo "# $n routes: linux_s=$linux_s switch_kernel_s=$switch_kernel_s switch_s=$switch_s ratio=$ratio"
+	echo "# $n routes, medians of $ROUNDS: linux_s=$linux_s switch_kernel_s=$switch_kernel_s switch_s=$switch_s ratio=$ratio"
 	json="$json, \"linux_s_$n\": $linux_s, \"switch_kernel_s_$n\": $switch_kernel_s, \"switch_s_$n\": $switch_s, \"ratio_$n\": $ratio"
-	# Withdrawn when the peer goes: wait for it before the next size.
-	frr_stop h$n
-	frr_stop sw$n
-	check "switch: the routes leave with the peer" $MC wait-routes "$base" 600 --at-most
 done
 echo "bench: {$json}"
 sw_stop

@@ -168,7 +168,7 @@ switchd_pass() {
 # default, the module's flags set on every route).
 switchd_pass plain 0 --no-fib-offload
 check_eq "plain: the module got no offload result" 0 "$results"
-plain_switch_s=$switch_s plain_hwm=$hwm
+plain_switch_s=$switch_s plain_ip_s=$ip_s plain_hwm=$hwm
 switchd_pass feedback $((SW4 + SW6))
 check "feedback: the module got a result for every route ($results)" [ "$results" -ge $((SW4 + SW6)) ]
 switchd=$mirror_s
@@ -180,6 +180,6 @@ sw_kernel_ratio=null
 [ "$SW4" = "$N4" ] && [ "$SW6" = "$N6" ] &&
 	sw_kernel_ratio=$(awk -v d="$switch_s" -v k="$kernel" 'BEGIN { printf "%.2f", d / k }')
 echo "# bulk: $((SW4 + SW6)) routes: ip done at ${ip_s}s, SWITCHD's mirror holds all at ${switchd}s, its switch at ${switch_s}s; ratio to ip ${sw_ratio}, switch to the kernel alone ${sw_kernel_ratio}"
-echo "# feedback: switch holds all at ${switch_s}s with it, ${plain_switch_s}s without (ratio ${feedback_ratio}); SWITCHD at most ${sw_hwm} MiB with it, ${plain_hwm} MiB without"
-echo "bench: {\"idle_latency_us\": $(jq -c '{median, p99}' <<<"$lat"), \"bulk_routes\": $((N4 + N6)), \"sb_txq_max\": $TXQ, \"kernel_s\": $kernel, \"daemon_s\": $daemon, \"resyncs\": $(jq .resyncs <<<"$out"), \"ratio\": $ratio, \"switchd_routes\": $((SW4 + SW6)), \"switchd_ip_s\": $ip_s, \"switchd_mirror_s\": $switchd, \"switchd_switch_s\": $switch_s, \"switchd_ratio\": $sw_ratio, \"switch_over_kernel\": $sw_kernel_ratio, \"switchd_resyncs\": $resyncs, \"switchd_rss_mib\": $sw_hwm, \"plain_switch_s\": $plain_switch_s, \"plain_rss_mib\": $plain_hwm, \"feedback_ratio\": $feedback_ratio}"
+echo "# feedback: switch holds all at ${switch_s}s with it, ${plain_switch_s}s without (ratio ${feedback_ratio}; ip done at ${ip_s}s and ${plain_ip_s}s); SWITCHD at most ${sw_hwm} MiB with it, ${plain_hwm} MiB without"
+echo "bench: {\"idle_latency_us\": $(jq -c '{median, p99}' <<<"$lat"), \"bulk_routes\": $((N4 + N6)), \"sb_txq_max\": $TXQ, \"kernel_s\": $kernel, \"daemon_s\": $daemon, \"resyncs\": $(jq .resyncs <<<"$out"), \"ratio\": $ratio, \"switchd_routes\": $((SW4 + SW6)), \"switchd_ip_s\": $ip_s, \"switchd_mirror_s\": $switchd, \"switchd_switch_s\": $switch_s, \"switchd_ratio\": $sw_ratio, \"switch_over_kernel\": $sw_kernel_ratio, \"switchd_resyncs\": $resyncs, \"switchd_rss_mib\": $sw_hwm, \"plain_ip_s\": $plain_ip_s, \"plain_switch_s\": $plain_switch_s, \"plain_rss_mib\": $plain_hwm, \"feedback_ratio\": $feedback_ratio}"
 finish

@@ -4,7 +4,7 @@
  *
  * usage: deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare [NETNS...]
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait STATE [SECS [--kill PID]]
- *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait-routes N [SECS] [--at-most]
+ *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL wait-routes N [SECS] [--at-most] [--ready FILE]
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare-switch [NETNS...]
  *        deno run -A tests/vm/tools/mirror_compare.ts CONTROL compare-both [NETNS...]
  *
@@ -343,9 +343,15 @@ if (command === "wait-routes") {
   // since the epoch (switch_at null without a software switch).
   // Asks every 250 ms: each question costs the daemon CPU, which in a TCG
   // guest is the very thing being measured. With --at-most: until both
-  // hold at most N (routes withdrawn).
+  // hold at most N (routes withdrawn). With --ready FILE: creates FILE once
+  // the first answer came, so that a caller timing something from before
+  // that moment can start it after Deno's own start (seconds under TCG).
   const atMost = args.includes("--at-most");
-  const pos = args.filter((a) => a !== "--at-most");
+  const readyAt = args.indexOf("--ready");
+  let ready = readyAt >= 0 ? args[readyAt + 1] : undefined;
+  const pos = args.filter((a, i) =>
+    a !== "--at-most" && i !== readyAt && i !== readyAt + 1
+  );
   const want = Number(pos[0]);
   const there = (n: number) => atMost ? n <= want : n >= want;
   const until = Date.now() + 1000 * SCALE * Number(pos[1] ?? 600);
@@ -361,6 +367,10 @@ if (command === "wait-routes") {
       const s = await queryControl(control, { show: "session" }) as {
         routes: number;
       };
+      if (ready !== undefined) {
+        await Deno.writeTextFile(ready, "");
+        ready = undefined;
+      }
       if (there(s.routes)) mirrorAt = Date.now();
       else progress("mirror", s.routes);
     }
