@@ -349,8 +349,11 @@ if (command === "wait-routes") {
   const atMost = args.includes("--at-most");
   const readyAt = args.indexOf("--ready");
   let ready = readyAt >= 0 ? args[readyAt + 1] : undefined;
+  // The positional arguments: neither flag nor --ready's value (without
+  // --ready, readyAt is -1 and no index is its value).
   const pos = args.filter((a, i) =>
-    a !== "--at-most" && i !== readyAt && i !== readyAt + 1
+    a !== "--at-most" &&
+    (readyAt < 0 || (i !== readyAt && i !== readyAt + 1))
   );
   const want = Number(pos[0]);
   const there = (n: number) => atMost ? n <= want : n >= want;
