@@ -9,6 +9,7 @@
 import { ROOT } from "./vm/rig.ts";
 import { installedRelease, KERNEL_ALIASES } from "./vm/kernels.ts";
 import { FULL, QUICK } from "./package/run.ts";
+import { readCpuSeconds, withCpuTime } from "./cpu_time.ts";
 
 interface Step {
   name: string;
@@ -207,15 +208,17 @@ async function run(
   step: Step,
   beside: boolean,
   ready?: Promise<void>,
-): Promise<{ passed: number; failed: number; ok: boolean }> {
+): Promise<{ passed: number; failed: number; ok: boolean; cpu?: number }> {
   await ready;
   const t0 = performance.now();
   const tag = beside && step.tag ? `[${step.tag}] ` : "";
   const logDir = `${ROOT}/build/test-logs`;
   await Deno.mkdir(logDir, { recursive: true });
   const logPath = `${logDir}/${step.name.replace(/[^\w.-]+/g, "_")}.log`;
-  const child = new Deno.Command(step.cmd[0], {
-    args: step.cmd.slice(1),
+  const cpuFile = await Deno.makeTempFile({ prefix: "xeth-cpu-" });
+  const cmd = withCpuTime(step.cmd, cpuFile);
+  const child = new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
     cwd: step.cwd ?? ROOT,
     env: { NO_COLOR: "1", ...step.env },
     stdout: "piped",
@@ -243,6 +246,8 @@ async function run(
   const out = chunks.join("");
   await Deno.writeTextFile(logPath, out);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  const cpu = await readCpuSeconds(cpuFile);
+  await Deno.remove(cpuFile);
   const counted = step.count?.(out);
   const ok = status.success && (counted?.failed ?? 0) === 0;
   const counts = counted ?? { passed: ok ? 1 : 0, failed: ok ? 0 : 1 };
@@ -250,14 +255,17 @@ async function run(
   const detail = counted
     ? ` (${counts.passed} passed, ${counts.failed} failed)`
     : "";
-  console.log(`${ok ? "PASS" : "FAIL"} ${step.name}${detail} ${secs}s`);
+  const cpuNote = cpu === undefined ? "" : `, cpu ${cpu.toFixed(0)}s`;
+  console.log(
+    `${ok ? "PASS" : "FAIL"} ${step.name}${detail} ${secs}s${cpuNote}`,
+  );
   if (!ok) {
     for (const l of out.trimEnd().split("\n").slice(-40)) {
       console.log(`  | ${l}`);
     }
     console.log(`  full log: ${logPath}`);
   }
-  return { ...counts, ok };
+  return { ...counts, ok, cpu };
 }
 
 /**
@@ -301,12 +309,14 @@ const full = Deno.args.includes("--full");
 const t0 = performance.now();
 let passed = 0;
 let failed = 0;
+let cpuSeconds = 0;
 const failedSteps: string[] = [];
 const imageReady = prepareImage((full ? FULL : QUICK).kernels);
 const all = steps(full);
 const tally = (step: Step, r: Awaited<ReturnType<typeof run>>) => {
   passed += r.passed;
   failed += r.failed;
+  cpuSeconds += r.cpu ?? 0;
   if (!r.ok) failedSteps.push(step.name);
 };
 await Promise.all([
@@ -326,12 +336,19 @@ await Promise.all([
     )
   ),
 ]);
+const wall = (performance.now() - t0) / 1000;
 console.log(
   `test: ${
     failedSteps.length
       ? `FAILED: ${failedSteps.join("; ")}`
       : "all steps passed"
-  } in ${((performance.now() - t0) / 1000).toFixed(0)}s`,
+  } in ${wall.toFixed(0)}s`,
+);
+// The budget is the machine's two cores: this says how full they were.
+console.log(
+  `test: the steps used ${cpuSeconds.toFixed(0)}s of processor time, ${
+    (cpuSeconds / wall).toFixed(2)
+  } cores on average`,
 );
 console.log(`${passed} passed, ${failed} failed`);
 Deno.exit(failedSteps.length ? 1 : 0);

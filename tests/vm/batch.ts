@@ -6,7 +6,7 @@
  * started (the guest stopped early after a splat) goes back to the queue.
  */
 import type { Kernel } from "./kernels.ts";
-import { boot } from "./qemu.ts";
+import { boot, processCpuSeconds } from "./qemu.ts";
 import type { Scenario } from "./plan.ts";
 import { scenarioSettings, type Settings } from "./settings.ts";
 import {
@@ -23,6 +23,8 @@ export interface RunResult {
   scenario: string;
   verdict: Verdict;
   seconds: number;
+  /** the guest's processor seconds on the host while it ran the scenario */
+  cpuSeconds?: number;
   logDir: string;
 }
 
@@ -87,6 +89,9 @@ interface Watch {
   current?: string;
   started: Map<string, number>;
   done: Map<string, number>;
+  /** QEMU's processor seconds at each scenario's start and end */
+  cpuStarted: Map<string, number>;
+  cpuDone: Map<string, number>;
   timedOut?: string;
   bootTimedOut: boolean;
 }
@@ -102,7 +107,15 @@ async function bootOnce(
   const w: Watch = {
     started: new Map(),
     done: new Map(),
+    cpuStarted: new Map(),
+    cpuDone: new Map(),
     bootTimedOut: false,
+  };
+  let pid: number | undefined;
+  const cpuNow = () => pid === undefined ? undefined : processCpuSeconds(pid);
+  const note = (m: Map<string, number>, name: string) => {
+    const secs = cpuNow();
+    if (secs !== undefined) m.set(name, secs);
   };
   let timer = setTimeout(() => {
     w.bootTimedOut = true;
@@ -129,17 +142,20 @@ async function bootOnce(
     qemuArgs: first.qemuArgs,
     cmdline: first.cmdline,
     acpiTables: o.acpiTables,
+    onSpawn: (p) => pid = p,
     onLine: (line) => {
       const started = markerName(line, SCENARIO_START);
       if (started) {
         w.current = started;
         w.started.set(started, performance.now());
+        note(w.cpuStarted, started);
         arm(started);
       }
       o.onLine(w.current, line);
       const done = markerName(line, DONE);
       if (done) {
         w.done.set(done, performance.now());
+        note(w.cpuDone, done);
         clearTimeout(timer);
         w.current = undefined;
       }
@@ -205,19 +221,27 @@ export async function runBatch(o: BatchOptions): Promise<BatchOutcome> {
     const output = (await readOptional(`${d}/output.log`)) ?? "";
     const timeout = scenarioSettings(o.settings, sc.name).timeoutSeconds;
     const end = w.done.get(sc.name) ?? performance.now();
+    const cpu0 = w.cpuStarted.get(sc.name);
+    const cpu1 = w.cpuDone.get(sc.name);
     results.push(
-      await finish(o, sc, {
-        timedOut: w.timedOut === sc.name,
-        timeoutSeconds: Math.round(timeout * o.scale),
-        timeoutDetail: o.scale > 1
-          ? `${timeout}s × time scale ${o.scale}`
-          : undefined,
-        pending: w.timedOut === sc.name ? pendingOf(output) : undefined,
-        rc: Number.isNaN(rc) ? undefined : rc,
-        output,
-        dmesg: (await readOptional(`${d}/dmesg.log`)) ?? "",
-        console: consoleOf(console, sc.name),
-      }, (end - t0) / 1000),
+      await finish(
+        o,
+        sc,
+        {
+          timedOut: w.timedOut === sc.name,
+          timeoutSeconds: Math.round(timeout * o.scale),
+          timeoutDetail: o.scale > 1
+            ? `${timeout}s × time scale ${o.scale}`
+            : undefined,
+          pending: w.timedOut === sc.name ? pendingOf(output) : undefined,
+          rc: Number.isNaN(rc) ? undefined : rc,
+          output,
+          dmesg: (await readOptional(`${d}/dmesg.log`)) ?? "",
+          console: consoleOf(console, sc.name),
+        },
+        (end - t0) / 1000,
+        cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined,
+      ),
     );
   }
   return { results, notRun };
@@ -229,6 +253,7 @@ async function finish(
   sc: Scenario,
   r: GuestResult,
   seconds: number,
+  cpuSeconds?: number,
 ): Promise<RunResult> {
   const verdict = judge(r);
   const logDir = `${o.runsDir}/${o.kernel.alias}-${sc.name}`;
@@ -244,6 +269,7 @@ async function finish(
     scenario: sc.name,
     verdict,
     seconds,
+    cpuSeconds,
     logDir,
   };
 }

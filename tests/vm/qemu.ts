@@ -32,6 +32,31 @@ export interface BootOptions {
   acpiTables?: string[];
   /** called with each line the guest prints on its console */
   onLine?: (line: string) => void;
+  /** called once QEMU runs, with its process id */
+  onSpawn?: (pid: number) => void;
+}
+
+/**
+ * Processor seconds (user and system) a live process has used so far,
+ * from /proc/PID/stat; undefined once it is gone. A guest's cost on a
+ * shared machine, which its wall-clock time cannot tell.
+ */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    return statCpuSeconds(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of a /proc/PID/stat line, in seconds. */
+export function statCpuSeconds(stat: string): number | undefined {
+  // The command's name may hold spaces and ")": it ends at the last ")".
+  // utime and stime are fields 14 and 15, in ticks of USER_HZ, which is
+  // 100 on every Linux ABI.
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(rest[11]) + Number(rest[12]);
+  return Number.isFinite(ticks) ? ticks / 100 : undefined;
 }
 
 /**
@@ -96,6 +121,7 @@ export async function boot(o: BootOptions): Promise<string> {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  o.onSpawn?.(child.pid);
   const kill = () => {
     try {
       child.kill("SIGKILL");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { qemuCommand } from "./qemu.ts";
+import { processCpuSeconds, qemuCommand, statCpuSeconds } from "./qemu.ts";
 import { acpiTablePaths, guestEnv, loadSettings, ROOT } from "./rig.ts";
 
 const kernel = {
@@ -80,4 +80,31 @@ Deno.test("guestEnv: XETH_BENCH_* and XETH_VM_* reach the guest, values that nee
     "export XETH_BENCH_ROUTES4=200000\nexport XETH_VM_CASES=rmmod,replace\n" +
       "export XETH_VM_SB_HOLD=5\n",
   );
+});
+
+Deno.test("statCpuSeconds: user plus system ticks, past a name with spaces and parentheses", () => {
+  // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt
+  // majflt cmajflt utime stime ...
+  const stat = "4242 (qemu (x) y) S 1 4242 4242 0 -1 4194560 10 0 0 0 " +
+    "1234 66 0 0 20 0 3 0 100 0 0";
+  assert.equal(statCpuSeconds(stat), 13);
+  assert.equal(statCpuSeconds("garbage"), undefined);
+});
+
+Deno.test("processCpuSeconds: a busy child's time grows; a gone one has none", async () => {
+  const child = new Deno.Command("sh", {
+    args: ["-c", "i=0; while [ $i -lt 2000000 ]; do i=$((i + 1)); done"],
+  }).spawn();
+  let seen = 0;
+  // waits for processor time, not for a clock: the loop has work left
+  // for several seconds of processor time on any machine here
+  while (seen === 0) {
+    await new Promise((r) => setTimeout(r, 50));
+    seen = processCpuSeconds(child.pid) ?? -1;
+    assert.notEqual(seen, -1, "the child ended before it was measured");
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  assert.ok(seen > 0);
+  assert.equal(processCpuSeconds(child.pid), undefined);
 });

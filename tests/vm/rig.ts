@@ -184,7 +184,7 @@ function report(r: RunResult): void {
   console.log(
     `${head} ${r.kernel} ${r.scenario}: ${fmtCounts(v.counts)} in ${
       r.seconds.toFixed(1)
-    }s`,
+    }s${r.cpuSeconds === undefined ? "" : `, cpu ${r.cpuSeconds.toFixed(1)}s`}`,
   );
   if (v.outcome === "pass") return;
   console.log(`  ${v.outcome}: ${v.reason}`);
