@@ -20,6 +20,7 @@ import {
   SidebandBatch,
   SidebandConnection,
 } from "../ffi/sideband.ts";
+import { epochMs } from "./epoch.ts";
 import { decodeBatch } from "./protocol/decode.ts";
 import { dumpFibinfo, dumpIfinfo, extEnable } from "./protocol/requests.ts";
 import type { Invalid } from "./protocol/types.ts";
@@ -78,6 +79,12 @@ export class Session {
   /** The mirror of the last complete dump, kept current by live updates. */
   mirror = new Mirror();
   state: SessionState = "connecting";
+  /**
+   * When the mirror last changed ({@link epochMs}; 0: never): what a
+   * benchmark subtracts its own start from, instead of timing how soon
+   * its questions notice.
+   */
+  changedAt = 0;
   readonly counters: SessionCounters = {
     connects: 0,
     disconnects: 0,
@@ -247,7 +254,10 @@ export class Session {
           this.counters.redumps++;
         }
       }
-      if (changes.length) this.#o.onChanges(changes, this.mirror);
+      if (changes.length) {
+        this.changedAt = epochMs();
+        this.#o.onChanges(changes, this.mirror);
+      }
       // While messages keep coming, recv never returns 0 and the loop never
       // awaits: let timers, signals and the control socket run now and then.
       if (performance.now() - slice > SLICE_MS) {
@@ -264,6 +274,7 @@ export class Session {
       const empty = new Mirror();
       const changes = diffMirrors(this.mirror, empty);
       this.mirror = empty;
+      this.changedAt = epochMs();
       this.#o.onChanges(changes, empty);
     }
     this.#setState("waiting");

@@ -58,6 +58,7 @@ export function showView(
         switch: parts.backend?.name ?? "none",
         ...m.counts(),
         ...session.counters,
+        changed_at_ms: round3(session.changedAt),
       };
     case "counters":
       return {
@@ -97,6 +98,11 @@ export function showView(
     case "switch-fib":
       return switchFib(parts.backend);
   }
+}
+
+/** Epoch milliseconds to the microsecond, as JSON numbers carry them. */
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 /**

@@ -23,7 +23,12 @@ const COUNTERS: SessionCounters = {
 
 /** What showView reads of a session: its state, counters and mirror. */
 function session(mirror = new Mirror()): Session {
-  return { mirror, state: "live", counters: COUNTERS } as unknown as Session;
+  return {
+    mirror,
+    state: "live",
+    counters: COUNTERS,
+    changedAt: 1764806400123.4567,
+  } as unknown as Session;
 }
 
 /** Port 7 (ifindex 107) with an address, a route through it, a neighbour. */
@@ -59,6 +64,7 @@ Deno.test("show session and counters: state, mirror sizes and counts", () => {
     neighbours: 1,
     netns: 0,
     ...COUNTERS,
+    changed_at_ms: 1764806400123.457,
   });
   equal((showView("session", s, "xm0") as { switch: string }).switch, "none");
   s.mirror.apply({ kind: "break" });

@@ -10,7 +10,9 @@
 #    link-less mux and the peer in host h1 behind port xeth1 of SWITCHD's
 #    software SWITCH (the session itself runs through the switch); from
 #    the session's establishment until the software SWITCH holds the N
-#    routes (`show switch`, asked every 250 ms by mirror_compare.ts)
+#    routes: the moment SWITCHD says it last programmed the switch, read
+#    by mirror_compare.ts once a second until the switch holds them all
+#    (so how often it asks does not change the figure)
 #  - switch_kernel_s: in that run, until the switch's kernel FIB held them
 #  - ratio = switch_s / linux_s: what the switch adds to Linux alone
 # Each size runs XETH_BENCH_BGP_ROUNDS (3) rounds of both, Linux then the

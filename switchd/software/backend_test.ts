@@ -1,4 +1,4 @@
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { openDataplane } from "../../ffi/library.ts";
 import {
   parseRecords,
@@ -6,6 +6,7 @@ import {
   SwitchProgramError,
   type SwitchReport,
 } from "../../ffi/switch.ts";
+import { epochMs } from "../epoch.ts";
 import { Mirror } from "../mirror/mirror.ts";
 import type { Change } from "../mirror/mirror.ts";
 import { portInfo } from "../protocol/fixtures.ts";
@@ -152,7 +153,11 @@ Deno.test("apply: one program per batch; a refused line is logged and skipped", 
     const sw = new SoftwareSwitch(h, {
       attachments: [{ port: 11, ifname: "veth11" }],
     });
+    equal(sw.programmedAt, 0, "nothing programmed yet");
+    const before = epochMs();
     sw.apply([...port(10), ...port(11), ...port(12)]);
+    const at = sw.programmedAt;
+    ok(at >= before && at <= epochMs(), "the time of the program call");
     deepEqual(h.programs, [
       [
         "link 10 port 1 1 1 00:00:00:00:00:02 - 0 - -",
@@ -164,6 +169,7 @@ Deno.test("apply: one program per batch; a refused line is logged and skipped", 
     sw.apply([]);
     sw.apply([{ table: "netns", op: "set", net: 5n }]);
     equal(h.programs.length, 1, "no call for nothing to say");
+    equal(sw.programmedAt, at, "nothing programmed, no new time");
 
     h.programs = [];
     h.refuse.add("link 13 port 1 1 1 00:00:00:00:00:02 - 0 - -");
@@ -249,6 +255,7 @@ Deno.test("reports: ports, counters, summary and fib parsed; bad records skipped
       forwarded: 18446744073709551615n,
       "switchd.lines": 0n,
       "switchd.errors": 0n,
+      "switchd.programmed_at_us": 0n,
     });
     deepEqual(sw.fib().map(switchRouteLine), fib);
     equal(logs.length, 2);

@@ -36,6 +36,7 @@ import { SWITCHD_VERSION } from "../../switchd/version.ts";
 import { type Counts, judge, type Verdict } from "../vm/verdict.ts";
 import { pruneRuns } from "../vm/rig.ts";
 import { GUEST_CPU } from "../vm/qemu.ts";
+import { takeGuestSlot } from "../guest_slots.ts";
 
 export type Alias = "6.1" | "6.12";
 
@@ -367,6 +368,12 @@ async function runStage(
 ): Promise<{ verdict: Verdict; seconds: string }> {
   const out = `${where.share}/out/${stage.name}`;
   const tag = `[${stage.kernel} ${stage.name}]`;
+  // One guest per core across the machine (tests/guest_slots.ts); the
+  // stage's time starts once it has its core.
+  const slot = await takeGuestSlot({
+    onWait: () =>
+      console.log(`${tag} # waiting for a free core (each runs a guest)`),
+  });
   const t0 = performance.now();
   const run = await runQemu(
     qemuCommand(img, img.kernels[stage.kernel], where.disk, where.share),
@@ -375,7 +382,7 @@ async function runStage(
       const tap = tapLine(line);
       if (tap !== undefined) console.log(`${tag} ${tap}`);
     },
-  );
+  ).finally(() => slot.release());
   await Deno.writeTextFile(`${where.share}/console.log`, run.console);
   const rcText = await readOptional(`${out}/rc`);
   const rc = rcText === undefined ? undefined : Number(rcText.trim());

@@ -23,6 +23,7 @@ import {
 import { type BatchOutcome, runBatch, type RunResult } from "./batch.ts";
 import { loadSettings, scenarioSettings } from "./settings.ts";
 import { quickScale, timeScale } from "./calibrate.ts";
+import { slotCount, takeGuestSlot } from "../guest_slots.ts";
 import type { Counts } from "./verdict.ts";
 
 export type { RunResult, Scenario };
@@ -279,6 +280,16 @@ export async function runRig(opts: RigOptions): Promise<RunResult[]> {
       if (b.scenarios.length > 1) {
         console.log(`vm: ${kernel.alias}: one guest for ${names.join(", ")}`);
       }
+      // One guest per core across the machine (tests/guest_slots.ts); the
+      // guest's timeouts start after the wait.
+      const slot = await takeGuestSlot({
+        onWait: () =>
+          console.log(
+            `vm: ${kernel.alias}: waiting for a free core for ${
+              names.join(", ")
+            } (each runs a guest; XETH_GUEST_SLOTS=${slotCount()})`,
+          ),
+      });
       const out: BatchOutcome = await runBatch({
         kernel,
         initramfs: await initramfsOnce(kernel),
@@ -298,7 +309,7 @@ export async function runRig(opts: RigOptions): Promise<RunResult[]> {
             console.log(opts.label ? `${tag} ${line}` : line);
           }
         },
-      });
+      }).finally(() => slot.release());
       for (const r of out.results) {
         report(r);
         results.push(r);

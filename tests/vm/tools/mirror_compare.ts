@@ -340,12 +340,16 @@ if (command === "wait-routes") {
   // Until the mirror holds at least N routes, then until the software
   // switch does too (when SWITCHD has one); prints progress every 10 s and
   // at the end {"mirror_at", "switch_at"}: when each got there, in seconds
-  // since the epoch (switch_at null without a software switch).
-  // Asks every 250 ms: each question costs the daemon CPU, which in a TCG
-  // guest is the very thing being measured. With --at-most: until both
-  // hold at most N (routes withdrawn). With --ready FILE: creates FILE once
-  // the first answer came, so that a caller timing something from before
-  // that moment can start it after Deno's own start (seconds under TCG).
+  // since the epoch (switch_at null without a software switch). The times
+  // are SWITCHD's own: when the mirror last changed and when it last
+  // programmed the switch, as of the answer that had all of them (an
+  // older SWITCHD, which does not say: when the answer came).
+  // Asks once a second: each question costs the daemon CPU, which in a TCG
+  // guest is the very thing being measured, and SWITCHD's times do not
+  // depend on how often it is asked. With --at-most: until both hold at
+  // most N (routes withdrawn). With --ready FILE: creates FILE once the
+  // first answer came, so that a caller timing something from before that
+  // moment can start it after Deno's own start (seconds under TCG).
   const atMost = args.includes("--at-most");
   const readyAt = args.indexOf("--ready");
   let ready = readyAt >= 0 ? args[readyAt + 1] : undefined;
@@ -369,12 +373,13 @@ if (command === "wait-routes") {
     if (mirrorAt === undefined) {
       const s = await queryControl(control, { show: "session" }) as {
         routes: number;
+        changed_at_ms?: number;
       };
       if (ready !== undefined) {
         await Deno.writeTextFile(ready, "");
         ready = undefined;
       }
-      if (there(s.routes)) mirrorAt = Date.now();
+      if (there(s.routes)) mirrorAt = s.changed_at_ms ?? Date.now();
       else progress("mirror", s.routes);
     }
     if (mirrorAt !== undefined) {
@@ -390,17 +395,20 @@ if (command === "wait-routes") {
       }
       const n = Number(sw.routes4) + Number(sw.routes6);
       if (there(n)) {
+        const programmed = sw["switchd.programmed_at_us"];
         console.log(
           JSON.stringify({
             mirror_at: mirrorAt / 1000,
-            switch_at: Date.now() / 1000,
+            switch_at: programmed === undefined
+              ? Date.now() / 1000
+              : Number(programmed) / 1e6,
           }),
         );
         Deno.exit(0);
       }
       progress("switch", n);
     }
-    await sleep(250);
+    await sleep(1000);
   }
   console.error(
     `the ${

@@ -5,17 +5,25 @@
  *
  * Adds SAMPLES IPv4 routes (198.18.x.y/32 dev DEV) one at a time through
  * one long-running `ip -batch -`, 5 ms apart, and for each measures from
- * writing the command to ip until SWITCHD, asked through its control
- * socket, counts one route more in its software switch (`show switch`,
- * `routes4`). The switch is programmed in the same turn as the mirror is
- * updated, so this is also the time into the mirror. Prints one JSON line
- * {"samples", "median_ms", "p99_ms", "max_ms"}; the routes are removed at
- * the end.
+ * writing the command to ip until SWITCHD's software switch held it: the
+ * moment SWITCHD says it programmed the switch (`show switch`,
+ * `switchd.programmed_at_us`), read once SWITCHD, asked through its
+ * control socket, counts one route more (`routes4`). The switch is
+ * programmed in the same turn as the mirror is updated, so this is also
+ * the time into the mirror. How soon the questions noticed (each a
+ * connection and a JSON answer, milliseconds under TCG) is reported
+ * beside it as "observed", and the moment the mirror changed (`show
+ * session`, `changed_at_ms`, asked once the switch had it) as "mirror":
+ * the switch's share is the difference. Prints one JSON line {"samples",
+ * "median_ms", "p99_ms", "max_ms", "mirror_median_ms",
+ * "observed_median_ms", "observed_p99_ms"}; the routes are removed at the
+ * end.
  *
  * @module
  */
 
 import { queryControl } from "../../../switchd/control.ts";
+import { epochMs } from "../../../switchd/epoch.ts";
 
 const [control, dev, samplesArg] = Deno.args;
 const samples = Number(samplesArg ?? 200);
@@ -24,12 +32,16 @@ if (!control || !dev || !(samples > 0)) {
   Deno.exit(2);
 }
 
-async function routes4(): Promise<number> {
+/** The switch's IPv4 routes, and when SWITCHD last programmed it. */
+async function routes4(): Promise<{ n: number; at: number }> {
   const s = await queryControl(control, { show: "switch" }) as Record<
     string,
     string
   >;
-  return Number(s.routes4 ?? 0);
+  return {
+    n: Number(s.routes4 ?? 0),
+    at: Number(s["switchd.programmed_at_us"] ?? NaN) / 1000,
+  };
 }
 
 const ip = new Deno.Command("ip", { args: ["-batch", "-"], stdin: "piped" })
@@ -38,18 +50,33 @@ const writer = ip.stdin.getWriter();
 const enc = new TextEncoder();
 const prefix = (i: number) => `198.18.${i >> 8}.${i & 255}/32`;
 const times: number[] = [];
-let have = await routes4();
+const observed: number[] = [];
+const intoMirror: number[] = [];
+let have = (await routes4()).n;
 for (let i = 0; i < samples; i++) {
-  const t0 = performance.now();
+  const t0 = epochMs();
   await writer.write(enc.encode(`route add ${prefix(i)} dev ${dev}\n`));
   const deadline = t0 + 10_000;
-  while ((await routes4()) <= have) {
-    if (performance.now() > deadline) {
+  let now = await routes4();
+  while (now.n <= have) {
+    if (epochMs() > deadline) {
       console.error(`route ${prefix(i)} did not reach the switch in 10 s`);
       Deno.exit(1);
     }
+    now = await routes4();
   }
-  times.push(performance.now() - t0);
+  observed.push(epochMs() - t0);
+  if (!(now.at >= t0)) {
+    console.error(
+      `SWITCHD reports no programming time after the route's (${now.at} < ${t0}): is it older than switchd.programmed_at_us?`,
+    );
+    Deno.exit(1);
+  }
+  times.push(now.at - t0);
+  const session = await queryControl(control, { show: "session" }) as {
+    changed_at_ms?: number;
+  };
+  intoMirror.push((session.changed_at_ms ?? NaN) - t0);
   have++;
   await new Promise((r) => setTimeout(r, 5));
 }
@@ -58,12 +85,17 @@ for (let i = 0; i < samples; i++) {
 }
 await writer.close();
 await ip.status;
-times.sort((a, b) => a - b);
-const at = (q: number) =>
-  times[Math.min(times.length - 1, Math.floor(q * times.length))];
+const quantile = (xs: number[], q: number) => {
+  const sorted = xs.toSorted((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
+const ms = (x: number) => Number(x.toFixed(2));
 console.log(JSON.stringify({
   samples,
-  median_ms: Number(at(0.5).toFixed(2)),
-  p99_ms: Number(at(0.99).toFixed(2)),
-  max_ms: Number(times[times.length - 1].toFixed(2)),
+  median_ms: ms(quantile(times, 0.5)),
+  p99_ms: ms(quantile(times, 0.99)),
+  max_ms: ms(Math.max(...times)),
+  mirror_median_ms: ms(quantile(intoMirror, 0.5)),
+  observed_median_ms: ms(quantile(observed, 0.5)),
+  observed_p99_ms: ms(quantile(observed, 0.99)),
 }));
