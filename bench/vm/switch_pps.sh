@@ -16,8 +16,9 @@
 #  - idle latency (tests/vm/tools/route_latency.ts): `ip route add` until
 #    the software switch holds the route (the moment SWITCHD programmed
 #    it, as it reports), XETH_BENCH_SAMPLES (200) routes one at a time,
-#    median and p99 in ms; beside it the median into SWITCHD's mirror and
-#    the median its control-socket questions took to notice
+#    median and p99 in ms; beside it the medians until `ip monitor` heard
+#    the kernel announce it, until SWITCHD's mirror held it, and until the
+#    control-socket questions noticed
 # Each path is flooded for XETH_BENCH_SECONDS (3) with 60-byte UDP frames
 # (rawsock.py flood: sendmmsg batches, qdisc bypass) addressed to the
 # gateway; received counts are the far host's rx packets.
@@ -121,6 +122,7 @@ check "idle latency: every route reached the switch: $lat" [ -n "$lat" ]
 lat_med=$(jq '.median_ms // 0' <<<"$lat")
 lat_p99=$(jq '.p99_ms // 0' <<<"$lat")
 lat_mirror=$(jq '.mirror_median_ms // 0' <<<"$lat")
+lat_netlink=$(jq '.netlink_median_ms // 0' <<<"$lat")
 lat_observed=$(jq '.observed_median_ms // 0' <<<"$lat")
 check "switch: frames were sent ($sent_sw) and arrived ($got_sw)" [ "$sent_sw" -gt 0 -a "$got_sw" -gt 0 ]
 check "switch: the software switch routed what h2 received ($routed >= $got_sw)" [ "$routed" -ge "$got_sw" ]
@@ -130,7 +132,7 @@ check "to Linux: the switch handed them over as local exceptions ($local_exc >= 
 check "from Linux: frames were sent ($sent_out) and h1 got them ($got_out)" [ "$sent_out" -gt 0 -a "$got_out" -gt 0 ]
 check "from Linux: the switch took them from the mux ($from_linux >= $got_out)" [ "$from_linux" -ge "$got_out" ]
 ratio=$(awk -v a="$switch_pps" -v b="$linux_pps" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
-echo "switch_pps=$switch_pps linux_pps=$linux_pps ratio=$ratio route_latency_ms median=$lat_med p99=$lat_p99 mirror_median=$lat_mirror observed_median=$lat_observed"
+echo "switch_pps=$switch_pps linux_pps=$linux_pps ratio=$ratio route_latency_ms median=$lat_med p99=$lat_p99 netlink_median=$lat_netlink mirror_median=$lat_mirror observed_median=$lat_observed"
 echo "exceptions through the switch: to Linux $exc_to_linux_fps/s (of $sent_in sent), from Linux $exc_from_linux_fps/s (of $sent_out sent)"
 echo "bench: {\"kernel\": \"$(uname -r)\", \"route_to_switch_median_ms\": $lat_med, \"route_to_switch_p99_ms\": $lat_p99, \"switch_pps\": $switch_pps, \"linux_pps\": $linux_pps, \"switch_over_linux\": $ratio, \"switch_sent\": $sent_sw, \"linux_sent\": $sent_lx, \"exc_to_linux_fps\": $exc_to_linux_fps, \"exc_to_linux_sent\": $sent_in, \"exc_from_linux_fps\": $exc_from_linux_fps, \"exc_from_linux_sent\": $sent_out, \"seconds\": $SECS}"
 sw_stop >/dev/null
