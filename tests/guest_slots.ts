@@ -9,7 +9,7 @@
  * oversubscribed machine spends more processor time on the same tests
  * (measured 2026-12-04: switch_l2 used 136 s of processor time beside
  * four other guests and the builds, 85 s with one guest per core; the
- * whole `./run test` 3270 s against 2920 s).
+ * README has the whole suite's figures).
  *
  * A slot is an exclusive lock on one of N files; the kernel drops it
  * when its holder dies, so a killed run never leaves a slot taken.
