@@ -4,6 +4,7 @@
  * used (QEMU's guests, compilers, deno test's workers), which the wall
  * clock of a step cannot tell on a shared two-core machine.
  */
+import { readOptional } from "./read_optional.ts";
 
 /** `cmd` run by bash, which writes `times` to `file` once it is done. */
 export function withCpuTime(cmd: readonly string[], file: string): string[] {
@@ -33,10 +34,6 @@ export function childSeconds(times: string): number | undefined {
 export async function readCpuSeconds(
   file: string,
 ): Promise<number | undefined> {
-  try {
-    return childSeconds(await Deno.readTextFile(file));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
+  const times = await readOptional(file);
+  return times === undefined ? undefined : childSeconds(times);
 }

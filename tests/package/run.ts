@@ -37,6 +37,7 @@ import { type Counts, judge, type Verdict } from "../vm/verdict.ts";
 import { pruneRuns } from "../vm/rig.ts";
 import { GUEST_CPU } from "../vm/qemu.ts";
 import { takeGuestSlot } from "../guest_slots.ts";
+import { readOptional } from "../read_optional.ts";
 
 export type Alias = "6.1" | "6.12";
 
@@ -156,15 +157,6 @@ export function qemuCommand(
     "-virtfs",
     `local,path=${share},mount_tag=pkgtest,security_model=none`,
   ];
-}
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
 }
 
 /**

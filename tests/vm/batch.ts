@@ -7,6 +7,7 @@
  */
 import type { Kernel } from "./kernels.ts";
 import { boot, processCpuSeconds } from "./qemu.ts";
+import { readOptional } from "../read_optional.ts";
 import type { Scenario } from "./plan.ts";
 import { scenarioSettings, type Settings } from "./settings.ts";
 import {
@@ -53,15 +54,6 @@ export interface BatchOutcome {
 }
 
 const DONE = "xrig: done ";
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-}
 
 /** The name in a "xrig: running NAME on RELEASE" or "xrig: done NAME" line. */
 export function markerName(line: string, marker: string): string | undefined {
