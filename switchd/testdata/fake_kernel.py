@@ -22,13 +22,24 @@ BREAK = bytes(14) + bytes([2, 0])
 
 
 def serve(conn, c):
+    """The kinds received on CONN until the client or the script ends it."""
     got = []
+    try:
+        serve_into(conn, c, got)
+    except (BrokenPipeError, ConnectionResetError):
+        # the client may close while a dump is still on its way: what it
+        # sent until then is the answer
+        pass
+    return got
+
+
+def serve_into(conn, c, got):
     dumps = 0
     wanted = 2 if "redump" in c else 1
     while True:
         m = conn.recv(65536)
         if not m:
-            return got
+            return
         kind = m[15] if len(m) >= 16 else -1
         got.append(kind)
         if kind == 8:
@@ -48,7 +59,7 @@ def serve(conn, c):
             conn.send(BREAK)
             dumps += 1
         if dumps >= wanted and c.get("then", "close") == "close":
-            return got
+            return
 
 
 def main():
