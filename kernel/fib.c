@@ -139,8 +139,12 @@ static struct xeth_sb_msg *xeth_msg_fib4(struct net *net, unsigned long event,
 
 static void xeth_nh6(struct xeth_next_hop6 *nh, const struct fib6_nh *f6nh)
 {
-	const struct fib_nh_common *nhc = &f6nh->nh_common;
+	const struct fib_nh_common *nhc;
 
+	/* a group member that is no IPv6 next hop: a hop through nothing */
+	if (!f6nh)
+		return;
+	nhc = &f6nh->nh_common;
 	nh->ifindex = nhc->nhc_dev ? nhc->nhc_dev->ifindex : 0;
 	nh->weight = nhc->nhc_weight;
 	nh->flags = nhc->nhc_flags;
@@ -148,20 +152,41 @@ static void xeth_nh6(struct xeth_next_hop6 *nh, const struct fib6_nh *f6nh)
 		memcpy(nh->gw, &nhc->nhc_gw.ipv6, sizeof(nh->gw));
 }
 
-static const struct fib6_nh *xeth_fib6_nh(const struct fib6_info *rt)
+/* Fills a route's hops from its nexthop object, one per path. */
+struct xeth_nh6_fill {
+	struct xeth_msg_fib6entry *msg;
+	unsigned int i, n;
+};
+
+static int xeth_nh6_fill_one(struct fib6_nh *f6nh, void *arg)
 {
-	return rt->nh ? nexthop_fib6_nh(rt->nh) : rt->fib6_nh;
+	struct xeth_nh6_fill *f = arg;
+
+	if (f->i > f->n)
+		return 1;
+	xeth_nh6(f->i ? &f->msg->siblings[f->i - 1] : &f->msg->nh, f6nh);
+	f->i++;
+	return 0;
 }
 
-/* Called with the route's table locked, so its siblings hold still. */
+/*
+ * Called with the route's table locked, so its siblings hold still.  A
+ * route whose hops are its own (ip route add ... nexthop ... nexthop)
+ * comes with its siblings; one that uses a nexthop object (ip nexthop,
+ * as FRR's zebra installs its routes) has one path per member of the
+ * object's group, told as the hop and its siblings alike.
+ */
 static struct xeth_sb_msg *xeth_msg_fib6(struct net *net, unsigned long event,
 					 const struct fib6_entry_notifier_info *info)
 {
 	struct fib6_info *rt = info->rt, *sib;
-	unsigned int i = 0, n = min_t(unsigned int, info->nsiblings, U8_MAX);
+	unsigned int i = 0, n = info->nsiblings;
 	struct xeth_msg_fib6entry *msg;
 	struct xeth_sb_msg *m;
 
+	if (rt->nh)
+		n = nexthop_num_path(rt->nh) - 1;
+	n = min_t(unsigned int, n, U8_MAX);
 	/* room for a cookie, as above */
 	m = xeth_sb_msg_new(XETH_MSG_KIND_FIB6ENTRY,
 			    struct_size(msg, siblings, n) +
@@ -175,13 +200,21 @@ static struct xeth_sb_msg *xeth_msg_fib6(struct net *net, unsigned long event,
 	msg->event = event;
 	msg->type = rt->fib6_type;
 	msg->table = rt->fib6_table ? rt->fib6_table->tb6_id : 0;
-	xeth_nh6(&msg->nh, xeth_fib6_nh(rt));
-	if (n)
-		list_for_each_entry(sib, &rt->fib6_siblings, fib6_siblings) {
-			if (i == n)
-				break;
-			xeth_nh6(&msg->siblings[i++], xeth_fib6_nh(sib));
-		}
+	if (rt->nh) {
+		struct xeth_nh6_fill f = { .msg = msg, .n = n };
+
+		nexthop_for_each_fib6_nh(rt->nh, xeth_nh6_fill_one, &f);
+		i = f.i ? f.i - 1 : 0;
+	} else {
+		xeth_nh6(&msg->nh, rt->fib6_nh);
+		if (n)
+			list_for_each_entry(sib, &rt->fib6_siblings,
+					    fib6_siblings) {
+				if (i == n)
+					break;
+				xeth_nh6(&msg->siblings[i++], sib->fib6_nh);
+			}
+	}
 	msg->nsiblings = i;
 	m->len = struct_size(msg, siblings, i);
 	return m;

@@ -1,4 +1,4 @@
-// Every TypeScript module of SWITCHD, its library bindings and the scripts
+// Every TypeScript module of SWITCHD, its library bindings, the lab and the scripts
 // has a test beside it (x.ts, x_test.ts) that runs something: the rule of
 // the developer's guide, checked instead of remembered. A generated file's
 // test drops ".generated" (abi.generated.ts: abi_test.ts). Benchmarks
@@ -8,7 +8,7 @@ import { deepEqual } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const DIRS = ["switchd", "ffi", "scripts"];
+const DIRS = ["switchd", "ffi", "scripts", "lab"];
 
 /**
  * Modules that are test data for other tests, not code with behaviour of

@@ -86,6 +86,7 @@ function steps(full: boolean): Step[] {
         "main.ts",
         "switchd/",
         "ffi/",
+        "lab/",
         "tests/",
         "bench/",
         "scripts/",

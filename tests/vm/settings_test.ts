@@ -53,6 +53,8 @@ Deno.test("settings.json: every scenario it names exists", () => {
       `tests/vm/selftest/${name}.sh`,
       `bench/vm/${name}.sh`,
       `tests/vm/${name}/mux.sh`,
+      // the demo's variants: demo_fabric is tests/vm/demo/fabric.sh
+      `tests/vm/demo/${name.replace(/^demo_/, "")}.sh`,
     ]
       .some((p) => {
         try {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # FIB, neighbour and namespace messages: DUMP_FIBINFO and live updates,
-# IPv4 and IPv6, multipath, the local, main and a VRF table.
+# IPv4 and IPv6, multipath (a route's own hops and a nexthop object's
+# group), the local, main and a VRF table.
 . "$(dirname "$0")/../lib.sh"
 
 SB="python3 $XETH_ROOT/tests/vm/tools/sbclient.py"
@@ -47,7 +48,8 @@ case_dump() {
 		"$(jf '[.[] | select(.kind == "NEIGH_UPDATE" or .kind == "BREAK")] | "\(.[0].ifindex) \(.[0].family) \(.[0].lladdr) \(.[-1].kind)"')"
 }
 
-# live updates after the dump, each change read before the next
+# live updates after the dump, each change read before the next (the
+# ports get carrier first: a nexthop object refuses a device without)
 case_live() {
 	local live ns1
 	$SB xm0 >/tmp/live.jsonl <<-'SCRIPT'
@@ -62,6 +64,12 @@ case_live() {
 	sh ip -6 route add 2001:db8:1::/48 via 2001:db8::2 dev xeth1
 	read 0.5
 	sh ip -6 route add 2001:db8:2::/48 nexthop via 2001:db8::2 dev xeth1 nexthop via 2001:db8:3::2 dev xeth2
+	read 0.5
+	carrier 7 1
+	carrier 8 1
+	sh ip nexthop add id 61 via 2001:db8::2 dev xeth1 && ip nexthop add id 62 via 2001:db8:3::2 dev xeth2 && ip nexthop add id 60 group 61/62 && ip -6 route add 2001:db8:60::/48 nhid 60
+	read 0.5
+	sh ip nexthop add id 41 via 192.0.2.2 dev xeth1 && ip nexthop add id 42 via 192.0.3.2 dev xeth2 && ip nexthop add id 40 group 41/42 && ip route add 198.51.100.0/24 nhid 40
 	read 0.5
 	sh ip link add vrf1 type vrf table 10 && ip link set vrf1 up && ip route add 100.64.0.0/10 via 192.0.2.2 dev xeth1 table 10
 	read 0.5
@@ -88,6 +96,12 @@ case_live() {
 		"$(jl '[.[] | select(.prefix == "2001:db8:1::/48")][0] | "\(.table) \(.nh[0].ifindex) \(.nh[0].gw)"')"
 	check_eq "live: IPv6 multipath carries its sibling" "$ifx1 $ifx2" \
 		"$(jl '[.[] | select(.prefix == "2001:db8:2::/48") | select((.nh | length) == 2)][0] | .nh | map(.ifindex) | join(" ")')"
+	# routes on nexthop objects, as FRR's zebra installs them
+	check_eq "live: an IPv6 route on a nexthop group has a hop per member" \
+		"$ifx1 2001:db8::2 $ifx2 2001:db8:3::2" \
+		"$(jl '[.[] | select(.prefix == "2001:db8:60::/48")][-1] | .nh | map("\(.ifindex) \(.gw)") | join(" ")')"
+	check_eq "live: so has an IPv4 one" "$ifx1 192.0.2.2 $ifx2 192.0.3.2" \
+		"$(jl '[.[] | select(.prefix == "198.51.100.0/24")][-1] | .nh | map("\(.ifindex) \(.gw)") | join(" ")')"
 	check_eq "live: a VRF table's route" 10 \
 		"$(jl '[.[] | select(.prefix == "100.64.0.0/10")][0].table')"
 	check_eq "live: neighbour added, then deleted (zero lladdr)" '02:00:00:00:00:09 00:00:00:00:00:00' \

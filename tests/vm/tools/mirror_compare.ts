@@ -14,7 +14,10 @@
  * nothing new for half a second, then compare.
  *
  * Namespaces: the initial one (net id 1) and each named one (net id: the
- * inode of /run/netns/NAME), as the module numbers them. Compared, as
+ * inode of /run/netns/NAME), as the module numbers them; with
+ * --named-only (after the command), only the named ones. With several
+ * CONTROL sockets (comma-separated; --named-only and one NETNS each, in
+ * their order) each daemon is compared with its namespace. Compared, as
  * normalised lines:
  * - routes of every table, IPv4 and IPv6 (`ip route show table all`),
  *   with type, table, next hops (gateway, ifindex, weight of multipath);
@@ -46,7 +49,11 @@
 
 import { queryControl } from "../../../switchd/control.ts";
 
-const [control, command, ...args] = Deno.args;
+const [control, command, ...rest] = Deno.args;
+// --named-only: the daemon's mux is in a named namespace (a lab's switch),
+// so the initial namespace is none of its business
+const namedOnly = rest.includes("--named-only");
+const args = rest.filter((a) => a !== "--named-only");
 
 interface IpHop {
   gateway?: string;
@@ -210,11 +217,16 @@ function routeLine(
 ): string {
   const r = k.route;
   const dev = (d: string | undefined) => d ? index.get(d) ?? d : "-";
-  const hops = r.nexthops
+  // A group of one (an IPv6 ECMP route that lost all but one path, or a
+  // nexthop object's group of one) is a route of one hop, as the mirror
+  // holds it.
+  const hops = r.nexthops && r.nexthops.length > 1
     ? r.nexthops.map(told).map((h) =>
       `${h.gateway ?? "-"}@${dev(h.dev)}*${h.weight ?? 1}`
     )
-    : [told(r)].map((h) => `${h.gateway ?? "-"}@${dev(h.dev)}`);
+    : [told(r.nexthops?.[0] ?? r)].map((h) =>
+      `${h.gateway ?? "-"}@${dev(h.dev)}`
+    );
   return `route net=${net} ${k.table} ${k.dst} type=${k.type} ${
     hops.join(" ")
   }`;
@@ -306,8 +318,10 @@ function ip6Text(k: string): string {
   return `${text}/${len}`;
 }
 
-async function session(): Promise<{ state: string; messages: number }> {
-  return await queryControl(control, { show: "session" }) as {
+async function session(
+  path = control,
+): Promise<{ state: string; messages: number }> {
+  return await queryControl(path, { show: "session" }) as {
     state: string;
     messages: number;
   };
@@ -428,11 +442,11 @@ if (!["compare", "compare-switch", "compare-both"].includes(command)) {
  * Until nothing was received for half a second (times the scale), two
  * minutes (times the scale) at most.
  */
-async function quiet(): Promise<void> {
-  let before = (await session()).messages;
+async function quiet(path: string): Promise<void> {
+  let before = (await session(path)).messages;
   for (let i = 0; i < 240; i++) {
     await sleep(500 * SCALE);
-    const now = (await session()).messages;
+    const now = (await session(path)).messages;
     if (now === before) break;
     before = now;
   }
@@ -488,15 +502,15 @@ async function kernelSwitchLines(
   });
 }
 
-// Both comparisons: once the daemon has caught up, over the same namespaces.
-await quiet();
-const namespaces: [string | undefined, string][] = [[undefined, "1"]];
-for (const n of args) namespaces.push([n, await netId(n)]);
-const nets = new Set(namespaces.map(([, net]) => net));
+type Namespaces = [string | undefined, string][];
 
 /** The switch's routes against the kernel's. */
-async function compareSwitch(): Promise<{ line: string; equal: boolean }> {
-  const links = await queryControl(control, { show: "links" }) as {
+async function compareSwitch(
+  path: string,
+  namespaces: Namespaces,
+): Promise<{ line: string; equal: boolean }> {
+  const nets = new Set(namespaces.map(([, net]) => net));
+  const links = await queryControl(path, { show: "links" }) as {
     xid: number;
     net: string;
     ifindex: number | string;
@@ -506,7 +520,7 @@ async function compareSwitch(): Promise<{ line: string; equal: boolean }> {
   for (const [ns, net] of namespaces) {
     want.push(...await kernelSwitchLines(ns, net, xidOf));
   }
-  const rows = await queryControl(control, { show: "switch-fib" }) as {
+  const rows = await queryControl(path, { show: "switch-fib" }) as {
     net: string;
     table: number;
     prefix: string;
@@ -520,17 +534,49 @@ async function compareSwitch(): Promise<{ line: string; equal: boolean }> {
 }
 
 /** The mirror against the kernel's view. */
-async function compareMirror(): Promise<{ line: string; equal: boolean }> {
+async function compareMirror(
+  path: string,
+  namespaces: Namespaces,
+): Promise<{ line: string; equal: boolean }> {
+  const nets = new Set(namespaces.map(([, net]) => net));
   const want: string[] = [];
   for (const [ns, net] of namespaces) want.push(...await kernel(ns, net));
-  const mirror = await queryControl(control, { show: "mirror" }) as MirrorJson;
+  const mirror = await queryControl(path, { show: "mirror" }) as MirrorJson;
   return verdict(want, mirrorLines(mirror, nets));
 }
 
-const results = command === "compare"
-  ? [await compareMirror()]
-  : command === "compare-switch"
-  ? [await compareSwitch()]
-  : [await compareMirror(), await compareSwitch()];
+/** The comparisons asked for, of one daemon, once it has caught up. */
+async function compareOne(path: string, namespaces: Namespaces) {
+  await quiet(path);
+  return command === "compare"
+    ? [await compareMirror(path, namespaces)]
+    : command === "compare-switch"
+    ? [await compareSwitch(path, namespaces)]
+    : [
+      await compareMirror(path, namespaces),
+      await compareSwitch(path, namespaces),
+    ];
+}
+
+// Several daemons (CONTROL,CONTROL... with --named-only, a namespace each,
+// as a lab's switches): one Deno start for all, which in a TCG guest costs
+// more than the comparisons.
+const controls = control.split(",");
+if (controls.length > 1 && (!namedOnly || args.length !== controls.length)) {
+  console.error(
+    "several CONTROL sockets need --named-only and one NETNS each, in their order",
+  );
+  Deno.exit(2);
+}
+const results = [];
+if (controls.length > 1) {
+  for (const [i, path] of controls.entries()) {
+    results.push(...await compareOne(path, [[args[i], await netId(args[i])]]));
+  }
+} else {
+  const namespaces: Namespaces = namedOnly ? [] : [[undefined, "1"]];
+  for (const n of args) namespaces.push([n, await netId(n)]);
+  results.push(...await compareOne(control, namespaces));
+}
 for (const r of results) console.log(r.line);
 Deno.exit(results.every((r) => r.equal) ? 0 : 1);

@@ -1,0 +1,228 @@
+#!/bin/bash
+# A network of switches: lab/fabric.yaml (2 spines, 2 leaves, 4 hosts;
+# eBGP with FRR between leaves and spines, ECMP over both spines) built by
+# `deno task lab`: four link-less muxes in four namespaces, each with its
+# SWITCHD and software SWITCH. Hosts reach each other through the
+# switches, not through Linux; flows spread over both spines; a link goes
+# down and traffic takes the other spine; each SWITCHD's mirror and SWITCH
+# hold what its kernel holds; a switch's namespace deleted under its
+# SWITCHD; `lab down` leaves nothing behind.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib_switch.sh"
+
+LAB="deno run --allow-run --allow-read --allow-write --allow-env --allow-net --cached-only $XETH_ROOT/lab/main.ts"
+FILE=$XETH_ROOT/lab/fabric.yaml
+DIR=/run/xeth-lab/fab
+FRR_DIR=$DIR/frr
+. "$(dirname "$0")/../lib_frr.sh"
+MC="deno run -A --cached-only $XETH_ROOT/tests/vm/tools/mirror_compare.ts"
+HOSTS="h1 h2 h3 h4"
+declare -A ADDR4=([h1]=10.1.1.2 [h2]=10.1.2.2 [h3]=10.2.1.2 [h4]=10.2.2.2)
+declare -A ADDR6=([h1]=2001:db8:1:1::2 [h2]=2001:db8:1:2::2 [h3]=2001:db8:2:1::2 [h4]=2001:db8:2:2::2)
+
+routed() { # routed SWITCH: the figure `routed` of its SWITCH
+	python3 "$XETH_ROOT/tests/vm/tools/control.py" "$DIR/$1.sock" switch |
+		jq -r '.routed // 0 | tonumber'
+}
+hops() { # hops SWITCH PREFIX: next hops of the switch's kernel route
+	local r f=-4
+	[[ $2 == *:* ]] && f=-6
+	r=$(ip -n "fab-$1" $f -j route show "$2")
+	jq -r '.[0] | if .nexthops then (.nexthops | length) elif .dst then 1 else 0 end' <<<"$r"
+}
+has_hops() { [ "$(hops "$1" "$2")" = "$3" ]; } # has_hops SWITCH PREFIX N
+bgp_routes() { # bgp_routes SWITCH N: its kernel holds N routes from BGP
+	[ "$(ip -n "fab-$1" route show proto bgp | wc -l)" = "$2" ]
+}
+tx() { # tx SWITCH WIRE: packets the SWITCH sent on the wire
+	ip -n "fab-$1" -j -s link show "$2" | jq -r '.[0].stats64.tx.packets'
+}
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }'; }
+xeth_devices() {
+	ip -d -j link show |
+		jq -r '.[] | select((.linkinfo.info_kind // "") | startswith("xeth")) | .ifname'
+}
+no_ports_here() { [ -z "$(links_of_kind xeth-port)" ]; }
+lab_ns() { ip netns list | awk '$1 ~ /^fab-/ { print $1 }'; }
+
+ALL_CASES="up bgp reach ecmp traceroute link_down fib netns_del down"
+
+case_up() {
+	local t0 rc out
+	check "insmod xeth.ko" load_xeth
+	t0=$(date +%s.%N)
+	$LAB up "$FILE" >/tmp/lab-up.log 2>&1
+	rc=$?
+	sed 's/^/# /' /tmp/lab-up.log
+	echo "# lab up: the fabric of 4 switches and 4 hosts is up in $(since "$t0") s"
+	check_eq "lab up builds lab/fabric.yaml" 0 $rc
+	check_eq "8 namespaces, one per node" 8 "$(lab_ns | wc -l)"
+	check_eq "4 muxes, each in its switch's namespace" "4" \
+		"$(for s in spine1 spine2 leaf1 leaf2; do ip -n "fab-$s" -o link show xm0; done | wc -l)"
+	check "its table shows every SWITCHD live" \
+		bash -c "[ \$(grep -cE ' live +[0-9]+ ' /tmp/lab-up.log) = 4 ]"
+	out=$($LAB up "$FILE" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | sed 's/^/# /'
+	check_eq "a second lab up is refused while it is up" 1 $rc
+	check "saying the lab's namespaces exist" grep -q "exists already" <<<"$out"
+}
+
+case_bgp() {
+	needs up
+	local p a b
+	# how busy the fabric keeps the guest while nothing happens
+	a=$(awk '/^cpu /{print $5, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+	sleep 5
+	b=$(awk '/^cpu /{print $5, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+	echo "$a $b" | awk '{ printf "# the guest is %d%% busy with the fabric up\n", 100 - 100 * ($3 - $1) / ($4 - $2) }'
+
+	# eBGP comes up and each leaf learns the other leaf's hosts over both
+	# spines: two next hops
+	for p in 10.2.1.0/24 10.2.2.0/24 2001:db8:2:1::/64 2001:db8:2:2::/64; do
+		check "leaf1 learns $p over both spines" wait_for 180 has_hops leaf1 $p 2
+	done
+	for p in 10.1.1.0/24 10.1.2.0/24 2001:db8:1:1::/64 2001:db8:1:2::/64; do
+		check "leaf2 learns $p over both spines" wait_for 60 has_hops leaf2 $p 2
+	done
+	check "spine1 learns every host prefix" \
+		wait_for 60 bgp_routes spine1 4
+	check "FRR on leaf1 has its 4 sessions established" \
+		bash -c "[ \$(vtysh --vty_socket $FRR_DIR/leaf1 -c 'show bgp summary json' | jq '[.. | objects | select(.state? == \"Established\")] | length') = 4 ]"
+}
+
+case_reach() {
+	needs up bgp
+	local a b before=0 after=0 s
+	for s in spine1 spine2; do before=$((before + $(routed $s))); done
+	# all 24 at once: each ping mostly waits for its next echo
+	rm -rf /tmp/reach && mkdir /tmp/reach
+	for a in $HOSTS; do
+		for b in $HOSTS; do
+			[ "$a" = "$b" ] && continue
+			{
+				sw_ping "fab-$a" "${ADDR4[$b]}" >"/tmp/reach/$a-$b-4" 2>&1
+				echo "rc=$?" >>"/tmp/reach/$a-$b-4"
+			} &
+			{
+				sw_ping "fab-$a" "${ADDR6[$b]}" >"/tmp/reach/$a-$b-6" 2>&1
+				echo "rc=$?" >>"/tmp/reach/$a-$b-6"
+			} &
+		done
+	done
+	wait
+	for a in $HOSTS; do
+		for b in $HOSTS; do
+			[ "$a" = "$b" ] && continue
+			check "$a reaches $b (IPv4)" grep -qx rc=0 "/tmp/reach/$a-$b-4"
+			check "$a reaches $b (IPv6)" grep -qx rc=0 "/tmp/reach/$a-$b-6"
+		done
+	done
+	for s in spine1 spine2; do after=$((after + $(routed $s))); done
+	# 8 host pairs cross the spines, 2 families, 3 echoes and 3 replies
+	echo "# the spines' SWITCHes routed $((after - before)) packets of the 96 that crossed them"
+	# Linux routes only a packet to a neighbour the SWITCH cannot yet
+	# resolve, one per spine, leaf and family at most (an entry that
+	# expired since BGP's own traffic resolved it): 8
+	check "the spines' SWITCHes, not their Linux, routed what crossed them" \
+		test $((after - before)) -ge 88
+	for s in leaf1 leaf2; do
+		check "$s's SWITCH routed" test "$(routed $s)" -gt 100
+	done
+}
+
+case_ecmp() {
+	needs up bgp
+	local a1 a2 b1 b2
+	a1=$(tx leaf1 xeth1w) a2=$(tx leaf1 xeth2w)
+	# 64 flows h1 -> h4, each from a port of its own (to h4: its answers,
+	# port unreachable, use up its ICMP rate limit, which the traceroute to
+	# h3 needs)
+	ip netns exec fab-h1 python3 -c '
+import socket
+for _ in range(64):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"flow", ("10.2.2.2", 9))
+    s.close()'
+	sleep "$(scaled 1)"
+	b1=$(($(tx leaf1 xeth1w) - a1)) b2=$(($(tx leaf1 xeth2w) - a2))
+	echo "# 64 flows h1 -> h4: $b1 frames to spine1, $b2 to spine2"
+	check "flows take spine1 (port xeth1 of leaf1)" test "$b1" -ge 8
+	check "and spine2 (port xeth2 of leaf1)" test "$b2" -ge 8
+}
+
+case_traceroute() {
+	needs up bgp
+	local out
+	out=$(ip netns exec fab-h1 traceroute -n -N 1 -q 1 -w "$(scaled 3)" 10.2.1.2 2>&1)
+	printf '%s\n' "$out" | sed 's/^/# /'
+	check "traceroute h1 -> h3: leaf1, a spine, leaf2, h3" \
+		grep -qzE '1 +10\.1\.1\.1 .*2 +10\.0\.1[12]\.0 .*3 +10\.0\.2[12]\.1 .*4 +10\.2\.1\.2 ' <<<"$out"
+}
+
+case_link_down() {
+	needs up bgp
+	local t0
+	t0=$(date +%s.%N)
+	ip -n fab-spine1 link set xeth1w down
+	check "leaf1 drops the path over spine1" wait_for 60 has_hops leaf1 10.2.1.0/24 1
+	check "h1 reaches h3 over spine2 (IPv4)" wait_for 60 sw_ping fab-h1 10.2.1.2
+	echo "# traffic took spine2 $(since "$t0") s after the link went down"
+	check "h1 reaches h3 over spine2 (IPv6)" wait_for 60 sw_ping fab-h1 2001:db8:2:1::2
+	check "spine1's port to leaf1 has no carrier" \
+		bash -c "! ip -n fab-spine1 link show xeth1 | grep -q LOWER_UP"
+	# The link comes back for the cases after this one; whether leaf1 then
+	# takes both spines again is FRR's business, not checked: FRR 8.4's
+	# zebra was seen to keep the kernel's nexthop group at one member
+	# after the kernel dropped the other on carrier loss, while its RIB
+	# shows both (noted in issue 21).
+	ip -n fab-spine1 link set xeth1w up
+}
+
+case_fib() {
+	needs up bgp
+	local s out socks="" nss="" rc
+	for s in spine1 spine2 leaf1 leaf2; do
+		socks+="${socks:+,}$DIR/$s.sock" nss+=" fab-$s"
+	done
+	# one Deno for the four: each SWITCHD against its own namespace
+	# shellcheck disable=SC2086
+	out=$($MC "$socks" compare-both --named-only $nss 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | cut -c1-300 | sed 's/^/# /'
+	check_eq "each SWITCHD's mirror and SWITCH hold what its namespace's kernel holds" 0 $rc
+	check_eq "8 comparisons (a mirror and a SWITCH per switch), all equal" 8 \
+		"$(grep -c '"equal":true' <<<"$out")"
+}
+
+case_netns_del() {
+	needs up bgp
+	# spine2's namespace goes with its mux, its ports and its wires while
+	# its SWITCHD runs; leaf1 and leaf2 lose a port's wire under theirs
+	ip netns del fab-spine2
+	check "no proxy of spine2 comes back to the first namespace" \
+		wait_for 30 no_ports_here
+	check "leaf1 keeps its path over spine1 alone" \
+		wait_for 60 has_hops leaf1 10.2.1.0/24 1
+	check "h1 reaches h3 over spine1" wait_for 60 sw_ping fab-h1 10.2.1.2
+	check "leaf1's SWITCHD is live" \
+		$MC "$DIR/leaf1.sock" wait live 30
+}
+
+case_down() {
+	needs up
+	local out
+	out=$($LAB down "$FILE" 2>&1)
+	check "lab down" test $? = 0
+	printf '%s\n' "$out" | sed 's/^/# /'
+	check_eq "no namespace of the lab is left" "" "$(lab_ns)"
+	check_eq "no SWITCHD or FRR daemon of the lab is left" "" \
+		"$(pgrep -af 'main.ts --mux|/usr/lib/frr/' || true)"
+	check_eq "no xeth device is left" "" "$(xeth_devices)"
+	check "its directory is gone" test ! -e "$DIR"
+	check "lab down again finds nothing to do" $LAB down "$FILE"
+	check "rmmod xeth: no mux holds the module" rmmod xeth
+}
+
+run_cases
+finish
