@@ -323,8 +323,12 @@ static struct xeth_sb_msg *xeth_msg_neigh(struct neighbour *n, gfp_t gfp)
 	msg->len = min_t(unsigned int, len, sizeof(msg->dst));
 	memcpy(msg->dst, n->primary_key, msg->len);
 	read_lock_bh(&n->lock);
-	/* all zero: the entry is not valid, which the daemon deletes */
-	if (n->nud_state & NUD_VALID)
+	/*
+	 * All zero: the entry is not valid, which the daemon deletes.  So is
+	 * a dead one: a flush (carrier loss, link down) leaves an entry that
+	 * is still referenced NUD_NOARP, valid by its state, as it goes.
+	 */
+	if ((n->nud_state & NUD_VALID) && !n->dead)
 		memcpy(msg->lladdr, n->ha, sizeof(msg->lladdr));
 	read_unlock_bh(&n->lock);
 	return m;
