@@ -247,6 +247,30 @@ for each kernel installed later.`,
   ], new Set(scripts));
 }
 
+/** What `deno info --json` says of a module graph. */
+export interface DenoInfo {
+  modules: Array<{ specifier: string; npmPackage?: string }>;
+  npmPackages?: Record<string, NpmPackage & { dependencies?: string[] }>;
+}
+
+/**
+ * The npm packages the graph reaches, with their dependencies: deno info
+ * lists every package of the configuration's imports, used or not (the
+ * lab's yaml, which SWITCHD never loads).
+ */
+export function reachedNpm(info: DenoInfo): NpmPackage[] {
+  const all = info.npmPackages ?? {};
+  const seen = new Set<string>();
+  const todo = info.modules.flatMap((m) => m.npmPackage ? [m.npmPackage] : []);
+  while (todo.length) {
+    const id = todo.pop()!;
+    if (seen.has(id) || !all[id]) continue;
+    seen.add(id);
+    todo.push(...(all[id].dependencies ?? []));
+  }
+  return [...seen].map((id) => all[id]);
+}
+
 /**
  * The local modules (paths relative to ROOT) and npm packages of the
  * import graph of main.ts: exactly what the daemon loads.
@@ -256,10 +280,7 @@ export async function importGraph(): Promise<
 > {
   const info = JSON.parse(
     await run(Deno.execPath(), ["info", "--json", "main.ts"], { cwd: ROOT }),
-  ) as {
-    modules: Array<{ specifier: string }>;
-    npmPackages?: Record<string, NpmPackage>;
-  };
+  ) as DenoInfo;
   const prefix = `file://${ROOT}/`;
   const modules: string[] = [];
   for (const m of info.modules) {
@@ -271,7 +292,7 @@ export async function importGraph(): Promise<
       );
     }
   }
-  const npm = Object.values(info.npmPackages ?? {});
+  const npm = reachedNpm(info);
   for (const p of npm) {
     if (!p.localPath) {
       throw new Error(

@@ -8,6 +8,7 @@ import {
   debianVersion,
   moduleSources,
   npmFileNeeded,
+  reachedNpm,
   ROOT,
 } from "./package.ts";
 import { HELP } from "../switchd/cli/args.ts";
@@ -90,4 +91,25 @@ Deno.test("the unit runs one daemon per mux, from its conf, restarted on failure
   assert.match(unit, /^RuntimeDirectory=xeth-switchd$/m);
   assert.match(unit, /^RuntimeDirectoryPreserve=yes$/m);
   assert.match(unit, /^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW$/m);
+});
+
+Deno.test("npm packages: the ones the graph reaches and their dependencies, not every import of deno.json", () => {
+  const pkg = (name: string, dependencies: string[] = []) => ({
+    name,
+    version: "1.0.0",
+    localPath: `/cache/${name}`,
+    dependencies,
+  });
+  const reached = reachedNpm({
+    modules: [
+      { specifier: "file:///r/main.ts" },
+      { specifier: "npm:/a@1.0.0", npmPackage: "a@1.0.0" },
+    ],
+    npmPackages: {
+      "a@1.0.0": pkg("a", ["b@1.0.0"]),
+      "b@1.0.0": pkg("b", ["a@1.0.0"]),
+      "yaml@1.0.0": pkg("yaml"),
+    },
+  });
+  assert.deepEqual(reached.map((p) => p.name).sort(), ["a", "b"]);
 });
