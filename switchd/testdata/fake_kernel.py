@@ -10,9 +10,9 @@ On DUMP_IFINFO (kind 8) it sends "ifinfo" then BREAK, on DUMP_FIBINFO
 (kind 14) "fibinfo" then BREAK, then "live"; on any later DUMP_FIBINFO,
 "redump" then BREAK. "close" ends the connection after the dumps (both,
 with a "redump"), "hold" when the client closes it. Other daemon messages are
-recorded. After the last connection the listener closes, so connects are
-refused. Prints "listening", then one JSON line per connection with the
-kinds it received.
+recorded. Once the last connection is accepted the listener closes, so
+later connects are refused. Prints "listening", then one JSON line per
+connection with the kinds it received.
 """
 import json
 import socket
@@ -68,12 +68,17 @@ def main():
     ls.bind("\0" + name)
     ls.listen(1)
     print("listening", flush=True)
-    for c in script["connections"]:
+    conns = script["connections"]
+    for i, c in enumerate(conns):
         conn, _ = ls.accept()
+        if i == len(conns) - 1:
+            # No more connections wanted: refuse them from now on. Closed
+            # only after the last one ended, the listener would take a
+            # client's quick reconnect into its backlog, a connect more.
+            ls.close()
         got = serve(conn, c)
         conn.close()
         print(json.dumps({"received": got}), flush=True)
-    ls.close()
 
 
 main()
