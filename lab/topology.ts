@@ -179,7 +179,7 @@ class Reader {
     this.fail(path, why);
   }
 
-  onlyKeys(path: Path, allowed: string[]) {
+  onlyKeys(path: Path, allowed: readonly string[]) {
     for (const k of this.keys(path)) {
       if (!allowed.includes(k)) {
         this.failKey(
@@ -279,40 +279,49 @@ export function parseTopology(text: string, file: string): Topology {
     taken.set(n, `the ${kind} ${n}`);
   };
 
-  const switches: Switch[] = [];
-  if (r.value(["switches"]) !== undefined) {
-    if (!r.isMap(["switches"])) {
-      r.fail(["switches"], "expected a map of switch names");
+  // switches and hosts: a map of names, each a map of its own keys
+  const readNodes = <T>(
+    section: "switches" | "hosts",
+    kind: string,
+    keys: readonly string[],
+    expected: string,
+    read: (at: Path, name: string) => T,
+  ): T[] => {
+    const out: T[] = [];
+    if (r.value([section]) === undefined) return out;
+    if (!r.isMap([section])) {
+      r.fail([section], `expected a map of ${kind} names`);
     }
-    for (const sw of r.keys(["switches"])) {
-      const at: Path = ["switches", sw];
-      nodeName(at, sw, "switch");
+    for (const n of r.keys([section])) {
+      const at: Path = [section, n];
+      nodeName(at, n, kind);
       if (r.value(at) !== undefined && !r.isMap(at)) {
-        r.fail(at, "expected a map with ports, loopback and frr");
+        r.fail(at, `expected a map with ${expected}`);
       }
-      if (r.value(at) !== undefined) r.onlyKeys(at, SWITCH_KEYS);
-      switches.push(readSwitch(r, at, sw));
+      if (r.value(at) !== undefined) r.onlyKeys(at, keys);
+      out.push(read(at, n));
     }
-  }
+    return out;
+  };
+  const switches = readNodes(
+    "switches",
+    "switch",
+    SWITCH_KEYS,
+    "ports, loopback and frr",
+    (at, n) => readSwitch(r, at, n),
+  );
   if (switches.length === 0) r.fail(["switches"], "a lab needs a switch");
-
-  const hosts: Host[] = [];
-  if (r.value(["hosts"]) !== undefined) {
-    if (!r.isMap(["hosts"])) r.fail(["hosts"], "expected a map of host names");
-    for (const h of r.keys(["hosts"])) {
-      const at: Path = ["hosts", h];
-      nodeName(at, h, "host");
-      if (r.value(at) !== undefined && !r.isMap(at)) {
-        r.fail(at, "expected a map with addresses and gateways");
-      }
-      if (r.value(at) !== undefined) r.onlyKeys(at, HOST_KEYS);
-      hosts.push({
-        name: h,
-        addresses: r.strings([...at, "addresses"], prefixWhy),
-        gateways: r.strings([...at, "gateways"], ipWhy),
-      });
-    }
-  }
+  const hosts: Host[] = readNodes(
+    "hosts",
+    "host",
+    HOST_KEYS,
+    "addresses and gateways",
+    (at, n) => ({
+      name: n,
+      addresses: r.strings([...at, "addresses"], prefixWhy),
+      gateways: r.strings([...at, "gateways"], ipWhy),
+    }),
+  );
 
   const links: Link[] = [];
   const used = new Map<string, number>();

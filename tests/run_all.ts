@@ -6,6 +6,7 @@
  * (XETH_FULL=1: the sizes lib.sh `sized` gives for a full run, and the
  * scenarios' fullTimeoutSeconds) and the package test's --full variant.
  */
+import { eachLine } from "./lines.ts";
 import { ROOT } from "./vm/rig.ts";
 import { installedRelease, KERNEL_ALIASES } from "./vm/kernels.ts";
 import { FULL, QUICK } from "./package/run.ts";
@@ -226,19 +227,10 @@ async function run(
     stderr: "piped",
   }).spawn();
   const chunks: string[] = [];
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let partial = "";
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      chunks.push(text);
-      if (!step.progress) continue;
-      partial += text;
-      const lines = partial.split("\n");
-      partial = lines.pop() ?? "";
-      for (const l of lines) {
-        if (step.progress.test(l)) console.log(`     ${tag}${l}`);
-      }
-    }
-  };
+  const pump = (stream: ReadableStream<Uint8Array>) =>
+    eachLine(stream, (l) => {
+      if (step.progress?.test(l)) console.log(`     ${tag}${l}`);
+    }, (t) => chunks.push(t));
   const [status] = await Promise.all([
     child.status,
     pump(child.stdout),

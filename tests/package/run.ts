@@ -30,6 +30,7 @@
  *
  * @module
  */
+import { eachLine } from "../lines.ts";
 import { parseArgs } from "node:util";
 import { buildAll, ROOT } from "../../scripts/package.ts";
 import { SWITCHD_VERSION } from "../../switchd/version.ts";
@@ -186,17 +187,8 @@ export async function runQemu(
     }
   }, timeoutSeconds * 1000);
   const chunks: string[] = [];
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let partial = "";
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      chunks.push(text);
-      partial += text;
-      const lines = partial.split(/\r?\n/);
-      partial = lines.pop() ?? "";
-      for (const l of lines) onLine?.(l);
-    }
-    if (partial) onLine?.(partial);
-  };
+  const pump = (stream: ReadableStream<Uint8Array>) =>
+    eachLine(stream, (l) => onLine?.(l), (t) => chunks.push(t));
   await Promise.all([pump(child.stdout), pump(child.stderr), child.status]);
   clearTimeout(timer);
   return { console: chunks.join("").replaceAll("\r", ""), timedOut };

@@ -2,6 +2,7 @@
  * Boots one guest under QEMU (TCG) that runs a batch of scenarios
  * (guest/runner.sh) and returns what it printed on its console.
  */
+import { eachLine } from "../lines.ts";
 import type { Kernel } from "./kernels.ts";
 
 export interface BootOptions {
@@ -133,17 +134,8 @@ export async function boot(o: BootOptions): Promise<string> {
   o.signal?.addEventListener("abort", kill);
 
   const consoleChunks: string[] = [];
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let partial = "";
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      consoleChunks.push(text);
-      partial += text;
-      const lines = partial.split(/\r?\n/);
-      partial = lines.pop() ?? "";
-      for (const l of lines) o.onLine?.(l);
-    }
-    if (partial) o.onLine?.(partial);
-  };
+  const pump = (stream: ReadableStream<Uint8Array>) =>
+    eachLine(stream, (l) => o.onLine?.(l), (t) => consoleChunks.push(t));
   await Promise.all([pump(child.stdout), pump(child.stderr), child.status]);
   o.signal?.removeEventListener("abort", kill);
   const console = consoleChunks.join("").replaceAll("\r", "");

@@ -270,13 +270,6 @@ export async function runRig(opts: RigOptions): Promise<RunResult[]> {
       const kernel = kernels.get(b.kernel)!;
       const dir = `${runsDir}/${kernel.alias}-boot${++boots}`;
       const names = b.scenarios.map((s) => s.name);
-      // the load may have grown since the start: never less than then
-      const now: number = opts.scale ?? Math.max(scale!, await quickScale());
-      if (now !== scale) {
-        console.log(
-          `vm: ${kernel.alias}: time scale ${now} for the next guest`,
-        );
-      }
       if (b.scenarios.length > 1) {
         console.log(`vm: ${kernel.alias}: one guest for ${names.join(", ")}`);
       }
@@ -290,6 +283,20 @@ export async function runRig(opts: RigOptions): Promise<RunResult[]> {
             } (each runs a guest; XETH_GUEST_SLOTS=${slotCount()})`,
           ),
       });
+      // The load of the moment, measured on the core this guest has just
+      // taken: the start's measurement ran beside the builds and held
+      // every later guest's waits and holds at several times their length
+      // (3.5 in a quiet run) long after the builds were done.
+      const now: number = opts.scale ??
+        await quickScale().catch((e) => {
+          slot.release();
+          throw e;
+        });
+      if (now !== scale) {
+        console.log(
+          `vm: ${kernel.alias}: time scale ${now} for the next guest`,
+        );
+      }
       const out: BatchOutcome = await runBatch({
         kernel,
         initramfs: await initramfsOnce(kernel),
@@ -357,7 +364,8 @@ means all of them. Scenarios that want the same machine share a guest, one
 after the other (tests/vm/settings.json: "boot": "own" opts out).
 
 Every timeout is multiplied by the machine's time scale, measured at start
-(tests/vm/calibrate.ts) or given as XETH_TIME_SCALE; scenarios' own waits
+and again for each guest once it has its core (tests/vm/calibrate.ts), or
+given as XETH_TIME_SCALE; scenarios' own waits
 (lib.sh) use the same factor.
 
 XETH_FULL=1 runs the heavy loads (deno task test --full) with their own

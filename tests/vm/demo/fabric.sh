@@ -5,14 +5,12 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_switch.sh"
 
-LAB="deno run --allow-run --allow-read --allow-write --allow-env --allow-net --cached-only $XETH_ROOT/lab/main.ts"
-FILE=$XETH_ROOT/lab/fabric.yaml
+. "$(dirname "$0")/../lib_lab.sh"
 say() { printf '\n== %s\n' "$*"; }
 lab() { # lab ARGS...: prints the command as a user types it, runs it
 	printf '$ deno task lab %s\n' "${*//$XETH_ROOT\//}"
 	$LAB "$@"
 }
-two_hops() { [ "$(ip -n fab-leaf1 -j route show 10.2.1.0/24 | jq '.[0].nexthops | length')" = 2 ]; }
 
 say "kernel $(uname -r): insmod xeth.ko"
 check "insmod $XETH_KO" load_xeth
@@ -24,7 +22,7 @@ lab up "$FILE"
 check_eq "lab up builds the fabric (in $((SECONDS - t0)) s, Deno's own start included)" 0 $?
 
 say "FRR: eBGP between leaves and spines; leaf1 learns h3's subnet over both spines"
-check "two next hops for 10.2.1.0/24 on leaf1" wait_for 180 two_hops
+check "two next hops for 10.2.1.0/24 on leaf1" wait_for 180 has_hops leaf1 10.2.1.0/24 2
 lab exec "$FILE" leaf1 -- ip route show 10.2.1.0/24
 lab exec "$FILE" leaf1 -- vtysh --vty_socket /run/xeth-lab/fab/frr/leaf1 -c 'show bgp summary'
 

@@ -26,6 +26,7 @@
  * @module
  */
 
+import { eachLine } from "../../lines.ts";
 import { queryControl } from "../../../switchd/control.ts";
 import { epochMs } from "../../../switchd/epoch.ts";
 
@@ -56,23 +57,14 @@ const monitor = new Deno.Command("ip", {
   stdout: "piped",
 }).spawn();
 const heard = new Map<string, number>();
-const listening = (async () => {
-  let partial = "";
-  for await (
-    const text of monitor.stdout.pipeThrough(new TextDecoderStream())
-  ) {
-    const lines = (partial + text).split("\n");
-    partial = lines.pop() ?? "";
-    for (const l of lines) {
-      const m = l.match(
-        /^\[([\d-]+T[\d:]+\.\d{3})(\d*)\] (198\.18\.\d+\.\d+) /,
-      );
-      if (m && !heard.has(m[3])) {
-        heard.set(m[3], Date.parse(m[1]) + Number(`0.${m[2] || "0"}`));
-      }
-    }
+const listening = eachLine(monitor.stdout, (l) => {
+  const m = l.match(
+    /^\[([\d-]+T[\d:]+\.\d{3})(\d*)\] (198\.18\.\d+\.\d+) /,
+  );
+  if (m && !heard.has(m[3])) {
+    heard.set(m[3], Date.parse(m[1]) + Number(`0.${m[2] || "0"}`));
   }
-})();
+});
 // the monitor listens before the first route (its start is not timed)
 await new Promise((r) => setTimeout(r, 500));
 
@@ -117,7 +109,9 @@ for (let i = 0; i < samples; i++) {
   const session = await queryControl(control, { show: "session" }) as {
     changed_at_ms?: number;
   };
-  intoMirror.push((session.changed_at_ms ?? NaN) - t0);
+  if (session.changed_at_ms !== undefined) {
+    intoMirror.push(session.changed_at_ms - t0);
+  }
   have++;
   await new Promise((r) => setTimeout(r, 5));
 }
@@ -129,21 +123,29 @@ await ip.status;
 monitor.kill();
 await monitor.status;
 await listening.catch(() => {});
-const intoNetlink = starts.map((t0, i) =>
-  (heard.get(prefix(i).replace("/32", "")) ?? NaN) - t0
-);
+// A route the monitor missed, or a SWITCHD that tells no changed_at_ms,
+// leaves its sample out: a NaN would make the sort's order arbitrary.
+const intoNetlink = starts.flatMap((t0, i) => {
+  const at = heard.get(prefix(i).replace("/32", ""));
+  return at === undefined ? [] : [at - t0];
+});
 const quantile = (xs: number[], q: number) => {
   const sorted = xs.toSorted((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return sorted.length
+    ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+    : NaN;
 };
-const ms = (x: number) => Number(x.toFixed(2));
+// JSON has no NaN: a figure with no sample is null
+const ms = (x: number) => Number.isFinite(x) ? Number(x.toFixed(2)) : null;
 console.log(JSON.stringify({
   samples,
   median_ms: ms(quantile(times, 0.5)),
   p99_ms: ms(quantile(times, 0.99)),
   max_ms: ms(Math.max(...times)),
   netlink_median_ms: ms(quantile(intoNetlink, 0.5)),
+  netlink_samples: intoNetlink.length,
   mirror_median_ms: ms(quantile(intoMirror, 0.5)),
+  mirror_samples: intoMirror.length,
   observed_median_ms: ms(quantile(observed, 0.5)),
   observed_p99_ms: ms(quantile(observed, 0.99)),
 }));
