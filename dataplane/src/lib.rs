@@ -31,6 +31,7 @@ mod handles;
 pub mod packet;
 pub mod punt;
 pub mod records;
+pub mod remote;
 pub mod sideband;
 pub mod switch;
 pub mod uapi;

@@ -43,6 +43,7 @@ pub mod program;
 pub mod report;
 pub mod room;
 pub mod tables;
+pub mod uplink;
 
 use crate::encap::Encap;
 use crate::error::Error;
@@ -52,6 +53,7 @@ use engine::{Cmd, Shared, Snapshot};
 use program::{parse_line, wire, Op};
 use report::Item;
 use tables::Tables;
+pub use uplink::Uplink;
 
 /// Which report [`SoftwareSwitch::report`] writes (records of
 /// [`report`], or of [`program`] for the routes). The discriminant is the
@@ -157,11 +159,18 @@ impl SoftwareSwitch {
     /// The mux need not exist yet: the thread opens its socket when it
     /// appears (and again when it is re-created).
     pub fn open(mux: &str, encap: Encap) -> Result<SoftwareSwitch, Error> {
-        if mux.is_empty() || mux.len() >= libc::IFNAMSIZ || mux.contains(['\0', '/', ' ']) {
+        SoftwareSwitch::open_on(mux, encap, Uplink::Mux)
+    }
+
+    /// Starts a switch whose Linux side is the interface `name`, of the
+    /// kind `uplink` (see [`Uplink`]); `open` is `open_on` a mux.
+    pub fn open_on(name: &str, encap: Encap, uplink: Uplink) -> Result<SoftwareSwitch, Error> {
+        if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains(['\0', '/', ' ']) {
             return Err(Error::InvalidArgument("bad mux name"));
         }
         let shared = Arc::new(Shared {
-            mux: mux.to_owned(),
+            mux: name.to_owned(),
+            uplink,
             encap,
             tables: RwLock::new(Tables::default()),
             cmds: Mutex::new(Vec::new()),

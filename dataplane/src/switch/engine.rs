@@ -38,6 +38,7 @@ use super::forward::{Drop, Exception, Forwarder, Out};
 use super::linkstate::{self, LinkState};
 use super::packet::{build, Pkt};
 use super::tables::Tables;
+use super::uplink::Uplink;
 use crate::encap::{decap, encap_into, Encap, OuterTag, EXCEPTION_PRIORITY};
 use crate::packet::{Iface, PacketSocket, RingConfig, RxRing, SendScratch};
 
@@ -79,7 +80,10 @@ pub struct Snapshot {
 
 /// What the thread and the switch's handle share.
 pub(crate) struct Shared {
+    /// The interface of the switch's Linux side: the mux, or the uplink
+    /// of a switch elsewhere ([`Uplink`]).
     pub mux: String,
+    pub uplink: Uplink,
     pub encap: Encap,
     pub tables: RwLock<Tables>,
     pub cmds: Mutex<Vec<Cmd>>,
@@ -421,7 +425,13 @@ impl Engine {
             scratch: &mut self.scratch,
         };
         if let Some(m) = self.mux.as_mut() {
-            let n = from_linux(m, self.shared.encap, &mut fw, &mut self.q);
+            let n = from_linux(
+                m,
+                self.shared.encap,
+                self.shared.uplink,
+                &mut fw,
+                &mut self.q,
+            );
             self.busy |= n >= RX_BUDGET;
         }
         for p in self.ports.iter_mut() {
@@ -480,9 +490,15 @@ impl Engine {
 /// Drains the mux's ring: what Linux transmitted through a proxy
 /// (`PACKET_OUTGOING`, without the exception mark) is forwarded. Returns
 /// the frames drained.
-fn from_linux(m: &mut MuxIo, encap: Encap, fw: &mut Forwarder<'_>, q: &mut Outq) -> usize {
+fn from_linux(
+    m: &mut MuxIo,
+    encap: Encap,
+    uplink: Uplink,
+    fw: &mut Forwarder<'_>,
+    q: &mut Outq,
+) -> usize {
     m.ring.drain(RX_BUDGET, |slot| {
-        if slot.pkttype != libc::PACKET_OUTGOING {
+        if !uplink.from_linux(slot.pkttype) {
             return;
         }
         match decap(encap, slot.data, slot.tag) {

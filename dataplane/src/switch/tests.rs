@@ -85,20 +85,30 @@ impl Net {
     /// Runs `f` on a thread in the switch's namespace; the switch's thread
     /// and sockets made there stay in it.
     fn in_sw<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        let path = format!("/run/netns/{}", self.sw);
+        Net::in_ns(&self.sw, f)
+    }
+
+    /// Runs `f` on a thread in namespace `ns`.
+    fn in_ns<T: Send>(ns: &str, f: impl FnOnce() -> T + Send) -> T {
         std::thread::scope(|s| {
             s.spawn(|| {
-                let ns = File::open(&path).unwrap();
-                // SAFETY: setns only changes this thread's network
-                // namespace; ns is an open namespace file.
-                let r = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
-                assert_eq!(r, 0, "setns {path}");
+                enter(ns);
                 f()
             })
             .join()
             .unwrap()
         })
     }
+}
+
+/// Moves the calling thread into namespace `ns`.
+fn enter(ns: &str) {
+    let path = format!("/run/netns/{ns}");
+    let ns = File::open(&path).unwrap();
+    // SAFETY: setns only changes this thread's network namespace; ns is an
+    // open namespace file.
+    let r = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+    assert_eq!(r, 0, "setns {path}");
 }
 
 impl std::ops::Drop for Net {
@@ -315,4 +325,93 @@ fn reports_by_number() {
     assert_eq!(e.errno(), libc::EINVAL);
     let text = e.to_string();
     assert!(text.contains("5 (fib)") && text.contains("not 8"), "{text}");
+}
+
+/// A switch elsewhere (`xeth-switch`): its uplink is p2, whose far end
+/// (h2's eth0) stands for the lower link of a linked vlan mux, and a
+/// packet socket there for the mux: it sends what the proxy of xid 10
+/// transmits (an ARP request, tagged with VLAN 10) and reads what the
+/// switch sends back. The switch is programmed over TCP, as SWITCHD
+/// programs it. The request leaves on the port of xid 10, h1 answers the
+/// proxy's MAC, and the answer is an exception: up the uplink, tagged
+/// for xid 10 and marked.
+#[test]
+fn a_remote_switch_takes_the_mux_frames_from_its_uplink() {
+    use crate::encap::{decap, EXCEPTION_PRIORITY};
+    use crate::packet::{Iface, PacketSocket, RingConfig, SendScratch};
+    use crate::remote::{client::Client, server::Server};
+    use std::sync::Arc;
+    if !is_root() {
+        eprintln!("SKIP: needs root for namespaces and packet sockets");
+        return;
+    }
+    let net = Net::new("up");
+    let proxy_mac = [2u8, 0, 0, 0, 0, 0x0a];
+    net.host(0, &["ip", "addr", "add", "10.9.0.2/24", "dev", "eth0"])
+        .unwrap();
+    let sw =
+        net.in_sw(|| Arc::new(SoftwareSwitch::open_on("p2", Encap::Vlan, Uplink::Tunnel).unwrap()));
+    let server = Arc::new(Server::bind("127.0.0.1:0", sw.clone(), "p2", Encap::Vlan).unwrap());
+    let addr = server.local_addr().unwrap();
+    let s = server.clone();
+    // where xeth-switch runs: the ports it attaches are named there
+    let sw_ns = net.sw.clone();
+    std::thread::spawn(move || {
+        enter(&sw_ns);
+        s.serve(|_| {})
+    });
+    let (mut c, hello) = Client::connect(addr).unwrap();
+    assert_eq!(hello.uplink, "p2");
+    let records =
+        program::parse_text("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - 10.9.0.1\nattach 10 p1\n")
+            .unwrap();
+    assert_eq!(c.program(&records).map_err(|r| r.error.to_string()), Ok(2));
+
+    let mut arp = vec![0xffu8; 6];
+    arp.extend_from_slice(&proxy_mac);
+    arp.extend_from_slice(&[0x81, 0x00, 0x00, 10, 0x08, 0x06]);
+    arp.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+    arp.extend_from_slice(&proxy_mac);
+    arp.extend_from_slice(&[10, 9, 0, 1, 0, 0, 0, 0, 0, 0, 10, 9, 0, 2]);
+    let answer = Net::in_ns(&net.h[1], || {
+        let (sock, mut ring) =
+            PacketSocket::open(&Iface::Name("eth0".into()), &RingConfig::default()).unwrap();
+        let mut scratch = SendScratch::default();
+        let until = Instant::now() + Duration::from_secs(20);
+        let mut next_send = Instant::now();
+        while Instant::now() < until {
+            // again now and then: the switch's socket on its uplink may
+            // not be open yet (it opens on its next tick)
+            if Instant::now() >= next_send {
+                sock.send_batch(&[&arp], &mut scratch).unwrap();
+                next_send = Instant::now() + Duration::from_millis(500);
+            }
+            let mut got = None;
+            ring.drain(64, |slot| {
+                if slot.pkttype == libc::PACKET_OUTGOING {
+                    return;
+                }
+                if let Ok(d) = decap(Encap::Vlan, slot.data, slot.tag) {
+                    let f = &slot.data[d.offset..];
+                    if f.len() >= 22 && f[12..14] == [8, 6] && f[20..22] == [0, 2] {
+                        got = Some((d.xid, d.priority, f[..6].to_vec()));
+                    }
+                }
+            });
+            if got.is_some() {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    });
+    let (xid, prio, dst) = answer.expect("h1's ARP answer came up the uplink within 20 s");
+    assert_eq!(xid, 10);
+    assert_eq!(prio, EXCEPTION_PRIORITY, "marked as an exception");
+    assert_eq!(dst, proxy_mac, "to the proxy");
+    settle();
+    let s = summary(&sw);
+    assert!(s["from-linux"] >= 1, "{s:?}");
+    assert_eq!(s["mux-open"], 1, "the uplink is open: {s:?}");
+    sw.close();
 }

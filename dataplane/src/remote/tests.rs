@@ -1,0 +1,152 @@
+//! The program connection over real TCP on the loopback: one controller
+//! at a time, tables that outlive a controller, errors that say why.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::client::Client;
+use super::server::Server;
+use super::{read_frame, split_reply, write_frame, Op};
+use crate::encap::Encap;
+use crate::switch::{program, Report, SoftwareSwitch, Uplink};
+
+/// A switch on an uplink that does not exist (programming needs none),
+/// served on a free loopback port; the server's log lines are kept.
+fn served() -> (SocketAddr, Arc<SoftwareSwitch>, Arc<Mutex<Vec<String>>>) {
+    let sw =
+        Arc::new(SoftwareSwitch::open_on("xsw-no-uplink", Encap::Vpls, Uplink::Tunnel).unwrap());
+    let server = Server::bind("127.0.0.1:0", sw.clone(), "xsw-no-uplink", Encap::Vpls).unwrap();
+    let addr = server.local_addr().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    std::thread::spawn(move || server.serve(move |line| l.lock().unwrap().push(line.to_owned())));
+    (addr, sw, log)
+}
+
+/// The `links` count of the switch's summary.
+fn links(c: &mut Client) -> u64 {
+    let summary = c.report(Report::Summary).unwrap();
+    let text = program::render(&summary).unwrap();
+    text.lines()
+        .find_map(|l| {
+            let t: Vec<&str> = l.split(' ').collect();
+            let i = t.iter().position(|&w| w == "links")?;
+            t.get(i + 1)?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no links count in {text}"))
+}
+
+/// Waits (the server notices a closed connection on its own thread) until
+/// the log has a line containing `what`; 30 s at most.
+fn logged(log: &Mutex<Vec<String>>, what: &str) -> bool {
+    for _ in 0..300 {
+        if log.lock().unwrap().iter().any(|l| l.contains(what)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn one_controller_at_a_time_and_the_tables_outlive_it() {
+    let (addr, sw, log) = served();
+    let (mut first, hello) = Client::connect(addr).unwrap();
+    assert_eq!(hello.uplink, "xsw-no-uplink");
+    assert_eq!(hello.encap, Encap::Vpls);
+    let records = program::parse_text(
+        "link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\nlink 11 port 1 1 1 02:00:00:00:00:0b - 0 - -\n",
+    )
+    .unwrap();
+    assert_eq!(
+        first.program(&records).map_err(|r| r.error.to_string()),
+        Ok(2)
+    );
+    assert_eq!(links(&mut first), 2);
+
+    let e = Client::connect(addr)
+        .err()
+        .expect("a second controller is refused");
+    assert_eq!(e.errno(), libc::EBUSY);
+    assert!(
+        e.to_string()
+            .contains("has a controller already (127.0.0.1:"),
+        "{e}"
+    );
+    assert!(logged(&log, "refused"));
+
+    drop(first);
+    assert!(logged(
+        &log,
+        "closed the connection; the tables stay as they are"
+    ));
+    let (mut again, _) = Client::connect(addr).unwrap();
+    assert_eq!(links(&mut again), 2, "kept");
+    sw.close();
+}
+
+#[test]
+fn refusals_name_the_record_and_keep_what_came_before() {
+    let (addr, sw, _) = served();
+    let (mut c, _) = Client::connect(addr).unwrap();
+    let records = program::parse_text(
+        "link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\nattach 10 xsw-no-such-if\n",
+    )
+    .unwrap();
+    let r = c.program(&records).unwrap_err();
+    assert_eq!(r.done, 1);
+    assert_eq!(r.error.errno(), libc::ENODEV);
+    assert!(
+        r.error
+            .to_string()
+            .contains("record 2: attach 10 xsw-no-such-if"),
+        "{}",
+        r.error
+    );
+    assert_eq!(links(&mut c), 1);
+    let e = c.report(Report::Summary).map(|_| ());
+    assert!(e.is_ok(), "the connection serves on after a refusal");
+    c.set_capacity(Some(1), None).unwrap();
+    let seq = c.wait_published(0, Duration::from_secs(5)).unwrap();
+    assert!(seq >= 1, "the switch's thread publishes: {seq}");
+    sw.close();
+}
+
+/// A peer that speaks another version, or sends nonsense, gets an error
+/// it can read, and the connection stays usable for the next request.
+#[test]
+fn bad_requests_get_reasons() {
+    let (addr, sw, log) = served();
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut ask = |parts: &[&[u8]]| {
+        write_frame(&mut s, parts).unwrap();
+        let body = read_frame(&mut s).unwrap().unwrap();
+        let (status, payload) = split_reply(&body).unwrap();
+        (status, String::from_utf8_lossy(payload).into_owned())
+    };
+    let (st, text) = ask(&[&[Op::Hello as u8], &99u32.to_le_bytes()]);
+    assert_eq!(st, -i64::from(libc::EPROTO));
+    assert!(text.contains("version 99, this switch 1"), "{text}");
+    let (st, text) = ask(&[&[42]]);
+    assert_eq!(st, -i64::from(libc::EINVAL));
+    assert!(text.contains("unknown request 42"), "{text}");
+    let (st, text) = ask(&[&[Op::Wait as u8, 1, 2]]);
+    assert_eq!(st, -i64::from(libc::EINVAL));
+    assert!(text.contains("too short for its after"), "{text}");
+    let (st, text) = ask(&[&[Op::Report as u8, 200]]);
+    assert_eq!(st, -i64::from(libc::EINVAL));
+    assert!(text.contains("not 200"), "{text}");
+    let (st, _) = ask(&[]);
+    assert_eq!(st, -i64::from(libc::EINVAL));
+    let (st, _) = ask(&[&[Op::Hello as u8], &1u32.to_le_bytes()]);
+    assert_eq!(st, 0, "still served");
+    // a frame cut short ends the connection, not the switch
+    s.write_all(&[9, 0, 0, 0, 1]).unwrap();
+    drop(s);
+    assert!(logged(&log, "went away"));
+    let (mut c, _) = Client::connect(addr).unwrap();
+    assert!(c.report(Report::Ports).is_ok());
+    sw.close();
+}
