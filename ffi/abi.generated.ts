@@ -4,7 +4,7 @@
 // this file is stale.
 
 /** The C ABI's version (xeth_dp_abi_version); SWITCHD refuses a library with another. */
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 /** Linux's numbers of the errors the library's calls return as -errno (dataplane/src/ffi.rs). */
 export const ERRNO = {
@@ -12,6 +12,7 @@ export const ERRNO = {
   ENOENT: 2,
   EIO: 5,
   EBADF: 9,
+  EBUSY: 16,
   ENODEV: 19,
   EINVAL: 22,
   ENOSPC: 28,

@@ -191,6 +191,49 @@ export class SoftSwitch implements Disposable {
     return new SoftSwitch(dp, mux, encap, BigInt(h));
   }
 
+  /**
+   * Connects to a SWITCH on another machine: `xeth-switch` listening at
+   * `addr` (HOST:PORT, inside the tunnel that carries the frames of `mux`,
+   * this machine's mux: `ethtool -S` of its ports lists its stat names).
+   * The other calls work as on a local switch's; a lost connection is
+   * made again by the call after the one that failed, and
+   * {@link generation} moves on. Blocks for one round trip. Throws a
+   * {@link DataplaneError} (ECONNREFUSED: nothing listens; EBUSY: it has
+   * a controller).
+   */
+  static connect(
+    dp: Dataplane,
+    addr: string,
+    mux: string,
+    encap: Encap,
+  ): SoftSwitch {
+    const bytes = new TextEncoder().encode(addr);
+    const name = new TextEncoder().encode(mux);
+    const h = dp.check(
+      `connect to the switch at ${addr}`,
+      dp.symbols.xeth_dp_switch_connect(
+        bytes,
+        BigInt(bytes.length),
+        name,
+        BigInt(name.length),
+      ),
+    );
+    return new SoftSwitch(dp, addr, encap, BigInt(h));
+  }
+
+  /**
+   * Connections made so far (1 for a switch in this process): once it
+   * moves on, the switch was out of reach and records sent meanwhile
+   * were refused, so its tables are to be programmed anew.
+   */
+  generation(): number {
+    const h = this.#open();
+    return Number(this.#dp.check(
+      `the generation of the switch ${this.mux}`,
+      this.#dp.symbols.xeth_dp_switch_generation(h),
+    ));
+  }
+
   /** True until {@link close}. */
   get isOpen(): boolean {
     return this.#handle !== undefined;

@@ -16,6 +16,24 @@ export const SWITCH_SYMBOLS = {
     parameters: ["buffer", "usize", "u8"],
     result: "isize",
   },
+  /**
+   * `isize connect(const u8 *addr, usize len, const u8 *mux, usize
+   * mux_len)`: a handle on a SWITCH on another machine (`xeth-switch` at
+   * HOST:PORT) for the mux `mux` here (its port stat names are read here),
+   * taken by the calls below as a local one's; -errno (-ECONNREFUSED,
+   * -EBUSY: it has a controller). Blocks for the connection's first round
+   * trip.
+   */
+  xeth_dp_switch_connect: {
+    parameters: ["buffer", "usize", "buffer", "usize"],
+    result: "isize",
+  },
+  /**
+   * `isize generation(usize h)`: connections a remote switch's handle has
+   * made (1 for a local switch); it moves on once a lost connection was
+   * made again, and the caller programs the switch anew.
+   */
+  xeth_dp_switch_generation: { parameters: ["usize"], result: "isize" },
   /** `isize close(usize h)`: stops and joins the switch's thread; 0. */
   xeth_dp_switch_close: { parameters: ["usize"], result: "isize" },
   /**

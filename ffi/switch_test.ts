@@ -19,6 +19,7 @@ import { records } from "../switchd/records/reader.ts";
 import { RecordWriter } from "../switchd/records/writer.ts";
 import { run, withVethNetns } from "./testing/veth_netns.ts";
 import { waitFor } from "./testing/wait.ts";
+import { xethSwitch } from "./testing/xeth_switch.ts";
 
 const { EINVAL, ENOSPC } = ERRNO;
 
@@ -350,3 +351,56 @@ Deno.test(
     });
   },
 );
+
+Deno.test("switch: a SWITCH on another machine takes the same calls, and a reconnection says it needs programming anew", async () => {
+  using dp = openDataplane();
+  const a = await xethSwitch(NO_MUX);
+  const sw = SoftSwitch.connect(dp, a.addr, NO_MUX, "vlan");
+  const program = (text: string) => sw.program(parseRecords(dp, text));
+  equal(sw.generation(), 1);
+  equal(program("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -"), 1);
+  match(recordsText(dp, sw.report("summary")), /^links 1$/m);
+  throws(
+    () => program("attach 10 xno-such-if"),
+    (e: unknown) =>
+      e instanceof SwitchProgramError && e.index === 0 &&
+      /record 1: attach 10 xno-such-if: no interface/.test(e.message),
+  );
+  sw.setCapacity({ ipv4: 10 });
+  ok(await sw.published(0) > 0);
+  // one controller at a time
+  throws(
+    () => SoftSwitch.connect(dp, a.addr, NO_MUX, "vlan"),
+    (e: unknown) =>
+      e instanceof DataplaneError && e.errno === ERRNO.EBUSY &&
+      /has a controller already/.test(e.message),
+  );
+  // The switch restarts (its tunnel's far end rebooted): the call that
+  // finds the connection gone fails, the next one connects again, and
+  // the generation tells the caller the tables are to be sent anew.
+  const port = a.addr.split(":")[1];
+  await a.stop();
+  const b = await xethSwitch(NO_MUX, Number(port));
+  throws(() => sw.report("summary"), DataplaneError);
+  match(recordsText(dp, sw.report("summary")), /^links 0$/m);
+  equal(sw.generation(), 2);
+  sw.close();
+  throws(() => sw.report("summary"), /closed/);
+  // a bound for a busy machine, not a measurement
+  await waitFor(
+    "xeth-switch logs its controller's going",
+    () => /controller 127\.0\.0\.1:\d+ closed the connection/.test(b.log()),
+    60_000,
+  );
+  await b.stop();
+});
+
+Deno.test("switch: connecting where no switch listens says so", () => {
+  using dp = openDataplane();
+  throws(
+    () => SoftSwitch.connect(dp, "127.0.0.1:1", NO_MUX, "vlan"),
+    (e: unknown) =>
+      e instanceof DataplaneError && e.errno === ERRNO.ECONNREFUSED &&
+      /the switch at 127\.0\.0\.1:1/.test(e.message),
+  );
+});

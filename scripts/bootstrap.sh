@@ -50,7 +50,7 @@ as_root() {
 
 # dpkg-dev, lintian: the Debian packages (scripts/package.ts); debootstrap,
 # qemu-utils: their test's system (tests/package/).
-APT_PKGS="qemu-system-x86 busybox-static iproute2 ethtool iputils-ping traceroute jq python3 strace kmod xz-utils make gcc libc6-dev linux-source-6.1 acpica-tools dpkg-dev lintian debootstrap qemu-utils $XETH_K61_PKGS"
+APT_PKGS="qemu-system-x86 busybox-static iproute2 ethtool iputils-ping traceroute tcpdump wireguard-tools jq python3 strace kmod xz-utils make gcc libc6-dev linux-source-6.1 acpica-tools dpkg-dev lintian debootstrap qemu-utils $XETH_K61_PKGS"
 
 pkgs_missing() {
 	local p

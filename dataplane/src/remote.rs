@@ -22,6 +22,7 @@
 //! as they were, and resynchronises by reading the `fib` report.
 
 pub mod client;
+pub mod remote_switch;
 pub mod server;
 #[cfg(test)]
 mod tests;

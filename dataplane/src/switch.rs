@@ -397,11 +397,7 @@ impl SoftwareSwitch {
                     .collect()
             }
             Report::EthtoolNames => names(counts::Ethtool::ALL.iter().map(|e| e.name())),
-            Report::MuxStatNames => {
-                let path = format!("/sys/class/net/{}/xeth/ethtool_stat_names", self.shared.mux);
-                let text = std::fs::read_to_string(path).unwrap_or_default();
-                names(text.lines().filter(|l| !l.is_empty()))
-            }
+            Report::MuxStatNames => mux_stat_names(&self.shared.mux),
             Report::Summary => {
                 let mut items: Vec<Item> = self
                     .shared
@@ -464,6 +460,15 @@ impl std::ops::Drop for SoftwareSwitch {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// The `name` items of the mux's port stat names, from sysfs; none when
+/// there is no such mux here. A SWITCH on another machine reports the
+/// names of SWITCHD's own mux (crate::remote::remote_switch).
+pub(crate) fn mux_stat_names(mux: &str) -> Vec<Item> {
+    let path = format!("/sys/class/net/{mux}/xeth/ethtool_stat_names");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    names(text.lines().filter(|l| !l.is_empty()))
 }
 
 /// `name` records of a list.

@@ -28,8 +28,8 @@ export const DEFAULT_MUX = "xeth-mux";
 /** Default --stats-interval, in seconds (Cumulus switchd polls every 2 s). */
 export const DEFAULT_STATS_INTERVAL = 2;
 
-/** The SWITCH backends of --switch. */
-export const SWITCH_KINDS = ["none", "software"] as const;
+/** The SWITCH backends of --switch (remote takes =HOST:PORT). */
+export const SWITCH_KINDS = ["none", "software", "remote"] as const;
 export type SwitchKind = typeof SWITCH_KINDS[number];
 
 /** Encapsulations of --encap. */
@@ -53,8 +53,12 @@ summary (table sizes, forwarded frames, exceptions and drops by reason) and
 Options:
   --mux NAME             xeth mux device to attach to (default: ${DEFAULT_MUX})
   --switch KIND          the SWITCH to program: software (the data plane's
-                         model of the switch, for a mux without lower links)
-                         or none (only mirror and count) (default: software)
+                         model of the switch, for a mux without lower links),
+                         remote=HOST:PORT (that software switch on another
+                         machine, xeth-switch --listen HOST:PORT, reached
+                         through a WireGuard tunnel that also carries the
+                         mux's lower link) or none (only mirror and count)
+                         (default: software)
   --encap ENCAP          the mux's encapsulation, vlan or vpls, as given to
                          \`ip link add ... type xeth-mux encap ENCAP\`
                          (default: vlan)
@@ -92,7 +96,7 @@ Exit status: 0 on success, 1 on a runtime failure, 2 on a usage error.`;
 
 /** The one-line reminder printed after a usage error. */
 export const USAGE =
-  `usage: ${PROGRAM} [show [WHAT]] [--mux NAME] [--switch none|software] [--attach PORT=IFNAME] [--log-level LEVEL] ...; see --help`;
+  `usage: ${PROGRAM} [show [WHAT]] [--mux NAME] [--switch none|software|remote=HOST:PORT] [--attach PORT=IFNAME] [--log-level LEVEL] ...; see --help`;
 
 /** Exit status of a usage error, the convention of getopt-style tools. */
 export const EXIT_USAGE = 2;
@@ -102,6 +106,8 @@ export interface CliOptions {
   readonly command: "run" | "show" | "version" | "help";
   readonly mux: string;
   readonly switch: SwitchKind;
+  /** --switch remote=HOST:PORT: where the SWITCH listens */
+  readonly remote?: string;
   readonly encap: Encap;
   /** --attach, in the order given */
   readonly attachments: readonly Attachment[];
@@ -126,6 +132,35 @@ export class UsageError extends Error {
   }
 }
 
+/** --switch: its kind, and for remote=HOST:PORT the address. */
+function parseSwitch(v: string): [SwitchKind, string | undefined] {
+  if (v.startsWith("remote=")) {
+    const addr = v.slice("remote=".length);
+    const m = addr.match(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d+)$/);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+      throw new UsageError(
+        `invalid --switch ${
+          JSON.stringify(v)
+        }: use remote=HOST:PORT (an IPv6 address in brackets), where xeth-switch --listen listens`,
+      );
+    }
+    return ["remote", addr];
+  }
+  if (v === "remote") {
+    throw new UsageError(
+      `--switch remote needs the switch's address: --switch remote=HOST:PORT`,
+    );
+  }
+  if (!(SWITCH_KINDS as readonly string[]).includes(v)) {
+    throw new UsageError(
+      `invalid --switch ${
+        JSON.stringify(v)
+      }: use none, software or remote=HOST:PORT`,
+    );
+  }
+  return [v as SwitchKind, undefined];
+}
+
 /** Parses the arguments after the program name. */
 export function parseCli(args: readonly string[]): CliOptions {
   const { values, positionals } = readArgs(args);
@@ -135,14 +170,7 @@ export function parseCli(args: readonly string[]): CliOptions {
       `invalid --mux ${JSON.stringify(values.mux)}: ${problem}`,
     );
   }
-  const kind = values.switch;
-  if (!(SWITCH_KINDS as readonly string[]).includes(kind)) {
-    throw new UsageError(
-      `invalid --switch ${JSON.stringify(kind)}: use ${
-        SWITCH_KINDS.join(" or ")
-      }`,
-    );
-  }
+  const [kind, remote] = parseSwitch(values.switch);
   const encap = values.encap;
   if (!(ENCAPS as readonly string[]).includes(encap)) {
     throw new UsageError(
@@ -152,7 +180,7 @@ export function parseCli(args: readonly string[]): CliOptions {
     );
   }
   const attachments = parseAttachments(values.attach);
-  if (attachments.length > 0 && kind !== "software") {
+  if (attachments.length > 0 && kind === "none") {
     throw new UsageError(
       `--attach needs the software switch: drop --switch ${kind} or the --attach options`,
     );
@@ -160,7 +188,7 @@ export function parseCli(args: readonly string[]): CliOptions {
   const fibCapacity = values["fib-capacity"] === undefined
     ? undefined
     : parseFibCapacity(values["fib-capacity"]);
-  if (fibCapacity && kind !== "software") {
+  if (fibCapacity && kind === "none") {
     throw new UsageError(
       `--fib-capacity needs the software switch: drop --switch ${kind} or --fib-capacity`,
     );
@@ -186,7 +214,8 @@ export function parseCli(args: readonly string[]): CliOptions {
   return {
     command,
     mux: values.mux,
-    switch: kind as SwitchKind,
+    switch: kind,
+    ...(remote ? { remote } : {}),
     encap: encap as Encap,
     attachments,
     ...(fibCapacity ? { fibCapacity } : {}),

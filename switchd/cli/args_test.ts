@@ -75,6 +75,11 @@ Deno.test("parseCli: bad command lines are usage errors", () => {
       ["--encap", "qinq"],
       ["--attach", "xeth1"],
       ["--switch", "none", "--attach", "xeth1=veth1"],
+      ["--switch", "remote"],
+      ["--switch", "remote=10.99.0.2"],
+      ["--switch", "remote=10.99.0.2:0"],
+      ["--switch", "remote=10.99.0.2:70000"],
+      ["--switch", "remote=fe80::1:9797"],
     ]
   ) {
     throws(() => parseCli(args), UsageError, args.join(" "));
@@ -97,6 +102,22 @@ Deno.test("parseCli: the switch, its encap and attachments", () => {
     { port: 3999, ifname: "veth-b" },
   ]);
   equal(parseCli(["--switch", "none"]).switch, "none");
+  const r = parseCli([
+    "--switch=remote=10.99.0.2:9797",
+    "--attach",
+    "xeth1=eth1",
+  ]);
+  equal(r.switch, "remote");
+  equal(r.remote, "10.99.0.2:9797");
+  deepEqual(r.attachments, [{ port: "xeth1", ifname: "eth1" }]);
+  equal(
+    parseCli(["--switch", "remote=[fd00::2]:9797"]).remote,
+    "[fd00::2]:9797",
+  );
+  throws(
+    () => parseCli(["--switch", "remote"]),
+    /--switch remote=HOST:PORT/,
+  );
   equal(parseCli(["show", "switch"]).what, "switch");
 });
 

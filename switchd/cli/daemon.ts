@@ -14,6 +14,7 @@ import { logger, startLogging, stopLogging } from "../log.ts";
 import { Relay } from "../relay.ts";
 import { Session } from "../session.ts";
 import { SoftwareSwitch } from "../software/backend.ts";
+import { diffMirrors, Mirror } from "../mirror/mirror.ts";
 import { isShowWhat, showView } from "../show.ts";
 import { NoSwitch, type SwitchBackend } from "../switch.ts";
 import { formatVersionReport } from "../version.ts";
@@ -97,6 +98,11 @@ async function serve(
       offload?.synced();
     },
   });
+  // A SWITCH elsewhere that was out of reach is programmed anew with
+  // what the mirror holds then.
+  if (backend instanceof SoftwareSwitch) {
+    backend.setReplay(() => diffMirrors(new Mirror(), session.mirror));
+  }
   offload = new OffloadReporter(backend, session);
   relay = new Relay(backend, () => session.mirror);
   const stopRelay = startRelay(relay, session, opts.statsIntervalMs);
@@ -150,6 +156,13 @@ function openBackend(opts: CliOptions, dp: Dataplane): SwitchBackend {
       return new NoSwitch();
     case "software":
       return SoftwareSwitch.open(dp, opts.mux, {
+        encap: opts.encap,
+        attachments: opts.attachments,
+        log: logger("switch"),
+        fibCapacity: opts.fibCapacity,
+      });
+    case "remote":
+      return SoftwareSwitch.connect(dp, opts.remote ?? "", opts.mux, {
         encap: opts.encap,
         attachments: opts.attachments,
         log: logger("switch"),

@@ -63,6 +63,11 @@ export interface SwitchHandle {
   published?(after: number, timeoutMs?: number): Promise<number>;
   /** Records as text, for logs. */
   text?(records: Uint8Array): string;
+  /**
+   * Connections made to a SWITCH elsewhere (see SoftSwitch.generation):
+   * when it moves on, the SWITCH is programmed anew.
+   */
+  generation?(): number;
   close(): void;
 }
 
@@ -81,6 +86,12 @@ export interface SoftwareSwitchOptions {
   statNames?: () => readonly string[];
   /** Routes the switch holds per family, as a chip's (none: no limit). */
   fibCapacity?: FibCapacity;
+  /**
+   * Everything the SWITCH should hold now, as changes from nothing: what
+   * a SWITCH elsewhere is programmed with after its connection was made
+   * again (see {@link SoftwareSwitch.setReplay}).
+   */
+  replay?: () => Change[];
 }
 
 /** LINK_STAT counts at the head of a counters record. */
@@ -99,7 +110,7 @@ function fits(r: RecordView, size: number, extra = 0): boolean {
 
 /** The software SWITCH of switch-less mode. */
 export class SoftwareSwitch implements SwitchBackend {
-  readonly name = "software";
+  name = "software";
   readonly program: SwitchProgram;
   /** Records the library applied, and records it refused. */
   readonly counts = { lines: 0, errors: 0 };
@@ -120,9 +131,16 @@ export class SoftwareSwitch implements SwitchBackend {
   /** attached ports as of the last links(): only they have ethtool stats */
   #ports = new Set<number>();
   #closed = false;
+  /** the handle's generation programmed last, and how often it moved on */
+  #generation: number;
+  #replay: () => Change[];
+  #resyncing = false;
+  resyncs = 0;
 
   constructor(handle: SwitchHandle, opts: SoftwareSwitchOptions = {}) {
     this.#handle = handle;
+    this.#generation = handle.generation?.() ?? 1;
+    this.#replay = opts.replay ?? (() => []);
     this.#log = opts.log ?? logger("switch");
     this.#statNames = opts.statNames ?? (() => this.#names("mux-stat-names"));
     this.program = new SwitchProgram({
@@ -138,21 +156,91 @@ export class SoftwareSwitch implements SwitchBackend {
     mux: string,
     opts: SoftwareSwitchOptions = {},
   ): SoftwareSwitch {
-    const sw = SoftSwitch.open(dp, mux, { encap: opts.encap });
+    return SoftwareSwitch.#over(
+      dp,
+      SoftSwitch.open(dp, mux, { encap: opts.encap }),
+      opts,
+    );
+  }
+
+  /** A backend over the library's switch `sw`, its capacity set. */
+  static #over(
+    dp: Dataplane,
+    sw: SoftSwitch,
+    opts: SoftwareSwitchOptions,
+  ): SoftwareSwitch {
     try {
       if (opts.fibCapacity) sw.setCapacity(opts.fibCapacity);
     } catch (e) {
       sw.close();
       throw e;
     }
-    const handle: SwitchHandle = {
+    return new SoftwareSwitch({
       program: (r) => sw.program(r),
       report: (what) => sw.report(what),
       published: (after, timeoutMs) => sw.published(after, timeoutMs),
       text: (r) => recordsText(dp, r),
+      generation: () => sw.generation(),
       close: () => sw.close(),
-    };
-    return new SoftwareSwitch(handle, opts);
+    }, opts);
+  }
+
+  /**
+   * Connects to a SWITCH on another machine (`xeth-switch` at
+   * HOST:PORT), programmed with the same records as the library's own.
+   * Give it a replay ({@link setReplay}): after its connection was lost
+   * and made again, it is programmed anew from that.
+   */
+  static connect(
+    dp: Dataplane,
+    addr: string,
+    mux: string,
+    opts: SoftwareSwitchOptions = {},
+  ): SoftwareSwitch {
+    const s = SoftwareSwitch.#over(
+      dp,
+      SoftSwitch.connect(dp, addr, mux, opts.encap ?? "vlan"),
+      opts,
+    );
+    s.name = `remote ${addr}`;
+    return s;
+  }
+
+  /** What {@link SoftwareSwitchOptions.replay} says, given later. */
+  setReplay(replay: () => Change[]): void {
+    this.#replay = replay;
+  }
+
+  /**
+   * When the handle's connection was made again since the last call,
+   * programs the SWITCH anew: clear, then everything the replay gives.
+   * Records sent while it was out of reach were refused, and a SWITCH
+   * that restarted holds nothing.
+   */
+  #resyncIfReconnected(): void {
+    if (this.#resyncing || this.#closed || !this.#handle.generation) return;
+    let g: number;
+    try {
+      g = this.#handle.generation();
+    } catch {
+      return;
+    }
+    if (g === this.#generation) return;
+    this.#generation = g;
+    this.#resyncing = true;
+    try {
+      const w = new RecordWriter(64 << 10);
+      this.program.restart(w);
+      this.program.encode(this.#replay(), w);
+      this.resyncs++;
+      this.#log.warning(
+        `the switch ${this.name} was out of reach and is back: programming it anew (${w.count} records)`,
+        { switch: this.name, records: w.count, generation: g },
+      );
+      this.#send(w.finish(), w.count);
+    } finally {
+      this.#resyncing = false;
+    }
   }
 
   apply(changes: readonly Change[]): void {
@@ -181,6 +269,7 @@ export class SoftwareSwitch implements SwitchBackend {
       try {
         this.counts.lines += this.#handle.program(stream);
         this.programmedAt = epochMs();
+        this.#resyncIfReconnected();
         return;
       } catch (e) {
         this.counts.errors++;
@@ -391,7 +480,9 @@ export class SoftwareSwitch implements SwitchBackend {
   #report(what: SwitchReport): RecordView[] {
     if (this.#closed) return [];
     try {
-      return [...records(this.#handle.report(what))];
+      const out = [...records(this.#handle.report(what))];
+      this.#resyncIfReconnected();
+      return out;
     } catch (e) {
       this.#error(`no ${what} report from the software switch`, e);
       return [];

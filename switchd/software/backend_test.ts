@@ -7,7 +7,7 @@ import {
   type SwitchReport,
 } from "../../ffi/switch.ts";
 import { epochMs } from "../epoch.ts";
-import { Mirror } from "../mirror/mirror.ts";
+import { diffMirrors, Mirror } from "../mirror/mirror.ts";
 import type { Change } from "../mirror/mirror.ts";
 import { portInfo } from "../protocol/fixtures.ts";
 import { startLogging, stopLogging } from "../log.ts";
@@ -15,6 +15,7 @@ import { COUNT, COUNTERS, NAME, PORT } from "../records/layout.generated.ts";
 import { RecordWriter } from "../records/writer.ts";
 import { switchRouteLine } from "../show.ts";
 import { SoftwareSwitch, type SwitchHandle } from "./backend.ts";
+import { xethSwitch } from "../../ffi/testing/xeth_switch.ts";
 
 // The library renders and parses records for the fake below; build it
 // first (`./run build`).
@@ -303,4 +304,43 @@ Deno.test("counters: ethtool values go to the indexes of the mux's names", () =>
   const bare = new SoftwareSwitch(h, { statNames: () => [] });
   bare.links();
   deepEqual(bare.counters().map((c) => c.ethtool), [undefined, undefined]);
+});
+
+Deno.test("remote: a SWITCH elsewhere that restarted is programmed anew from the replay", async () => {
+  const uplink = `xnoup${Deno.pid % 10000}`;
+  const a = await xethSwitch(uplink);
+  const mirror = new Mirror();
+  const sw = SoftwareSwitch.connect(dp, a.addr, "xm-none", {
+    replay: () => diffMirrors(new Mirror(), mirror),
+  });
+  equal(sw.name, `remote ${a.addr}`);
+  sw.apply(mirror.apply(portInfo(5, { addr: 2 })));
+  sw.apply(mirror.apply(portInfo(6, { addr: 3 })));
+  equal(sw.summary?.().links, 2n);
+  // the far end restarts: its tables are empty
+  const port = Number(a.addr.split(":")[1]);
+  await a.stop();
+  const b = await xethSwitch(uplink, port);
+  try {
+    await withLogs((logs) => {
+      // the call that finds the connection gone fails and is logged; the
+      // next one connects again, and the switch gets everything
+      sw.links();
+      sw.links();
+      equal(sw.resyncs, 1);
+      ok(
+        logs.some((l) =>
+          /was out of reach and is back: programming it anew \(3 records\)/
+            .test(l)
+        ),
+        logs.join("\n"),
+      );
+    });
+    equal(sw.summary?.().links, 2n);
+    sw.links();
+    equal(sw.resyncs, 1, "once");
+  } finally {
+    sw.close();
+    await b.stop();
+  }
 });

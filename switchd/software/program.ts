@@ -302,6 +302,18 @@ export class SwitchProgram {
     w.begin(CLEAR.KIND, CLEAR.SIZE);
   }
 
+  /**
+   * As {@link clear}, and forgets the attachments too, so that the
+   * changes encoded next attach their ports again: for a SWITCH that may
+   * have restarted without them (a remote one whose connection was made
+   * again). One that kept them takes each attach as a replacement.
+   */
+  restart(w: RecordWriter): void {
+    this.#attached.clear();
+    this.#holder.clear();
+    this.clear(w);
+  }
+
   /** The ports attached now: xid -> interface. */
   attached(): ReadonlyMap<number, string> {
     return this.#attached;

@@ -173,6 +173,12 @@ class Rig {
     return lines(w);
   }
 
+  restart(): string[] {
+    const w = new RecordWriter();
+    this.program.restart(w);
+    return lines(w);
+  }
+
   /** The lines for these messages, encoded one by one. */
   step(...messages: Message[]): string[] {
     return messages.flatMap((m) => this.feed(m));
@@ -566,6 +572,17 @@ Deno.test("clear: forgets links, keeps attachments", () => {
   // The SWITCH keeps the attachment, so it is not given again.
   deepEqual(r.feed(ifinfo(10, { reason: IFINFO_REASON.UP })), [
     "link 10 port 1 1 1 02:00:00:00:00:14 - 0 - -",
+  ]);
+});
+
+Deno.test("restart: forgets links and attachments, so both are given again", () => {
+  const r = new Rig({ attachments: [{ port: 10, ifname: "veth10" }] });
+  r.feed(ifinfo(10));
+  deepEqual(r.restart(), ["clear"]);
+  // A SWITCH that restarted has no attachment: it is given again.
+  deepEqual(r.feed(ifinfo(10, { reason: IFINFO_REASON.UP })), [
+    "link 10 port 1 1 1 02:00:00:00:00:14 - 0 - -",
+    "attach 10 veth10",
   ]);
 });
 

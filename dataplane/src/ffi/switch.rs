@@ -12,11 +12,72 @@ use super::{guard, in_slice, out_buf, out_slice};
 use crate::encap::Encap;
 use crate::error::Error;
 use crate::handles::Handles;
-use crate::switch::{program, Report, SoftwareSwitch};
+use crate::remote::remote_switch::RemoteSwitch;
+use crate::switch::{program, Refused, Report, SoftwareSwitch};
 
-static SWITCHES: Handles<SoftwareSwitch> = Handles::new();
+/// A handle's switch: in this process, or on another machine.
+enum Sw {
+    Local(SoftwareSwitch),
+    Remote(RemoteSwitch),
+}
 
-fn switch(h: usize) -> Result<Arc<SoftwareSwitch>, Error> {
+impl Sw {
+    fn program(&self, records: &[u8]) -> Result<usize, Refused> {
+        match self {
+            Sw::Local(s) => s.program(records),
+            Sw::Remote(s) => s.program(records),
+        }
+    }
+
+    fn set_capacity(&self, v4: Option<usize>, v6: Option<usize>) -> Result<(), Error> {
+        match self {
+            Sw::Local(s) => {
+                s.set_capacity(v4, v6);
+                Ok(())
+            }
+            Sw::Remote(s) => s.set_capacity(v4, v6),
+        }
+    }
+
+    fn report(&self, what: Report) -> Result<Vec<u8>, Error> {
+        match self {
+            Sw::Local(s) => Ok(s.report(what)),
+            Sw::Remote(s) => s.report(what),
+        }
+    }
+
+    fn unread(&self, what: Report, records: Vec<u8>) {
+        match self {
+            Sw::Local(s) => s.unread(what, records),
+            Sw::Remote(s) => s.unread(what, records),
+        }
+    }
+
+    fn wait_published(&self, after: u64, timeout: Duration) -> u64 {
+        match self {
+            Sw::Local(s) => s.wait_published(after, timeout),
+            Sw::Remote(s) => s.wait_published(after, timeout),
+        }
+    }
+
+    fn generation(&self) -> u64 {
+        match self {
+            Sw::Local(_) => 1,
+            Sw::Remote(s) => s.generation(),
+        }
+    }
+
+    fn close(&self) {
+        match self {
+            Sw::Local(s) => s.close(),
+            Sw::Remote(s) => s.close(),
+        }
+    }
+}
+
+static SWITCHES: Handles<Sw> = Handles::new();
+
+fn switch(h: usize) -> Result<Arc<Sw>, Error> {
     SWITCHES.get(h).map_err(|_| {
         Error::described(
             libc::EBADF,
@@ -49,7 +110,55 @@ pub unsafe extern "C" fn xeth_dp_switch_open(mux: *const u8, len: usize, encap: 
         let bytes = unsafe { in_slice(mux, len) }?;
         let name = std::str::from_utf8(bytes)
             .map_err(|_| Error::InvalidArgument("mux name is not UTF-8"))?;
-        Ok(SWITCHES.insert(SoftwareSwitch::open(name, Encap::try_from(encap)?)?))
+        Ok(SWITCHES.insert(Sw::Local(SoftwareSwitch::open(
+            name,
+            Encap::try_from(encap)?,
+        )?)))
+    })
+}
+
+/// Connects to a SWITCH on another machine (`xeth-switch`) at `addr`
+/// (`len` bytes, HOST:PORT, no NUL) for the mux `mux` of this machine
+/// (`mux_len` bytes; its port stat names are read here) and returns a
+/// handle the other calls take as they take a local switch's. A lost connection is made again by
+/// the call after the one that failed; [`xeth_dp_switch_generation`] then
+/// moves on.
+///
+/// Returns a handle (>= 1) or -errno: `-ECONNREFUSED` when nothing
+/// listens, `-EBUSY` when the switch has a controller already.
+///
+/// # Safety
+///
+/// `addr` must be valid for reads of `len` bytes and `mux` of `mux_len`
+/// bytes during the call.
+#[no_mangle]
+pub unsafe extern "C" fn xeth_dp_switch_connect(
+    addr: *const u8,
+    len: usize,
+    mux: *const u8,
+    mux_len: usize,
+) -> isize {
+    guard(|| {
+        // SAFETY: the caller's contract above is in_slice's.
+        let bytes = unsafe { in_slice(addr, len) }?;
+        let addr = std::str::from_utf8(bytes)
+            .map_err(|_| Error::InvalidArgument("address is not UTF-8"))?;
+        // SAFETY: as above.
+        let bytes = unsafe { in_slice(mux, mux_len) }?;
+        let mux = std::str::from_utf8(bytes)
+            .map_err(|_| Error::InvalidArgument("mux name is not UTF-8"))?;
+        Ok(SWITCHES.insert(Sw::Remote(RemoteSwitch::connect(addr, mux)?)))
+    })
+}
+
+/// The number of connections a remote switch's handle has made (1 for a
+/// local switch): when it moves on, the switch was out of reach and the
+/// caller programs it anew. >= 1 or `-EBADF`.
+#[no_mangle]
+pub extern "C" fn xeth_dp_switch_generation(h: usize) -> isize {
+    guard(|| {
+        let g = switch(h)?.generation();
+        usize::try_from(g).map_err(|_| Error::Overflow)
     })
 }
 
@@ -101,7 +210,7 @@ pub unsafe extern "C" fn xeth_dp_switch_program(
 pub extern "C" fn xeth_dp_switch_capacity(h: usize, v4: u64, v6: u64) -> isize {
     guard(|| {
         let limit = |v: u64| (v != u64::MAX).then(|| usize::try_from(v).unwrap_or(usize::MAX));
-        switch(h)?.set_capacity(limit(v4), limit(v6));
+        switch(h)?.set_capacity(limit(v4), limit(v6))?;
         Ok(0)
     })
 }
@@ -126,7 +235,7 @@ pub unsafe extern "C" fn xeth_dp_switch_report(
     guard(|| {
         let sw = switch(h)?;
         let what = Report::try_from(what)?;
-        let records = sw.report(what);
+        let records = sw.report(what)?;
         // SAFETY: the caller's contract above is out_buf's.
         let out = unsafe { out_buf(buf, len) }?;
         let n = sized(&records, out)?;

@@ -51,11 +51,12 @@ fn usize_entry(key: &str, value: usize, doc: &'static str) -> Entry {
 
 /// The errno numbers the library returns (negated), by name.
 fn errno() -> Table {
-    let names: [(&str, i32); 12] = [
+    let names: [(&str, i32); 13] = [
         ("EPERM", libc::EPERM),
         ("ENOENT", libc::ENOENT),
         ("EIO", libc::EIO),
         ("EBADF", libc::EBADF),
+        ("EBUSY", libc::EBUSY),
         ("ENODEV", libc::ENODEV),
         ("EINVAL", libc::EINVAL),
         ("ENOSPC", libc::ENOSPC),

@@ -10,6 +10,12 @@ use crate::encap::Encap;
 use crate::error::Error;
 use crate::switch::{Refused, Report};
 
+/// How long a connection may take to be made.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a call may wait for its answer.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// What the switch says of itself in reply to `hello`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hello {
@@ -25,15 +31,35 @@ pub struct Client {
 }
 
 fn io_error(e: io::Error) -> Error {
-    Error::described(e.raw_os_error().unwrap_or(libc::EIO), e.to_string())
+    match e.kind() {
+        // a read or write timeout: the switch stopped answering
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::described(
+            libc::ETIMEDOUT,
+            format!("no answer within {} s", CALL_TIMEOUT.as_secs()),
+        ),
+        _ => Error::described(e.raw_os_error().unwrap_or(libc::EIO), e.to_string()),
+    }
 }
 
 impl Client {
     /// Connects and says hello; a switch that has a controller already
     /// refuses with `EBUSY`.
     pub fn connect(addr: impl ToSocketAddrs) -> Result<(Client, Hello), Error> {
-        let stream = TcpStream::connect(addr).map_err(io_error)?;
+        let addrs: Vec<_> = addr.to_socket_addrs().map_err(io_error)?.collect();
+        let first = addrs
+            .first()
+            .ok_or_else(|| Error::described(libc::EINVAL, "no address to connect to"))?;
+        let stream = TcpStream::connect_timeout(first, CONNECT_TIMEOUT).map_err(io_error)?;
         stream.set_nodelay(true).map_err(io_error)?;
+        // A call whose answer does not come within this is failed, and the
+        // connection made again by the next: SWITCHD's calls block its
+        // event loop while they wait.
+        stream
+            .set_read_timeout(Some(CALL_TIMEOUT))
+            .map_err(io_error)?;
+        stream
+            .set_write_timeout(Some(CALL_TIMEOUT))
+            .map_err(io_error)?;
         let mut c = Client {
             r: BufReader::new(stream.try_clone().map_err(io_error)?),
             w: BufWriter::new(stream),
@@ -104,7 +130,7 @@ impl Client {
     }
 
     /// As [`crate::switch::SoftwareSwitch::wait_published`]; the switch
-    /// waits 10 s at most.
+    /// waits 2 s at most.
     pub fn wait_published(&mut self, after: u64, timeout: Duration) -> Result<u64, Error> {
         let ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
         let (seq, _) =

@@ -2,9 +2,9 @@
 //! controller at a time, each request applied to the switch.
 
 use std::io::{self, BufReader, BufWriter};
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::sys::socket::{setsockopt, sockopt};
 
@@ -15,7 +15,20 @@ use crate::switch::{Report, SoftwareSwitch};
 
 /// The longest `wait` a request may ask for: a controller that asks for
 /// more gets this, and asks again.
-const MAX_WAIT: Duration = Duration::from_secs(10);
+const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// How long a controller may stay silent before another may take its
+/// place: SWITCHD asks for reports every few seconds, so one that said
+/// nothing for this long lost its way here (a tunnel cut), and its own
+/// reconnection must not wait for keepalives to end the old connection.
+pub const STALE_AFTER: Duration = Duration::from_secs(10);
+
+/// The controller being served: who, its connection, when it last asked.
+struct Controller {
+    peer: SocketAddr,
+    stream: TcpStream,
+    last: Arc<Mutex<Instant>>,
+}
 
 /// A software SWITCH served on a listening socket.
 pub struct Server {
@@ -23,7 +36,8 @@ pub struct Server {
     switch: Arc<SoftwareSwitch>,
     uplink: String,
     encap: Encap,
-    controller: Arc<Mutex<Option<SocketAddr>>>,
+    controller: Arc<Mutex<Option<Controller>>>,
+    stale_after: Duration,
 }
 
 impl Server {
@@ -39,7 +53,14 @@ impl Server {
             uplink: uplink.to_owned(),
             encap,
             controller: Arc::new(Mutex::new(None)),
+            stale_after: STALE_AFTER,
         })
+    }
+
+    /// Another bound than [`STALE_AFTER`] (for tests).
+    pub fn stale_after(mut self, d: Duration) -> Server {
+        self.stale_after = d;
+        self
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -52,18 +73,33 @@ impl Server {
         loop {
             let (stream, peer) = self.listener.accept()?;
             let mut current = self.controller.lock().unwrap();
-            if let Some(other) = *current {
-                log(&format!("refused {peer}: {other} is the controller"));
-                let text = format!(
-                    "this switch has a controller already ({other}); it serves one at a time"
-                );
-                let _ = write_frame(
-                    &mut &stream,
-                    &[&(-i64::from(libc::EBUSY)).to_le_bytes(), text.as_bytes()],
-                );
-                continue;
+            if let Some(c) = current.as_ref() {
+                let silent = c.last.lock().unwrap().elapsed();
+                if silent < self.stale_after {
+                    log(&format!("refused {peer}: {} is the controller", c.peer));
+                    let text = format!(
+                        "this switch has a controller already ({}); it serves one at a time",
+                        c.peer
+                    );
+                    let _ = write_frame(
+                        &mut &stream,
+                        &[&(-i64::from(libc::EBUSY)).to_le_bytes(), text.as_bytes()],
+                    );
+                    continue;
+                }
+                log(&format!(
+                    "{peer} takes the place of {}, silent for {} s",
+                    c.peer,
+                    silent.as_secs()
+                ));
+                let _ = c.stream.shutdown(Shutdown::Both);
             }
-            *current = Some(peer);
+            let last = Arc::new(Mutex::new(Instant::now()));
+            *current = Some(Controller {
+                peer,
+                stream: stream.try_clone()?,
+                last: last.clone(),
+            });
             drop(current);
             log(&format!("controller {peer} connected"));
             let (sw, controller, log) = (self.switch.clone(), self.controller.clone(), log.clone());
@@ -71,11 +107,16 @@ impl Server {
             std::thread::Builder::new()
                 .name("xeth-switch-ctl".into())
                 .spawn(move || {
-                    let how = match session(&sw, &hello, stream) {
+                    let how = match session(&sw, &hello, stream, &last) {
                         Ok(()) => "closed the connection".to_owned(),
                         Err(e) => format!("went away: {e}"),
                     };
-                    *controller.lock().unwrap() = None;
+                    let mut c = controller.lock().unwrap();
+                    // unless another took its place meanwhile
+                    if c.as_ref().is_some_and(|c| c.peer == peer) {
+                        *c = None;
+                    }
+                    drop(c);
                     log(&format!(
                         "controller {peer} {how}; the tables stay as they are"
                     ));
@@ -95,7 +136,12 @@ fn hello_payload(encap: Encap, uplink: &str) -> Vec<u8> {
 /// connection fails. Keepalives end a connection whose peer is gone for
 /// good (its tunnel never came back) within half a minute, so that the
 /// switch takes a new controller.
-fn session(sw: &SoftwareSwitch, hello: &[u8], stream: TcpStream) -> io::Result<()> {
+fn session(
+    sw: &SoftwareSwitch,
+    hello: &[u8],
+    stream: TcpStream,
+    last: &Mutex<Instant>,
+) -> io::Result<()> {
     stream.set_nodelay(true)?;
     setsockopt(&stream, sockopt::KeepAlive, &true)?;
     setsockopt(&stream, sockopt::TcpKeepIdle, &10)?;
@@ -104,6 +150,7 @@ fn session(sw: &SoftwareSwitch, hello: &[u8], stream: TcpStream) -> io::Result<(
     let mut r = BufReader::new(&stream);
     let mut w = BufWriter::new(&stream);
     while let Some(req) = read_frame(&mut r)? {
+        *last.lock().unwrap() = Instant::now();
         let (status, payload) = match apply(sw, hello, &req) {
             Ok(ok) => ok,
             Err((e, prefix)) => {

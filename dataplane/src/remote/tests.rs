@@ -15,9 +15,15 @@ use crate::switch::{program, Report, SoftwareSwitch, Uplink};
 /// A switch on an uplink that does not exist (programming needs none),
 /// served on a free loopback port; the server's log lines are kept.
 fn served() -> (SocketAddr, Arc<SoftwareSwitch>, Arc<Mutex<Vec<String>>>) {
+    served_stale(super::server::STALE_AFTER)
+}
+
+fn served_stale(stale: Duration) -> (SocketAddr, Arc<SoftwareSwitch>, Arc<Mutex<Vec<String>>>) {
     let sw =
         Arc::new(SoftwareSwitch::open_on("xsw-no-uplink", Encap::Vpls, Uplink::Tunnel).unwrap());
-    let server = Server::bind("127.0.0.1:0", sw.clone(), "xsw-no-uplink", Encap::Vpls).unwrap();
+    let server = Server::bind("127.0.0.1:0", sw.clone(), "xsw-no-uplink", Encap::Vpls)
+        .unwrap()
+        .stale_after(stale);
     let addr = server.local_addr().unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
     let l = log.clone();
@@ -148,5 +154,42 @@ fn bad_requests_get_reasons() {
     assert!(logged(&log, "went away"));
     let (mut c, _) = Client::connect(addr).unwrap();
     assert!(c.report(Report::Ports).is_ok());
+    sw.close();
+}
+
+/// A controller that lost its way (a tunnel cut: it says nothing) gives
+/// its place to the next one once it has been silent long enough, without
+/// waiting for keepalives to end its connection.
+#[test]
+fn a_silent_controller_gives_its_place() {
+    let stale = Duration::from_secs(2);
+    let (addr, sw, log) = served_stale(stale);
+    let (mut first, _) = Client::connect(addr).unwrap();
+    assert!(first.report(Report::Summary).is_ok());
+    std::thread::sleep(stale + Duration::from_millis(500));
+    let (mut second, _) = Client::connect(addr).unwrap();
+    assert!(logged(&log, "takes the place of 127.0.0.1:"));
+    assert!(
+        first.report(Report::Summary).is_err(),
+        "the first one's connection is closed"
+    );
+    assert!(logged(&log, "the tables stay as they are"));
+    // The first one's end must not free the second one's place: while the
+    // second keeps asking, a third is refused.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = stop.clone();
+    let talker = std::thread::spawn(move || {
+        while !s.load(std::sync::atomic::Ordering::SeqCst) {
+            second.report(Report::Summary).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let e = Client::connect(addr)
+        .err()
+        .expect("the second is the controller");
+    assert_eq!(e.errno(), libc::EBUSY);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    talker.join().unwrap();
     sw.close();
 }
