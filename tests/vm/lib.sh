@@ -81,6 +81,14 @@ wait_for() { # wait_for SECONDS CMD...: retries CMD (quietly) until it
 	done
 }
 
+yields() { # yields EXPECTED CMD...: CMD prints EXPECTED; for wait_for, which
+	# runs it again on each try (`wait_for N test "$(CMD)" = X` would run CMD
+	# once, before the first try, and wait for nothing)
+	local want=$1
+	shift
+	[ "$("$@")" = "$want" ]
+}
+
 # Named cases, as netdevsim's selftests list ALL_TESTS: a scenario defines
 # case_NAME functions and ALL_CASES="NAME ..." (a line of its own, read by
 # the rig too), then calls run_cases. The rig runs some of them with

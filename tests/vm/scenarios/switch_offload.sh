@@ -80,8 +80,8 @@ case_start() {
 # every route the kernel dumped carries the SWITCH's verdict
 case_flags() {
 	needs start
-	check "every IPv4 route has offload, trap or offload_failed" sw_wait 20 test "$(unflagged -4)" = 0
-	check "every IPv6 route too" sw_wait 20 test "$(unflagged -6)" = 0
+	check "every IPv4 route has offload, trap or offload_failed" sw_wait 20 yields 0 unflagged -4
+	check "every IPv6 route too" sw_wait 20 yields 0 unflagged -6
 	check_eq "a connected route through a port is offloaded" 1 \
 		"$(ip -j route show 10.1.0.0/24 | jq '[.[] | select(.flags | index("rt_offload"))] | length')"
 	check_eq "a local route is trapped" 1 \
