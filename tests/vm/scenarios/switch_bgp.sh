@@ -174,7 +174,10 @@ case_withdraw() {
 	frr_vtysh h1 "clear bgp 10.1.0.1 soft out" "clear bgp 2001:db8:1::1 soft out" >/dev/null
 	check "the peer withdraws: no BGP route is left in the kernel" \
 		sw_wait 300 sh -c '[ "$(ip route show proto bgp | wc -l) $(ip -6 route show proto bgp | wc -l)" = "0 0" ]'
-	check "every one left the SWITCH" $MC wait-routes $((base4 + base6)) 300 --at-most
+	# Compared with the kernel, not with the count of the start: a link-local
+	# route that came after that count (sooner, now that guests are faster)
+	# made the mirror hold 2 more than it, with nothing wrong.
+	check "every one left the mirror: it holds what the kernel holds" sw_wait 300 $MC compare
 	check "the SWITCH's routes equal the kernel's again" $MC compare-switch
 	check "and the sessions are still up" both_up
 	stamp "withdrawn"
