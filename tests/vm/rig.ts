@@ -452,11 +452,14 @@ async function main(): Promise<number> {
       ((performance.now() - t0) / 1000).toFixed(1)
     }s`,
   );
-  // again at the end, with the first lines of each excerpt: a CI log
-  // that keeps only its tail still shows why
+  // again at the end, with the failed checks (or the first lines of the
+  // excerpt): a CI log that keeps only its tail still shows why
   for (const r of bad) {
     console.log(`vm: FAILED ${r.kernel} ${r.scenario} (${r.verdict.outcome})`);
-    for (const l of r.verdict.excerpt.slice(0, 6)) console.log(`vm:   | ${l}`);
+    const why = r.verdict.failures?.length
+      ? r.verdict.failures.slice(0, 24)
+      : r.verdict.excerpt.slice(0, 6);
+    for (const l of why) console.log(`vm:   | ${l}`);
   }
   console.log(`${t.passed} passed, ${t.failed} failed`);
   return bad.length ? 1 : 0;

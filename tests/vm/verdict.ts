@@ -74,6 +74,35 @@ export interface Verdict {
   reason?: string;
   /** lines to show: a splat or the end of the console */
   excerpt: string[];
+  /** on a failure: each failed check with its case and what it printed */
+  failures?: string[];
+}
+
+/**
+ * Each failed check of a TAP output, after the case it belongs to and
+ * with the diagnostics printed just after it: what a reader of a short
+ * summary needs to know which checks failed and why.
+ */
+export function failedChecks(output: string, diagnostics = 4): string[] {
+  const out: string[] = [];
+  let kase = "";
+  let shownCase = "";
+  let after = 0;
+  for (const line of output.split("\n")) {
+    if (line.startsWith("# case:")) kase = line;
+    if (line.startsWith("not ok")) {
+      if (kase && kase !== shownCase) out.push(kase);
+      shownCase = kase;
+      out.push(line);
+      after = diagnostics;
+    } else if (after > 0 && line.startsWith("#") && line !== kase) {
+      out.push(line);
+      after--;
+    } else {
+      after = 0;
+    }
+  }
+  return out;
 }
 
 export interface GuestResult {
@@ -88,6 +117,8 @@ export interface GuestResult {
   output: string;
   dmesg: string;
   console: string;
+  /** the kernel log of the scenario's peer guest, if it had one (peer.ts) */
+  peerDmesg?: string;
 }
 
 /** The line the guest's init prints just before it runs the scenario. */
@@ -110,9 +141,12 @@ export function crashedBeforeScenario(r: GuestResult): boolean {
 
 export function judge(r: GuestResult): Verdict {
   const counts = parseCounts(r.output);
+  const peerSplat = findSplats(r.peerDmesg ?? "").map((l) => `peer: ${l}`);
   const splat = findSplats(r.dmesg).length
     ? findSplats(r.dmesg)
-    : findSplats(r.console);
+    : findSplats(r.console).length
+    ? findSplats(r.console)
+    : peerSplat;
   const tail = r.console.split("\n").slice(-30);
   if (splat.length) {
     return {
@@ -146,6 +180,7 @@ export function judge(r: GuestResult): Verdict {
       counts,
       reason: `exit code ${r.rc}, ${counts.failed} failed`,
       excerpt: r.output.split("\n").filter((l) => /^(not ok|#)/.test(l)),
+      failures: failedChecks(r.output),
     };
   }
   if (counts.passed === 0) {

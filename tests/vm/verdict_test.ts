@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   crashedBeforeScenario,
+  failedChecks,
   findSplats,
   type GuestResult,
   judge,
@@ -73,6 +74,56 @@ Deno.test("judge: each way to fail", () => {
       console: "Kernel panic - not syncing",
     }).outcome,
     "splat",
+  );
+});
+
+Deno.test("failedChecks: each failed check after its case, with its diagnostics", () => {
+  const output = [
+    "# case: up",
+    "# lab: building",
+    "ok 1 - lab up",
+    "# case: reach",
+    "ok 2 - h1 reaches h2",
+    "not ok 3 - h1 reaches h3",
+    "# ping: 100% loss",
+    "# rc=1",
+    "ok 4 - h2 reaches h3",
+    "# routed: 80 of 96",
+    "not ok 5 - the spines routed it",
+    "# case: down",
+    "not ok 6 - nothing left",
+    "1..6",
+  ].join("\n");
+  assert.deepEqual(failedChecks(output), [
+    "# case: reach",
+    "not ok 3 - h1 reaches h3",
+    "# ping: 100% loss",
+    "# rc=1",
+    "not ok 5 - the spines routed it",
+    "# case: down",
+    "not ok 6 - nothing left",
+  ]);
+  assert.deepEqual(failedChecks(output, 1).slice(0, 3), [
+    "# case: reach",
+    "not ok 3 - h1 reaches h3",
+    "# ping: 100% loss",
+  ]);
+  assert.deepEqual(judge({ ...base, output }).failures, failedChecks(output));
+  assert.equal(judge(base).failures, undefined);
+});
+
+Deno.test("judge: a splat in the peer guest's kernel fails the scenario", () => {
+  const v = judge({
+    ...base,
+    peerDmesg: "[ 2.0] BUG: unable to handle page\n",
+  });
+  assert.equal(v.outcome, "splat");
+  assert.ok(
+    v.excerpt.some((l) => l.startsWith("peer: ") && l.includes("BUG:")),
+  );
+  assert.equal(
+    judge({ ...base, peerDmesg: "[ 1.0] virtio_net\n" }).outcome,
+    "pass",
   );
 });
 

@@ -23,6 +23,9 @@ bgp_routes() { # bgp_routes SWITCH N: its kernel holds N routes from BGP
 tx() { # tx SWITCH WIRE: packets the SWITCH sent on the wire
 	ip -n "fab-$1" -j -s link show "$2" | jq -r '.[0].stats64.tx.packets'
 }
+sent_since() { # sent_since A1 A2 N: leaf1's two wires sent N more than A1, A2
+	[ $(($(tx leaf1 xeth1w) - $1 + $(tx leaf1 xeth2w) - $2)) -ge "$3" ]
+}
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }'; }
 xeth_devices() {
 	ip -d -j link show |
@@ -154,7 +157,9 @@ for _ in range(64):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.sendto(b"flow", ("10.2.2.2", 9))
     s.close()'
-	sleep "$(scaled 1)"
+	# every flow has left leaf1 once both wires together sent 64 more
+	# frames (give or take BGP's few): only then is the spread counted
+	wait_for 30 sent_since "$a1" "$a2" 64
 	b1=$(($(tx leaf1 xeth1w) - a1)) b2=$(($(tx leaf1 xeth2w) - a2))
 	echo "# 64 flows h1 -> h4: $b1 frames to spine1, $b2 to spine2"
 	check "flows take spine1 (port xeth1 of leaf1)" test "$b1" -ge 8
@@ -195,7 +200,14 @@ case_fib() {
 	for s in spine1 spine2 leaf1 leaf2; do
 		socks+="${socks:+,}$DIR/$s.sock" nss+=" fab-$s"
 	done
-	# one Deno for the four: each SWITCHD against its own namespace
+	# One Deno for the four: each SWITCHD against its own namespace. The
+	# link that came back at the end of link_down may still be bringing
+	# its BGP session and routes back, and a kernel that changes while it
+	# is compared is ahead of the mirrors for that moment: the comparison
+	# is made again until the fabric holds still (each try waits until no
+	# SWITCHD has received anything for half a second).
+	# shellcheck disable=SC2086
+	wait_for 120 $MC "$socks" compare-both --named-only $nss >/dev/null 2>&1
 	# shellcheck disable=SC2086
 	out=$($MC "$socks" compare-both --named-only $nss 2>&1)
 	rc=$?
