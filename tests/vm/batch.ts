@@ -9,6 +9,12 @@ import type { Kernel } from "./kernels.ts";
 import { boot, processCpuSeconds } from "./qemu.ts";
 import { readOptional } from "../read_optional.ts";
 import type { Scenario } from "./plan.ts";
+import {
+  allocatePeerLinks,
+  peerEnv,
+  peerQemuArgs,
+  type PeerSide,
+} from "./peer.ts";
 import { scenarioSettings, type Settings } from "./settings.ts";
 import {
   crashedBeforeScenario,
@@ -77,6 +83,59 @@ function batchFile(scenarios: readonly Scenario[]): string {
     .join("\n") + "\n";
 }
 
+/** The scenario the peer guest runs (guest/runner.sh's batch line). */
+const PEER_NAME = "peer";
+
+interface PeerBoot {
+  qemuArgs: string[];
+  env: string;
+  /** the peer guest's run: resolves with its console */
+  run: (signal: AbortSignal) => Promise<string>;
+  dir: string;
+}
+
+/**
+ * The peer guest of a scenario that wants one (settings "peer"): its
+ * links' ports are taken now, and it boots when `run` is called, beside
+ * the scenario's own guest.
+ */
+async function peerBoot(
+  o: BatchOptions,
+  name: string,
+): Promise<PeerBoot | undefined> {
+  const per = scenarioSettings(o.settings, name).peer;
+  if (!per) return undefined;
+  const links = await allocatePeerLinks();
+  const dir = `${o.dir}/${PEER_NAME}`;
+  await Deno.mkdir(dir, { recursive: true });
+  const root = o.root;
+  await Deno.writeTextFile(
+    `${dir}/batch`,
+    `${PEER_NAME} ${root}/tests/vm/guest/peer.sh\n`,
+  );
+  await Deno.writeTextFile(`${dir}/splats`, splatPatternFile());
+  await Deno.writeTextFile(`${dir}/env`, o.env + peerEnv("peer"));
+  const side = (s: PeerSide) => peerQemuArgs(links, s);
+  return {
+    qemuArgs: side("scenario"),
+    env: peerEnv("scenario"),
+    dir,
+    run: (signal) =>
+      boot({
+        kernel: o.kernel,
+        initramfs: o.initramfs,
+        root,
+        batch: `${dir}/batch`,
+        outDir: dir,
+        signal,
+        memoryMiB: per.memoryMiB ?? 1024,
+        cpus: per.cpus ?? 1,
+        qemuArgs: side("peer"),
+        onLine: (line) => o.onLine(`${name} peer`, line),
+      }),
+  };
+}
+
 interface Watch {
   current?: string;
   started: Map<string, number>;
@@ -93,8 +152,9 @@ async function bootOnce(
 ): Promise<{ console: string; w: Watch }> {
   await Deno.writeTextFile(`${o.dir}/batch`, batchFile(o.scenarios));
   await Deno.writeTextFile(`${o.dir}/splats`, splatPatternFile());
-  await Deno.writeTextFile(`${o.dir}/env`, o.env);
   const first = scenarioSettings(o.settings, o.scenarios[0].name);
+  const peer = await peerBoot(o, o.scenarios[0].name);
+  await Deno.writeTextFile(`${o.dir}/env`, o.env + (peer?.env ?? ""));
   const abort = new AbortController();
   const w: Watch = {
     started: new Map(),
@@ -121,6 +181,8 @@ async function bootOnce(
       abort.abort();
     }, secs * 1000);
   };
+  const peerAbort = new AbortController();
+  const peerRun = peer?.run(peerAbort.signal);
   const console = await boot({
     kernel: o.kernel,
     initramfs: o.initramfs,
@@ -131,7 +193,7 @@ async function bootOnce(
     memoryMiB: first.memoryMiB,
     cpus: first.cpus,
     tcgThreads: first.tcgThreads,
-    qemuArgs: first.qemuArgs,
+    qemuArgs: [...first.qemuArgs, ...(peer?.qemuArgs ?? [])],
     cmdline: first.cmdline,
     acpiTables: o.acpiTables,
     onSpawn: (p) => pid = p,
@@ -154,6 +216,13 @@ async function bootOnce(
     },
   });
   clearTimeout(timer);
+  if (peerRun) {
+    // The scenario tells its peer to end (lib_peer.sh peer_bye); one that
+    // did not (it failed, timed out) gets its peer stopped after a while.
+    const stop = setTimeout(() => peerAbort.abort(), 60 * o.scale * 1000);
+    await peerRun.catch(() => "");
+    clearTimeout(stop);
+  }
   return { console, w };
 }
 
@@ -229,6 +298,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchOutcome> {
           rc: Number.isNaN(rc) ? undefined : rc,
           output,
           dmesg: (await readOptional(`${d}/dmesg.log`)) ?? "",
+          peerDmesg: await peerDmesg(o, sc.name),
           console: consoleOf(console, sc.name),
         },
         (end - t0) / 1000,
@@ -237,6 +307,21 @@ export async function runBatch(o: BatchOptions): Promise<BatchOutcome> {
     );
   }
   return { results, notRun };
+}
+
+/**
+ * The peer guest's kernel log, when the scenario had one: a splat there
+ * fails the scenario as one in its own guest does. A peer that was
+ * stopped before it wrote its log leaves its console instead.
+ */
+async function peerDmesg(
+  o: BatchOptions,
+  name: string,
+): Promise<string | undefined> {
+  if (!scenarioSettings(o.settings, name).peer) return undefined;
+  const dir = `${o.dir}/${PEER_NAME}`;
+  return (await readOptional(`${dir}/${PEER_NAME}/dmesg.log`)) ??
+    (await readOptional(`${dir}/console.log`)) ?? "";
 }
 
 /** Judges one scenario; a failed one keeps its logs in its own directory. */
@@ -255,6 +340,15 @@ async function finish(
       .catch(() => {});
     await Deno.writeTextFile(`${logDir}/output.log`, r.output);
     await Deno.writeTextFile(`${logDir}/dmesg.log`, r.dmesg);
+    if (r.peerDmesg !== undefined) {
+      await Deno.writeTextFile(`${logDir}/peer-dmesg.log`, r.peerDmesg);
+      for (const f of ["console.log", `${PEER_NAME}/output.log`]) {
+        await Deno.copyFile(
+          `${o.dir}/${PEER_NAME}/${f}`,
+          `${logDir}/peer-${f.replace("/", "-")}`,
+        ).catch(() => {});
+      }
+    }
   }
   return {
     kernel: o.kernel.alias,

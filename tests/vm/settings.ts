@@ -37,6 +37,17 @@ export interface ScenarioSettings {
    * ignore it.
    */
   quickKernels?: string[];
+  /**
+   * A second machine for the scenario (peer.ts): a guest of this size
+   * booted beside its own, joined to it by two links. Such a scenario
+   * always gets its guests to itself.
+   */
+  peer?: PeerSettings;
+}
+
+export interface PeerSettings {
+  memoryMiB?: number;
+  cpus?: number;
 }
 
 export interface Settings extends ScenarioSettings {
@@ -84,11 +95,15 @@ export function scenarioSettings(
   name: string,
 ):
   & Required<
-    Omit<ScenarioSettings, "tcgThreads" | "fullTimeoutSeconds" | "quickKernels">
+    Omit<
+      ScenarioSettings,
+      "tcgThreads" | "fullTimeoutSeconds" | "quickKernels" | "peer"
+    >
   >
   & {
     tcgThreads: "single" | "multi";
     quickKernels?: string[];
+    peer?: PeerSettings;
   } {
   const per = settings.scenarios[name] ?? {};
   return {
@@ -99,7 +114,8 @@ export function scenarioSettings(
     qemuArgs: per.qemuArgs ?? [],
     cmdline: per.cmdline ?? [],
     acpiTables: per.acpiTables ?? [],
-    boot: per.boot ?? "shared",
+    boot: per.boot ?? (per.peer ? "own" : "shared"),
     ...(per.quickKernels ? { quickKernels: per.quickKernels } : {}),
+    ...(per.peer ? { peer: per.peer } : {}),
   };
 }

@@ -5,8 +5,16 @@ import { KERNEL_ALIASES } from "./kernels.ts";
 Deno.test("settings: defaults fill what settings.json leaves out", () => {
   const dir = Deno.makeTempDirSync();
   const p = `${dir}/settings.json`;
-  Deno.writeTextFileSync(p, JSON.stringify({ scenarios: { x: { cpus: 2 } } }));
+  Deno.writeTextFileSync(
+    p,
+    JSON.stringify({
+      scenarios: { x: { cpus: 2 }, two: { peer: { memoryMiB: 512 } } },
+    }),
+  );
   const s = loadSettings(p);
+  // a scenario with a peer guest has its guests to itself
+  assert.equal(scenarioSettings(s, "two").boot, "own");
+  assert.deepEqual(scenarioSettings(s, "two").peer, { memoryMiB: 512 });
   assert.equal(s.timeoutSeconds, 120);
   assert.equal(s.bootSeconds, 120);
   assert.deepEqual(scenarioSettings(s, "x"), {
