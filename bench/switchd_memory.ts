@@ -99,7 +99,7 @@ const sw = SoftwareSwitch.open(dp, `xmem${Deno.pid % 10000}`, {
   statNames: () => [],
 });
 const mirror = new Mirror();
-sw.apply(mirror.apply(portInfo(7, { ifindex: IFINDEX, net: 1n })));
+await sw.apply(mirror.apply(portInfo(7, { ifindex: IFINDEX, net: 1n })));
 let resultBytes = 0;
 const reporter = new OffloadReporter(sw, {
   extensions: FIB_OFFLOAD_EXT,
@@ -129,7 +129,7 @@ for (let i = 0; i < N4 + N6; i += BATCH) {
     if (m.kind === "invalid") throw new Error(`invalid: ${m.detail}`);
     changes.push(...mirror.apply(m));
   }
-  sw.apply(changes);
+  await sw.apply(changes);
   if (OFFLOAD) {
     reporter.changed();
     await reporter.settled();
@@ -144,7 +144,7 @@ if (OFFLOAD) {
   statusSeconds = (performance.now() - t1) / 1000;
 }
 const seconds = (performance.now() - t0) / 1000;
-const summary = sw.summary();
+const summary = await sw.summary();
 const heap = Deno.memoryUsage();
 console.log(
   "bench: " + JSON.stringify({
@@ -171,5 +171,5 @@ console.log(
       : {}),
   }),
 );
-sw.close();
+await sw.close();
 dp.close();

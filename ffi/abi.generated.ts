@@ -4,7 +4,7 @@
 // this file is stale.
 
 /** The C ABI's version (xeth_dp_abi_version); SWITCHD refuses a library with another. */
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 7;
 
 /** Linux's numbers of the errors the library's calls return as -errno (dataplane/src/ffi.rs). */
 export const ERRNO = {
@@ -20,6 +20,7 @@ export const ERRNO = {
   EOVERFLOW: 75,
   ECONNRESET: 104,
   ENOBUFS: 105,
+  ETIMEDOUT: 110,
   ECONNREFUSED: 111,
 } as const;
 
@@ -79,6 +80,12 @@ export const SWITCH_REPORT = {
   fib: 5,
   "route-results": 6,
   "route-status": 7,
+} as const;
+
+/** What xeth_dp_switch_program writes to `done`. */
+export const SWITCH_PROGRAM = {
+  /** no record refused: the call failed as a whole (a remote switch out of reach), and what it applied is unknown */
+  NONE_REFUSED: 4294967295,
 } as const;
 
 /** Region indices of a vfio PCI device (VFIO_PCI_*_REGION_INDEX). */

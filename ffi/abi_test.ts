@@ -27,7 +27,7 @@ Deno.test(
     await withVethNetns(1, { prefix: "xabi" }, async ([p]) => {
       using dp = openDataplane();
       using sw = SoftSwitch.open(dp, `xabinomux${Deno.pid % 10000}`);
-      sw.program(parseRecords(
+      await sw.program(parseRecords(
         dp,
         "link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\n" +
           `attach 10 ${p.outer}\nroute 1 254 10.0.0.0/8 1 10`,
@@ -35,7 +35,7 @@ Deno.test(
       // Two publications: the attach taken, then a pass that counted.
       await sw.published(await sw.published(0));
       const kinds = (what: SwitchReport) =>
-        new Set([...records(sw.report(what))].map((r) => r.kind));
+        sw.read(what, (r) => new Set([...records(r)].map((r) => r.kind)));
       const want: Record<SwitchReport, number[]> = {
         ports: [KIND.port],
         counters: [KIND.counters],
@@ -49,7 +49,7 @@ Deno.test(
       };
       deepEqual(Object.keys(want).sort(), Object.keys(SWITCH_REPORT).sort());
       for (const what of Object.keys(want) as SwitchReport[]) {
-        deepEqual([...kinds(what)], want[what], what);
+        deepEqual([...await kinds(what)], want[what], what);
       }
     });
   },

@@ -11,15 +11,24 @@
  *
  * ```ts
  * using dp = openDataplane();
- * using sw = SoftSwitch.open(dp, "xeth-mux", { encap: "vlan" });
- * sw.program(parseRecords(dp, "link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\nattach 10 veth0"));
- * console.log(recordsText(dp, sw.report("ports")));
+ * await using sw = SoftSwitch.open(dp, "xeth-mux", { encap: "vlan" });
+ * await sw.program(parseRecords(dp, "link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\nattach 10 veth0"));
+ * console.log(recordsText(dp, await sw.report("ports")));
  * ```
+ *
+ * The same calls drive a SWITCH on another machine ({@link SoftSwitch.connect}),
+ * where each waits for the network (5 s at most): they are promises, and
+ * a remote switch's run on Deno's worker threads, so that SWITCHD's event
+ * loop (the side-band, the relay, `show`) runs on while they wait. Calls
+ * on one switch run one at a time, in the order they were made: a program
+ * never overtakes an earlier one, nor a report a program made before it.
+ * A switch in this process answers at once, on the JavaScript thread
+ * (a worker thread would add tens of microseconds to every call).
  *
  * @module
  */
 
-import { ERRNO, SWITCH_REPORT } from "./abi.generated.ts";
+import { ERRNO, SWITCH_PROGRAM, SWITCH_REPORT } from "./abi.generated.ts";
 import { type Dataplane, DataplaneError } from "./library.ts";
 import { type Encap, ENCAP_VALUE } from "./punt.ts";
 
@@ -64,12 +73,43 @@ export const REPORT_MAX = 256 << 20;
 /** A report buffer this much larger than its report is given back. */
 const REPORT_SLACK = 8 << 20;
 
+/** Bytes of a call's error buffer: its message, cut to fit. */
+const ERR_LEN = 1024;
+
+/**
+ * What `fill` said it has (`n` bytes, written into `state.buf` when they
+ * fit): a view of them, or undefined after growing the buffer to that
+ * size for another try. The buffer is kept grown, unless a one-off report
+ * (every route's status after a resync, say) left it megabytes larger
+ * than what is reported now.
+ */
+function fitted(
+  state: { buf: Uint8Array<ArrayBuffer> },
+  what: string,
+  n: number,
+): Uint8Array<ArrayBuffer> | undefined {
+  if (n <= state.buf.length) {
+    if (state.buf.length - n <= REPORT_SLACK) return state.buf.subarray(0, n);
+    const small = new Uint8Array(Math.max(REPORT_START, n + (n >> 3)));
+    small.set(state.buf.subarray(0, n));
+    state.buf = small;
+    return small.subarray(0, n);
+  }
+  if (n > REPORT_MAX) {
+    throw new DataplaneError(
+      `${what} needs ${n} bytes, more than the ${REPORT_MAX} allowed`,
+      { errno: ENOSPC },
+    );
+  }
+  // An eighth more: a report may grow before the next call.
+  state.buf = new Uint8Array(Math.min(REPORT_MAX, n + (n >> 3)));
+  return undefined;
+}
+
 /**
  * Calls `fill(buf)`, which returns the size of what it has (written only
  * when it fits), with a buffer grown to that size until it fits; returns
- * what was written, a view of `state.buf`, which is kept grown, unless a
- * one-off report (every route's status after a resync, say) left it
- * megabytes larger than what is reported now.
+ * what was written, a view of `state.buf` (see {@link fitted}).
  */
 function sized(
   state: { buf: Uint8Array<ArrayBuffer> },
@@ -77,23 +117,27 @@ function sized(
   fill: (buf: Uint8Array<ArrayBuffer>) => number,
 ): Uint8Array<ArrayBuffer> {
   for (;;) {
-    const n = fill(state.buf);
-    if (n <= state.buf.length) {
-      if (state.buf.length - n <= REPORT_SLACK) return state.buf.subarray(0, n);
-      const small = new Uint8Array(Math.max(REPORT_START, n + (n >> 3)));
-      small.set(state.buf.subarray(0, n));
-      state.buf = small;
-      return small.subarray(0, n);
-    }
-    if (n > REPORT_MAX) {
-      throw new DataplaneError(
-        `${what} needs ${n} bytes, more than the ${REPORT_MAX} allowed`,
-        { errno: ENOSPC },
-      );
-    }
-    // An eighth more: a report may grow before the next call.
-    state.buf = new Uint8Array(Math.min(REPORT_MAX, n + (n >> 3)));
+    const out = fitted(state, what, fill(state.buf));
+    if (out) return out;
   }
+}
+
+/** {@link sized} for a `fill` that may answer later. */
+async function sizedLater(
+  state: { buf: Uint8Array<ArrayBuffer> },
+  what: string,
+  fill: (buf: Uint8Array<ArrayBuffer>) => Promise<number>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  for (;;) {
+    const out = fitted(state, what, await fill(state.buf));
+    if (out) return out;
+  }
+}
+
+/** The NUL-terminated text at the start of `buf`. */
+function cString(buf: Uint8Array): string {
+  const end = buf.indexOf(0);
+  return new TextDecoder().decode(buf.subarray(0, end < 0 ? buf.length : end));
 }
 
 /** The text of a record stream, a line per record (the library renders it). */
@@ -149,20 +193,43 @@ export class SwitchProgramError extends DataplaneError {
   }
 }
 
-/** A software SWITCH in the data plane library. Close it, or use `using`. */
-export class SoftSwitch implements Disposable {
+/**
+ * A software SWITCH in the data plane library, or a SWITCH on another
+ * machine. Close it, or use `using` (`await using` also waits for the
+ * calls in flight).
+ */
+export class SoftSwitch implements Disposable, AsyncDisposable {
+  /** The mux (a remote switch's: its address, HOST:PORT). */
   readonly mux: string;
   readonly encap: Encap;
+  /** True for a SWITCH on another machine ({@link connect}). */
+  readonly remote: boolean;
   readonly #dp: Dataplane;
+  readonly #label: string;
   #handle: bigint | undefined;
   readonly #report = { buf: new Uint8Array(REPORT_START) };
+  // Buffers the library writes while a call runs (on a worker thread for
+  // a remote switch): one call at a time uses them (#queue).
   readonly #done = new Uint32Array(1);
+  readonly #err = new Uint8Array(ERR_LEN);
+  /** Settles when the last call made so far has. */
+  #tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(dp: Dataplane, mux: string, encap: Encap, h: bigint) {
+  private constructor(
+    dp: Dataplane,
+    mux: string,
+    encap: Encap,
+    h: bigint,
+    remote: boolean,
+  ) {
     this.#dp = dp;
     this.mux = mux;
     this.encap = encap;
     this.#handle = h;
+    this.remote = remote;
+    this.#label = remote
+      ? `the switch at ${mux}`
+      : `the software switch of ${mux}`;
   }
 
   /**
@@ -188,7 +255,7 @@ export class SoftSwitch implements Disposable {
         ENCAP_VALUE[encap],
       ),
     );
-    return new SoftSwitch(dp, mux, encap, BigInt(h));
+    return new SoftSwitch(dp, mux, encap, BigInt(h), false);
   }
 
   /**
@@ -197,39 +264,48 @@ export class SoftSwitch implements Disposable {
    * this machine's mux: `ethtool -S` of its ports lists its stat names).
    * The other calls work as on a local switch's; a lost connection is
    * made again by the call after the one that failed, and
-   * {@link generation} moves on. Blocks for one round trip. Throws a
-   * {@link DataplaneError} (ECONNREFUSED: nothing listens; EBUSY: it has
-   * a controller).
+   * {@link generation} moves on. Waits on a worker thread (3 s at most to
+   * connect, 5 s for the answer). Rejects with a {@link DataplaneError}
+   * (ECONNREFUSED: nothing listens; EBUSY: it has a controller;
+   * ETIMEDOUT: no answer).
    */
-  static connect(
+  static async connect(
     dp: Dataplane,
     addr: string,
     mux: string,
     encap: Encap,
-  ): SoftSwitch {
+  ): Promise<SoftSwitch> {
     const bytes = new TextEncoder().encode(addr);
     const name = new TextEncoder().encode(mux);
-    const h = dp.check(
-      `connect to the switch at ${addr}`,
-      dp.symbols.xeth_dp_switch_connect(
+    const err = new Uint8Array(ERR_LEN);
+    const r = Number(
+      await dp.symbols.xeth_dp_switch_connect(
         bytes,
         BigInt(bytes.length),
         name,
         BigInt(name.length),
+        err,
+        BigInt(err.length),
       ),
     );
-    return new SoftSwitch(dp, addr, encap, BigInt(h));
+    if (r < 0) {
+      throw new DataplaneError(
+        `connect to the switch at ${addr} failed: ${cString(err)}`,
+        { errno: -r },
+      );
+    }
+    return new SoftSwitch(dp, addr, encap, BigInt(r), true);
   }
 
   /**
    * Connections made so far (1 for a switch in this process): once it
    * moves on, the switch was out of reach and records sent meanwhile
-   * were refused, so its tables are to be programmed anew.
+   * were refused, so its tables are to be programmed anew. Never waits.
    */
   generation(): number {
     const h = this.#open();
     return Number(this.#dp.check(
-      `the generation of the switch ${this.mux}`,
+      `the generation of ${this.#label}`,
       this.#dp.symbols.xeth_dp_switch_generation(h),
     ));
   }
@@ -240,37 +316,49 @@ export class SoftSwitch implements Disposable {
   }
 
   /**
-   * Applies a stream of program records and returns how many applied.
-   * Throws a {@link SwitchProgramError} naming the refused record; the
-   * records before it stay applied, the ones after it are not.
+   * Applies a stream of program records and resolves to how many
+   * applied. Rejects with a {@link SwitchProgramError} naming the refused
+   * record (the records before it stay applied, the ones after it are
+   * not), or with a {@link DataplaneError} when the call failed as a
+   * whole (a remote switch out of reach: what it applied is unknown).
+   * `records` must stay as they are until the promise settles.
    */
-  program(records: Uint8Array): number {
-    const h = this.#open();
-    const r = Number(
-      this.#dp.symbols.xeth_dp_switch_program(
+  program(records: Uint8Array): Promise<number> {
+    return this.#queue(async () => {
+      const h = this.#open();
+      const s = this.#dp.symbols;
+      const args = [
         h,
         records as Uint8Array<ArrayBuffer>,
         BigInt(records.length),
         this.#done,
-      ),
-    );
-    if (r >= 0) return r;
-    const why = this.#dp.lastError();
-    throw new SwitchProgramError(
-      `program the software switch of ${this.mux} failed: ${why}`,
-      why,
-      -r,
-      this.#done[0],
-    );
+        this.#err,
+        BigInt(this.#err.length),
+      ] as const;
+      this.#err[0] = 0;
+      const r = Number(
+        this.remote
+          ? await s.xeth_dp_switch_program_async(...args)
+          : s.xeth_dp_switch_program(...args),
+      );
+      if (r >= 0) return r;
+      const why = cString(this.#err);
+      const message = `program ${this.#label} failed: ${why}`;
+      const done = this.#done[0];
+      if (done === SWITCH_PROGRAM.NONE_REFUSED) {
+        throw new DataplaneError(message, { errno: -r });
+      }
+      throw new SwitchProgramError(message, why, -r, done);
+    });
   }
 
   /**
    * Limits the routes the switch holds, as a chip's tables would: routes
    * past it are not held (their traffic goes to Linux) and wait, in
-   * arrival order, for deletions to make room.
+   * arrival order, for deletions to make room. A family left out has no
+   * limit.
    */
-  setCapacity(c: FibCapacity): void {
-    const h = this.#open();
+  setCapacity(c: FibCapacity): Promise<void> {
     const limit = (n: number | undefined) => {
       if (n === undefined) return 0xffff_ffff_ffff_ffffn;
       if (!Number.isSafeInteger(n) || n < 0) {
@@ -278,42 +366,68 @@ export class SoftSwitch implements Disposable {
       }
       return BigInt(n);
     };
-    this.#dp.check(
-      `set the route capacity of the software switch of ${this.mux}`,
-      this.#dp.symbols.xeth_dp_switch_capacity(
-        h,
-        limit(c.ipv4),
-        limit(c.ipv6),
-      ),
-    );
+    const v4 = limit(c.ipv4), v6 = limit(c.ipv6);
+    return this.#queue(async () => {
+      const h = this.#open();
+      const s = this.#dp.symbols;
+      const args = [h, v4, v6, this.#err, BigInt(this.#err.length)] as const;
+      await this.#checked(
+        `set the route capacity of ${this.#label}`,
+        () =>
+          this.remote
+            ? s.xeth_dp_switch_capacity_async(...args)
+            : s.xeth_dp_switch_capacity(...args),
+      );
+    });
   }
 
   /**
-   * A report (see {@link SWITCH_REPORTS}) as a record stream: a view of a
-   * buffer this switch reuses, valid until its next report.
+   * A report (see {@link SWITCH_REPORTS}) as a record stream, read by
+   * `read` at once, before any other call on this switch runs: `read`
+   * gets a view of a buffer this switch reuses, valid until it returns.
+   * Resolves to what `read` returns.
    */
-  report(what: SwitchReport): Uint8Array<ArrayBuffer> {
-    const h = this.#open();
+  read<T>(what: SwitchReport, read: (records: Uint8Array) => T): Promise<T> {
     const code = SWITCH_REPORTS[what];
-    if (code === undefined) throw new RangeError(`no report ${what}`);
-    const label = `${what} report of the software switch of ${this.mux}`;
-    return sized(this.#report, label, (buf) =>
-      this.#dp.check(
-        label,
-        this.#dp.symbols.xeth_dp_switch_report(
+    if (code === undefined) {
+      return Promise.reject(new RangeError(`no report ${what}`));
+    }
+    const label = `${what} report of ${this.#label}`;
+    return this.#queue(async () => {
+      const h = this.#open();
+      const s = this.#dp.symbols;
+      const records = await sizedLater(this.#report, label, (buf) => {
+        const args = [
           h,
           code,
           buf,
           BigInt(buf.length),
-        ),
-      ));
+          this.#err,
+          BigInt(this.#err.length),
+        ] as const;
+        return this.#checked(
+          label,
+          () =>
+            this.remote
+              ? s.xeth_dp_switch_report_async(...args)
+              : s.xeth_dp_switch_report(...args),
+        );
+      });
+      return read(records);
+    });
+  }
+
+  /** A report as a record stream of its own (a copy; see {@link read}). */
+  report(what: SwitchReport): Promise<Uint8Array<ArrayBuffer>> {
+    return this.read(what, (r) => r.slice());
   }
 
   /**
    * Resolves once the switch's thread has published state newer than
    * `after` (every tick of its, 250 ms, and after an attach or detach),
    * or after `timeoutMs`, with the latest publication's number; 0 once
-   * the switch is closed. Waits on a worker thread.
+   * the switch is closed. Waits on a worker thread, beside the other
+   * calls (it asks nothing of a remote switch).
    */
   async published(after: number, timeoutMs = 1000): Promise<number> {
     const h = this.#handle;
@@ -327,13 +441,25 @@ export class SoftSwitch implements Disposable {
     return Number(r);
   }
 
-  /** Stops the switch's thread and waits for it. Safe to call twice. */
+  /**
+   * Resolves once every call made so far has settled (a remote call in
+   * flight ends at once after {@link close}).
+   */
+  settled(): Promise<void> {
+    return this.#tail.then(() => {});
+  }
+
+  /**
+   * Stops a local switch's thread and waits for it; a remote switch's
+   * call in flight fails at once, and calls not yet run reject (closed).
+   * Safe to call twice.
+   */
   close(): void {
     const h = this.#handle;
     if (h === undefined) return;
     this.#handle = undefined;
     this.#dp.check(
-      `close the software switch of ${this.mux}`,
+      `close ${this.#label}`,
       this.#dp.symbols.xeth_dp_switch_close(h),
     );
   }
@@ -342,11 +468,35 @@ export class SoftSwitch implements Disposable {
     this.close();
   }
 
+  /** Closes, then waits for the calls in flight to settle. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.settled();
+  }
+
+  /** Runs `call` once every call made before it has settled. */
+  #queue<T>(call: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(call);
+    this.#tail = run.then(() => {}, () => {});
+    return run;
+  }
+
+  /** The result of a call that writes its message into #err. */
+  async #checked(
+    what: string,
+    call: () => bigint | Promise<bigint>,
+  ): Promise<number> {
+    this.#err[0] = 0;
+    const n = Number(await call());
+    if (n >= 0) return n;
+    throw new DataplaneError(`${what} failed: ${cString(this.#err)}`, {
+      errno: -n,
+    });
+  }
+
   #open(): bigint {
     if (this.#handle === undefined) {
-      throw new DataplaneError(
-        `the software switch of ${this.mux} is closed`,
-      );
+      throw new DataplaneError(`${this.#label} is closed`);
     }
     return this.#handle;
   }

@@ -5,7 +5,14 @@
 // ports alone. Needs root (namespaces, packet sockets), iproute2 and ping.
 // Build the library first (`./run build`).
 
-import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
+import {
+  deepEqual,
+  equal,
+  match,
+  ok,
+  rejects,
+  throws,
+} from "node:assert/strict";
 import { ERRNO } from "./abi.generated.ts";
 import { type Dataplane, DataplaneError, openDataplane } from "./library.ts";
 import {
@@ -141,11 +148,15 @@ function bare(...kinds: number[]): Uint8Array<ArrayBuffer> {
  * A library in JavaScript: the switch symbols over a report of `size`
  * bytes, refusing program records of kind 99 (as the real one refuses a
  * kind it does not know); it says the size a report needs, as the real
- * one does.
+ * one does, and writes its messages into the call's error buffer.
  */
 function fakeLibrary(size: number) {
   const calls: string[] = [];
-  let lastError = "";
+  const lastError = "";
+  const fail = (err: Uint8Array, why: string) => {
+    const n = new TextEncoder().encodeInto(why, err).written;
+    err[n] = 0;
+  };
   const symbols = {
     xeth_dp_switch_open: (_n: Uint8Array, _l: bigint, encap: number) => {
       calls.push(`open ${encap}`);
@@ -160,11 +171,12 @@ function fakeLibrary(size: number) {
       stream: Uint8Array,
       _len: bigint,
       done: Uint32Array,
+      err: Uint8Array,
     ) => {
       const kinds = [...records(stream)].map((r) => r.kind);
       const bad = kinds.indexOf(99);
       if (bad < 0) return BigInt(kinds.length);
-      lastError = `record ${bad + 1}: unknown kind 99`;
+      fail(err, `record ${bad + 1}: unknown kind 99`);
       done[0] = bad;
       return BigInt(-EINVAL);
     },
@@ -192,11 +204,11 @@ function fakeLibrary(size: number) {
   return { dp, calls };
 }
 
-Deno.test("SoftSwitch: reports grow their buffer to the size told, program errors carry the record", () => {
+Deno.test("SoftSwitch: reports grow their buffer to the size told, program errors carry the record", async () => {
   const { dp, calls } = fakeLibrary(200_000);
   const sw = SoftSwitch.open(dp, "xm0", { encap: "vpls" });
-  equal(sw.report("counters").length, 200_000);
-  equal(sw.report("summary").length, 200_000);
+  equal((await sw.report("counters")).length, 200_000);
+  equal(await sw.read("summary", (r) => r.length), 200_000);
   // 64 KiB, then the size told and an eighth (the report may grow
   // meanwhile), not a doubling per call; the grown buffer is kept for the
   // next report.
@@ -206,9 +218,9 @@ Deno.test("SoftSwitch: reports grow their buffer to the size told, program error
     "report 1 225000",
     "report 2 225000",
   ]);
-  equal(sw.program(bare(13, 13)), 2);
-  throws(
-    () => sw.program(bare(13, 99, 13)),
+  equal(await sw.program(bare(13, 13)), 2);
+  await rejects(
+    sw.program(bare(13, 99, 13)),
     (e: unknown) =>
       e instanceof SwitchProgramError && e.index === 1 &&
       e.reason === "unknown kind 99" && e.errno === EINVAL &&
@@ -222,14 +234,14 @@ Deno.test("SoftSwitch: reports grow their buffer to the size told, program error
 
   const told = fakeLibrary(1_000_000);
   const sized = SoftSwitch.open(told.dp, "xm0");
-  equal(sized.report("fib").length, 1_000_000);
+  equal((await sized.report("fib")).length, 1_000_000);
   deepEqual(told.calls, ["open 0", "report 5 65536", "report 5 1125000"]);
 
   // Larger than the largest buffer: an error, as ENOSPC.
   const huge = fakeLibrary(REPORT_MAX + 1);
   const big = SoftSwitch.open(huge.dp, "xm0");
-  throws(
-    () => big.report("ports"),
+  await rejects(
+    big.report("ports"),
     (e: unknown) => e instanceof DataplaneError && e.errno === ENOSPC,
   );
 });
@@ -238,9 +250,9 @@ Deno.test("switch: program errors name the record; close is final", async () => 
   using dp = openDataplane();
   const sw = SoftSwitch.open(dp, NO_MUX, { encap: "vlan" });
   const program = (text: string) => sw.program(parseRecords(dp, text));
-  equal(program(""), 0);
+  equal(await program(""), 0);
   equal(
-    program("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\n\nunlink 10"),
+    await program("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\n\nunlink 10"),
     2,
   );
   // A record of a kind it does not know, between two it does.
@@ -257,18 +269,18 @@ Deno.test("switch: program errors name the record; close is final", async () => 
   }
   w.begin(99, 4);
   w.begin(2, 8);
-  throws(
-    () => sw.program(w.finish()),
+  await rejects(
+    sw.program(w.finish()),
     (e: unknown) =>
       e instanceof SwitchProgramError && e.index === 1 && e.errno === EINVAL &&
       /record 2: kind 99 is no operation/.test(e.message),
   );
   // The record before the bad one applied: the port is there to unlink.
-  equal(program("unlink 10"), 1);
+  equal(await program("unlink 10"), 1);
   for (const what of ["ports", "counters", "summary", "fib"] as const) {
-    ok([...records(sw.report(what))].length >= 0, what);
+    ok([...records(await sw.report(what))].length >= 0, what);
   }
-  match(recordsText(dp, sw.report("summary")), /^links 0$/m);
+  match(recordsText(dp, await sw.report("summary")), /^links 0$/m);
   // The thread publishes every tick.
   const seq = await sw.published(0);
   ok(seq > 0, `publication ${seq}`);
@@ -282,8 +294,8 @@ Deno.test("switch: program errors name the record; close is final", async () => 
   sw.close();
   equal(sw.isOpen, false);
   equal(await sw.published(seq), 0, "closed: nothing to wait for");
-  throws(() => sw.report("summary"), DataplaneError);
-  throws(() => sw.program(bare(13)), /closed/);
+  await rejects(sw.report("summary"), DataplaneError);
+  await rejects(sw.program(bare(13)), /closed/);
 });
 
 Deno.test(
@@ -297,15 +309,15 @@ Deno.test(
 
       // Not members of the bridge: nothing forwards between the ports.
       const program = (text: string) => sw.program(parseRecords(dp, text));
-      const report = (what: Parameters<typeof sw.report>[0]) =>
-        recordsText(dp, sw.report(what));
-      equal(program(twoPorts(a, b, false)), 5);
-      await waitFor("both ports attached with carrier", () => {
-        const ports = report("ports");
+      const report = async (what: Parameters<typeof sw.report>[0]) =>
+        recordsText(dp, await sw.report(what));
+      equal(await program(twoPorts(a, b, false)), 5);
+      await waitFor("both ports attached with carrier", async () => {
+        const ports = await report("ports");
         return /^10 \S+ 1 \d+$/m.test(ports) && /^11 \S+ 1 \d+$/m.test(ports);
       });
-      match(report("ports"), new RegExp(`^10 ${a.outer} 1 \\d+$`, "m"));
-      match(report("ports"), new RegExp(`^11 ${b.outer} 1 \\d+$`, "m"));
+      match(await report("ports"), new RegExp(`^10 ${a.outer} 1 \\d+$`, "m"));
+      match(await report("ports"), new RegExp(`^11 ${b.outer} 1 \\d+$`, "m"));
       equal(
         await ping(a.ns, b.ip, 2, 1),
         false,
@@ -313,17 +325,19 @@ Deno.test(
       );
 
       // Members of bridge 3000 (a link line is the whole link again).
-      equal(program(twoPorts(a, b, true)), 5);
+      equal(await program(twoPorts(a, b, true)), 5);
       ok(
         await ping(a.ns, b.ip, 3, 2),
-        `${a.ns} cannot ping ${b.ip} through bridge 3000; summary:\n${
-          report("summary")
-        }`,
+        `${a.ns} cannot ping ${b.ip} through bridge 3000; summary:\n${await report(
+          "summary",
+        )}`,
       );
       ok(await ping(b.ns, a.ip, 1, 2), `${b.ns} cannot ping back`);
 
-      const names = report("ethtool-names").split("\n").filter((l) => l);
-      const counters = countersOf(report("counters"), names.length);
+      const names = (await report("ethtool-names")).split("\n").filter((l) =>
+        l
+      );
+      const counters = countersOf(await report("counters"), names.length);
       for (const xid of [10, 11]) {
         const c = counters.get(xid);
         ok(c, `no counters for xid ${xid}: ${[...counters.keys()]}`);
@@ -334,13 +348,13 @@ Deno.test(
         equal(c[8 + names.indexOf("rx-octets")], c[2], `xid ${xid}: ${c}`);
         equal(c[8 + names.indexOf("tx-octets")], c[3], `xid ${xid}: ${c}`);
       }
-      const summary = summaryOf(report("summary"));
+      const summary = summaryOf(await report("summary"));
       ok((summary.fdb ?? 0n) >= 2n, `fdb: ${summary.fdb}`);
 
       // Detached, a port no longer forwards.
-      equal(program("detach 11"), 1);
+      equal(await program("detach 11"), 1);
       deepEqual(
-        report("ports").split("\n").filter((l) => l.startsWith("11 ")),
+        (await report("ports")).split("\n").filter((l) => l.startsWith("11 ")),
         [],
       );
       equal(
@@ -355,22 +369,23 @@ Deno.test(
 Deno.test("switch: a SWITCH on another machine takes the same calls, and a reconnection says it needs programming anew", async () => {
   using dp = openDataplane();
   const a = await xethSwitch(NO_MUX);
-  const sw = SoftSwitch.connect(dp, a.addr, NO_MUX, "vlan");
+  const sw = await SoftSwitch.connect(dp, a.addr, NO_MUX, "vlan");
+  equal(sw.remote, true);
   const program = (text: string) => sw.program(parseRecords(dp, text));
   equal(sw.generation(), 1);
-  equal(program("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -"), 1);
-  match(recordsText(dp, sw.report("summary")), /^links 1$/m);
-  throws(
-    () => program("attach 10 xno-such-if"),
+  equal(await program("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -"), 1);
+  match(recordsText(dp, await sw.report("summary")), /^links 1$/m);
+  await rejects(
+    program("attach 10 xno-such-if"),
     (e: unknown) =>
       e instanceof SwitchProgramError && e.index === 0 &&
       /record 1: attach 10 xno-such-if: no interface/.test(e.message),
   );
-  sw.setCapacity({ ipv4: 10 });
+  await sw.setCapacity({ ipv4: 10 });
   ok(await sw.published(0) > 0);
   // one controller at a time
-  throws(
-    () => SoftSwitch.connect(dp, a.addr, NO_MUX, "vlan"),
+  await rejects(
+    SoftSwitch.connect(dp, a.addr, NO_MUX, "vlan"),
     (e: unknown) =>
       e instanceof DataplaneError && e.errno === ERRNO.EBUSY &&
       /has a controller already/.test(e.message),
@@ -381,11 +396,11 @@ Deno.test("switch: a SWITCH on another machine takes the same calls, and a recon
   const port = a.addr.split(":")[1];
   await a.stop();
   const b = await xethSwitch(NO_MUX, Number(port));
-  throws(() => sw.report("summary"), DataplaneError);
-  match(recordsText(dp, sw.report("summary")), /^links 0$/m);
+  await rejects(sw.report("summary"), DataplaneError);
+  match(recordsText(dp, await sw.report("summary")), /^links 0$/m);
   equal(sw.generation(), 2);
   sw.close();
-  throws(() => sw.report("summary"), /closed/);
+  await rejects(sw.report("summary"), /closed/);
   // a bound for a busy machine, not a measurement
   await waitFor(
     "xeth-switch logs its controller's going",
@@ -395,12 +410,172 @@ Deno.test("switch: a SWITCH on another machine takes the same calls, and a recon
   await b.stop();
 });
 
-Deno.test("switch: connecting where no switch listens says so", () => {
+Deno.test("switch: connecting where no switch listens says so", async () => {
   using dp = openDataplane();
-  throws(
-    () => SoftSwitch.connect(dp, "127.0.0.1:1", NO_MUX, "vlan"),
+  await rejects(
+    SoftSwitch.connect(dp, "127.0.0.1:1", NO_MUX, "vlan"),
     (e: unknown) =>
       e instanceof DataplaneError && e.errno === ERRNO.ECONNREFUSED &&
       /the switch at 127\.0\.0\.1:1/.test(e.message),
   );
+});
+
+/** A fake remote SWITCH, for the ways a peer fails. */
+interface Peer extends AsyncDisposable {
+  /** where it listens, HOST:PORT */
+  addr: string;
+}
+
+/**
+ * A peer on a loopback port that `mute`: accepts and never answers (a
+ * tunnel that lost its way before the hello); `silent`: answers the
+ * hello and then nothing (one that lost its way later); `cut`: answers
+ * the hello and closes (a switch that went away).
+ */
+function peer(kind: "mute" | "silent" | "cut"): Peer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const served: Promise<void>[] = [];
+  const serve = async (c: Deno.Conn) => {
+    const buf = new Uint8Array(4096);
+    try {
+      if (kind !== "mute") {
+        // the hello: a u32 length and the request
+        let got = 0;
+        while (
+          got < 4 || got < 4 + new DataView(buf.buffer).getUint32(0, true)
+        ) {
+          const n = await c.read(buf.subarray(got));
+          if (n === null) return;
+          got += n;
+        }
+        const name = new TextEncoder().encode("fake");
+        const reply = new Uint8Array(4 + 8 + 4 + 1 + name.length);
+        const v = new DataView(reply.buffer);
+        v.setUint32(0, reply.length - 4, true); // status 0 follows
+        v.setUint32(12, 1, true); // version 1, encap 0 (vlan)
+        reply.set(name, 17);
+        await c.write(reply);
+        if (kind === "cut") return;
+      }
+      while (await c.read(buf) !== null) {
+        // says nothing
+      }
+    } catch {
+      // closed by the test's end
+    } finally {
+      try {
+        c.close();
+      } catch {
+        // closed already
+      }
+    }
+  };
+  const accepting = (async () => {
+    try {
+      for await (const c of listener) {
+        conns.push(c);
+        served.push(serve(c));
+      }
+    } catch {
+      // the listener closed
+    }
+  })();
+  return {
+    addr: `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await accepting;
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch {
+          // closed already
+        }
+      }
+      await Promise.all(served);
+    },
+  };
+}
+
+Deno.test("switch: the event loop runs on while a remote call waits on a silent peer; a cut peer is a clear error at once", async () => {
+  using dp = openDataplane();
+  // A peer that accepts and never answers (a tunnel that lost its way
+  // before the hello), one that answers the hello and then nothing, and
+  // one that answers the hello and then closes (a switch that went away).
+  await using mute = peer("mute");
+  await using silent = peer("silent");
+  await using cut = peer("cut");
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 20);
+  try {
+    const t0 = performance.now();
+    const connecting = SoftSwitch.connect(dp, mute.addr, NO_MUX, "vlan");
+    const sw = await SoftSwitch.connect(dp, silent.addr, NO_MUX, "vlan");
+    const records = parseRecords(
+      dp,
+      "link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -",
+    );
+    // Calls on one switch run in the order they were made: the report
+    // waits for the program before it, and both for the silent peer.
+    const order: string[] = [];
+    const programmed = sw.program(records).finally(() => order.push("program"));
+    const reported = sw.report("summary").finally(() => order.push("report"));
+    // Meanwhile a cut peer's call fails at once.
+    const gone = await SoftSwitch.connect(dp, cut.addr, NO_MUX, "vlan");
+    const t1 = performance.now();
+    await rejects(
+      gone.program(records),
+      (e: unknown) =>
+        e instanceof DataplaneError && !(e instanceof SwitchProgramError) &&
+        e.errno === ERRNO.ECONNRESET &&
+        /the switch closed the connection/.test(e.message),
+    );
+    // at once, not after the 5 s a silent peer gets (a bound for a busy
+    // machine)
+    ok(performance.now() - t1 < 4000, "the cut peer's error came at once");
+    gone.close();
+    const ticksBefore = ticks;
+    await rejects(
+      programmed,
+      (e: unknown) =>
+        e instanceof DataplaneError && e.errno === ERRNO.ETIMEDOUT &&
+        /program the switch at 127\.0\.0\.1:\d+ failed: no answer within 5 s/
+          .test(e.message),
+    );
+    // The timer fired all along (some 250 times in 5 s; a loaded machine
+    // gives fewer, a blocked loop none).
+    ok(
+      ticks - ticksBefore > 20,
+      `the timer fired ${ticks - ticksBefore} times`,
+    );
+    await rejects(
+      connecting,
+      (e: unknown) =>
+        e instanceof DataplaneError && e.errno === ERRNO.ETIMEDOUT &&
+        /the switch at 127\.0\.0\.1:\d+: no answer within 5 s/.test(e.message),
+    );
+    ok(performance.now() - t0 < 15_000, "bounded waits");
+    // The report runs after the program, on a connection made again,
+    // and waits in its turn; a close does not wait for it: it ends it.
+    equal(order.length, 1);
+    await new Promise((r) => setTimeout(r, 200));
+    equal(order.length, 1, "the report waits for the silent peer");
+    const t2 = performance.now();
+    sw.close();
+    // ended by the close (its socket shut down, or not yet begun), not
+    // by its timeout
+    await rejects(
+      reported,
+      (e: unknown) =>
+        e instanceof DataplaneError &&
+        (e.errno === ERRNO.ECONNRESET || e.errno === ERRNO.EBADF ||
+          /closed/.test(e.message)),
+    );
+    ok(performance.now() - t2 < 4000, "the call ended with the close");
+    deepEqual(order, ["program", "report"]);
+    await sw.settled();
+  } finally {
+    clearInterval(timer);
+  }
 });

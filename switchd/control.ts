@@ -64,7 +64,7 @@ async function handle(
     try {
       const parsed = JSON.parse(req);
       if (typeof parsed?.show !== "string") throw new Error("no show field");
-      reply = { ok: true, result: answer(parsed) };
+      reply = { ok: true, result: await answer(parsed) };
     } catch (e) {
       reply = { ok: false, error: e instanceof Error ? e.message : String(e) };
     }

@@ -147,9 +147,18 @@ export class OffloadReporter {
     this.#schedule();
   }
 
-  /** Resolves once everything reported so far has been handed on. */
-  settled(): Promise<void> {
-    return this.#sending;
+  /**
+   * Resolves once everything reported so far has been handed on, a
+   * report asked for in this turn too.
+   */
+  async settled(): Promise<void> {
+    for (;;) {
+      // the microtask of #schedule runs before this one
+      if (this.#scheduled) await Promise.resolve();
+      const sending = this.#sending;
+      await sending;
+      if (sending === this.#sending && !this.#scheduled) return;
+    }
   }
 
   // Later in this turn: a dump's BREAK comes before the SWITCH has taken
@@ -166,29 +175,33 @@ export class OffloadReporter {
   #flush(): void {
     const enabled = (this.#session.extensions & FIB_OFFLOAD_EXT) !== 0n;
     if (!enabled && !this.#asked) return;
-    const all = this.#all;
+    const all = this.#all || !this.#asked;
     this.#all = false;
-    const source = this.#backend.routeOutcomes?.(all || !this.#asked) ?? [];
     this.#asked = true;
-    // The outcomes are read now, whole (the SWITCH's report is valid only
-    // until its next), and turned into messages of 242 results as they
-    // come: no object per route outlives its message. Without the
-    // extension (a module replaced by an older one) they are read only so
-    // that they do not pile up.
+    // One report at a time, in order: the SWITCH asks for outcomes after
+    // the changes it was given before (a SWITCH elsewhere answers later).
+    this.#sending = this.#sending.then(() => this.#report(all, enabled));
+  }
+
+  async #report(all: boolean, enabled: boolean): Promise<void> {
+    const backend = this.#backend;
+    if (!backend.routeOutcomes) return;
+    // The outcomes are turned into messages of 242 results as they are
+    // read: no object per route outlives its message. Each gets the
+    // cookie the mirror holds when it is read (a route changed again
+    // meanwhile gets the newer one, and its next outcome follows).
+    // Without the extension (a module replaced by an older one) they are
+    // read only so that they do not pile up.
     const messages: Uint8Array[] = [];
     let outcomes = 0, sent = 0;
+    let chunk: FibResult[] = [];
+    const c = this.counters;
     try {
-      if (!enabled) {
-        for (const _ of source) outcomes++;
-        return;
-      }
-      const fib = this.#session.mirror.fib;
-      const c = this.counters;
-      let chunk: FibResult[] = [];
-      for (const o of source) {
+      await backend.routeOutcomes(all, (o) => {
         outcomes++;
-        const r = fibResult(fib, o);
-        if (!r) continue;
+        if (!enabled) return;
+        const r = fibResult(this.#session.mirror.fib, o);
+        if (!r) return;
         chunk.push(r);
         if (r.result === FIB_RESULT.OFFLOAD) c.offload++;
         else if (r.result === FIB_RESULT.TRAP) c.trap++;
@@ -198,20 +211,19 @@ export class OffloadReporter {
           messages.push(...fibOffload(chunk));
           chunk = [];
         }
-      }
-      messages.push(...fibOffload(chunk));
+      });
+      if (enabled) messages.push(...fibOffload(chunk));
     } catch (e) {
       this.#log.error(`no route outcomes from the switch: ${e}`);
     }
-    this.counters.unknown += outcomes - sent;
+    if (!enabled) return;
+    c.unknown += outcomes - sent;
     if (messages.length === 0) return;
-    this.counters.messages += messages.length;
-    this.#sending = this.#sending.then(async () => {
-      try {
-        await this.#session.send(messages);
-      } catch (e) {
-        this.#log.warning(`route results not sent: ${e}`);
-      }
-    });
+    c.messages += messages.length;
+    try {
+      await this.#session.send(messages);
+    } catch (e) {
+      this.#log.warning(`route results not sent: ${e}`);
+    }
   }
 }

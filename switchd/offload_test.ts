@@ -113,7 +113,7 @@ Deno.test("offload: outcomes become results with the mirror's cookies, in order,
     equal(s.sent.flat()[0].cookie, 77n);
     equal(r.counters.offload + r.counters.trap + r.counters.failed, 7);
   } finally {
-    sw.close();
+    await sw.close();
   }
 });
 
@@ -130,7 +130,7 @@ Deno.test("offload: nothing is asked of the SWITCH or sent without the extension
     deepEqual(s.sent, []);
     equal(r.counters.messages, 0);
   } finally {
-    sw.close();
+    await sw.close();
   }
 });
 

@@ -63,10 +63,14 @@ export class Relay {
    * The messages for what changed since the last call, and the state to
    * remember once they are sent. `links` and `stats` pick the parts.
    */
-  collect(parts: { links: boolean; stats: boolean }): {
+  async collect(parts: { links: boolean; stats: boolean }): Promise<{
     messages: Uint8Array[];
     commit: () => void;
-  } {
+  }> {
+    // Asked first: a SWITCH elsewhere answers later, and the mirror the
+    // answers are matched with is the one of then.
+    const links = parts.links ? await this.backend.links() : [];
+    const counters = parts.stats ? await this.backend.counters() : [];
     const m = this.mirror();
     const messages: Uint8Array[] = [];
     const carriers: [number, boolean][] = [];
@@ -74,7 +78,7 @@ export class Relay {
     const stats: [string, bigint][] = [];
     let nCarrier = 0, nSpeed = 0, nLink = 0, nEthtool = 0;
     if (parts.links) {
-      for (const l of this.backend.links()) {
+      for (const l of links) {
         if (!m.links.get(l.xid)) continue;
         if (this.#carrier.get(l.xid) !== l.carrier) {
           messages.push(carrier(l.xid, l.carrier));
@@ -89,7 +93,7 @@ export class Relay {
       }
     }
     if (parts.stats) {
-      for (const c of this.backend.counters()) {
+      for (const c of counters) {
         if (!m.links.get(c.xid)) continue;
         const n = Math.min(c.link.length, LINK_STATS);
         for (let i = 0; i < n; i++) {
@@ -132,7 +136,7 @@ export class Relay {
     parts = { links: true, stats: true },
   ): Promise<number> {
     this.counters.ticks++;
-    const { messages, commit } = this.collect(parts);
+    const { messages, commit } = await this.collect(parts);
     if (messages.length === 0) return 0;
     if (!await send(messages)) {
       this.counters.unsent++;

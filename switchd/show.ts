@@ -36,8 +36,12 @@ const KIND_NAME: Record<number, string> = Object.fromEntries(
   Object.entries(DEV_KIND).map(([k, v]) => [v, k.toLowerCase()]),
 );
 
-/** The answer to `show WHAT` for the daemon running `session`. */
-export function showView(
+/**
+ * The answer to `show WHAT` for the daemon running `session`; the
+ * SWITCH's views wait for its answer (a SWITCH elsewhere, over the
+ * network).
+ */
+export async function showView(
   what: ShowWhat,
   session: Session,
   mux: string,
@@ -46,7 +50,7 @@ export function showView(
     relay?: Relay;
     offload?: OffloadReporter;
   } = {},
-): Row[] | Row {
+): Promise<Row[] | Row> {
   const m = session.mirror;
   const relay = parts.relay?.counters;
   const offload = parts.offload?.counters;
@@ -94,9 +98,9 @@ export function showView(
     case "mirror":
       return mirrorJson(m);
     case "switch":
-      return switchView(parts.backend);
+      return await switchView(parts.backend);
     case "switch-fib":
-      return switchFib(parts.backend);
+      return await switchFib(parts.backend);
   }
 }
 
@@ -109,9 +113,9 @@ function round3(ms: number): number {
  * The SWITCH's summary: its name, then its counts by name (u64, as
  * decimal strings so that JSON keeps them exact).
  */
-function switchView(backend: SwitchBackend | undefined): Row {
+async function switchView(backend: SwitchBackend | undefined): Promise<Row> {
   const row: Row = { switch: backend?.name ?? "none" };
-  for (const [k, v] of Object.entries(backend?.summary?.() ?? {})) {
+  for (const [k, v] of Object.entries(await backend?.summary?.() ?? {})) {
     row[k] = String(v);
   }
   return row;
@@ -123,8 +127,8 @@ function switchView(backend: SwitchBackend | undefined): Row {
  * `XID`, or `?` for an interface that is no proxy; `-` for none). Empty
  * for a SWITCH that cannot list them.
  */
-function switchFib(backend: SwitchBackend | undefined): Row[] {
-  return (backend?.fib?.() ?? []).map((r) => ({
+async function switchFib(backend: SwitchBackend | undefined): Promise<Row[]> {
+  return (await backend?.fib?.() ?? []).map((r) => ({
     net: String(r.net),
     table: r.table,
     prefix: switchPrefix(r),

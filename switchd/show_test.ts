@@ -53,9 +53,9 @@ function filled(): Mirror {
   return m;
 }
 
-Deno.test("show session and counters: state, mirror sizes and counts", () => {
+Deno.test("show session and counters: state, mirror sizes and counts", async () => {
   const s = session(filled());
-  deepEqual(showView("session", s, "xm0", { backend: new NoSwitch() }), {
+  deepEqual(await showView("session", s, "xm0", { backend: new NoSwitch() }), {
     mux: "xm0",
     state: "live",
     switch: "none",
@@ -66,15 +66,18 @@ Deno.test("show session and counters: state, mirror sizes and counts", () => {
     ...COUNTERS,
     changed_at_ms: 1764806400123.457,
   });
-  equal((showView("session", s, "xm0") as { switch: string }).switch, "none");
+  equal(
+    ((await showView("session", s, "xm0")) as { switch: string }).switch,
+    "none",
+  );
   s.mirror.apply({ kind: "break" });
-  deepEqual(showView("counters", s, "xm0"), {
+  deepEqual(await showView("counters", s, "xm0"), {
     ...COUNTERS,
     mirror_ignored: 1,
   });
   const relay = new Relay(new NoSwitch(), () => s.mirror);
   relay.counters.carrier = 4;
-  deepEqual(showView("counters", s, "xm0", { relay }), {
+  deepEqual(await showView("counters", s, "xm0", { relay }), {
     ...COUNTERS,
     mirror_ignored: 1,
     relay_carrier: 4,
@@ -85,9 +88,9 @@ Deno.test("show session and counters: state, mirror sizes and counts", () => {
   });
 });
 
-Deno.test("show links, fib and neighbours: rows, interfaces by name", () => {
+Deno.test("show links, fib and neighbours: rows, interfaces by name", async () => {
   const s = session(filled());
-  deepEqual(showView("links", s, "xm0"), [
+  deepEqual(await showView("links", s, "xm0"), [
     {
       xid: 7,
       name: "xeth7",
@@ -111,7 +114,7 @@ Deno.test("show links, fib and neighbours: rows, interfaces by name", () => {
       uppers: "",
     },
   ]);
-  deepEqual(showView("fib", s, "xm0"), [
+  deepEqual(await showView("fib", s, "xm0"), [
     { net: "1", table: 254, prefix: "10.1.0.0/16", type: 1, nexthops: "" },
     {
       net: "1",
@@ -128,16 +131,19 @@ Deno.test("show links, fib and neighbours: rows, interfaces by name", () => {
       nexthops: "dev xeth7",
     },
   ]);
-  deepEqual(showView("neighbours", s, "xm0"), [
+  deepEqual(await showView("neighbours", s, "xm0"), [
     { net: "1", dev: "xeth7", dst: "10.0.0.2", lladdr: "02:aa:00:00:00:01" },
   ]);
   // an ifindex that is no proxy keeps its number
   s.mirror.apply(neigh(0x0a000003, 0x02aa00000002));
-  equal((showView("neighbours", s, "xm0") as { dev: string }[])[1].dev, "if5");
+  equal(
+    ((await showView("neighbours", s, "xm0")) as { dev: string }[])[1].dev,
+    "if5",
+  );
 });
 
-Deno.test("show mirror: structured, addresses as text, u64s as strings", () => {
-  const v = showView("mirror", session(filled()), "xm0") as unknown as {
+Deno.test("show mirror: structured, addresses as text, u64s as strings", async () => {
+  const v = (await showView("mirror", session(filled()), "xm0")) as unknown as {
     links: { xid: number; net: string; features: string }[];
     fib4: { address: string; nextHops: { gw: string | null }[] }[];
     fib6: { address: string; net: string }[];
@@ -180,10 +186,10 @@ function reporting(
   };
 }
 
-Deno.test("show switch: the backend's summary as strings", () => {
+Deno.test("show switch: the backend's summary as strings", async () => {
   const s = session();
   deepEqual(
-    showView("switch", s, "xm0", {
+    await showView("switch", s, "xm0", {
       backend: reporting({
         fdb: 3n,
         forwarded: 18446744073709551615n,
@@ -201,17 +207,17 @@ Deno.test("show switch: the backend's summary as strings", () => {
   );
   const none = new NoSwitch();
   none.apply(new Mirror().apply(ifinfo(10, 4)));
-  deepEqual(showView("switch", s, "xm0", { backend: none }), {
+  deepEqual(await showView("switch", s, "xm0", { backend: none }), {
     switch: "none",
     "applied.link": "1",
     "applied.fib": "0",
     "applied.neigh": "0",
     "applied.netns": "0",
   });
-  deepEqual(showView("switch", s, "xm0"), { switch: "none" });
+  deepEqual(await showView("switch", s, "xm0"), { switch: "none" });
 });
 
-Deno.test("show switch-fib: the SWITCH's routes as rows", () => {
+Deno.test("show switch-fib: the SWITCH's routes as rows", async () => {
   const s = session();
   const backend = reporting({}, [
     {
@@ -233,7 +239,7 @@ Deno.test("show switch-fib: the SWITCH's routes as rows", () => {
       nextHops: [],
     },
   ]);
-  deepEqual(showView("switch-fib", s, "xm0", { backend }), [
+  deepEqual(await showView("switch-fib", s, "xm0", { backend }), [
     {
       net: "1",
       table: 254,
@@ -251,12 +257,12 @@ Deno.test("show switch-fib: the SWITCH's routes as rows", () => {
   ]);
   // A SWITCH that cannot list its routes lists none.
   deepEqual(
-    showView("switch-fib", s, "xm0", { backend: new NoSwitch() }),
+    await showView("switch-fib", s, "xm0", { backend: new NoSwitch() }),
     [],
   );
 });
 
-Deno.test("formatView: a table for rows, key: value for a record", () => {
+Deno.test("formatView: a table for rows, key: value for a record", async () => {
   equal(
     formatView([
       { xid: 7, name: "xeth7", addresses: "" },
@@ -270,5 +276,8 @@ Deno.test("formatView: a table for rows, key: value for a record", () => {
   );
   equal(formatView([]), "(none)");
   equal(formatView({ mux: "xm0", links: 2 }), "mux: xm0\nlinks: 2");
-  match(formatView(showView("session", session(), "xm0")), /^state: live$/m);
+  match(
+    formatView(await showView("session", session(), "xm0")),
+    /^state: live$/m,
+  );
 });

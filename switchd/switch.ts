@@ -2,11 +2,17 @@
  * The interface through which SWITCHD programs a SWITCH and reads it back.
  *
  * A backend is the software SWITCH of switch-less mode (in the data plane
- * library) or a chip driven over vfio; SWITCHD does not care which. It is
- * given the mirror's changes in order (see mirror/mirror.ts: additions
- * before what depends on them, removals in reverse), and it reports its
- * ports' link state and counters, which the relay (relay.ts) turns into
- * CARRIER, SPEED, LINK_STAT and ETHTOOL_STAT for the kernel.
+ * library), a SWITCH on another machine, or a chip driven over vfio;
+ * SWITCHD does not care which. It is given the mirror's changes in order
+ * (see mirror/mirror.ts: additions before what depends on them, removals
+ * in reverse), and it reports its ports' link state and counters, which
+ * the relay (relay.ts) turns into CARRIER, SPEED, LINK_STAT and
+ * ETHTOOL_STAT for the kernel.
+ *
+ * A backend may answer at once or later (a SWITCH elsewhere waits for the
+ * network): SWITCHD awaits every answer, and never waits for one on its
+ * event loop. Changes are not awaited one by one: a backend takes them as
+ * they come and applies them in that order.
  *
  * @module
  */
@@ -68,42 +74,56 @@ export interface RouteOutcome {
   outcome: "forwarded" | "trapped" | "failed";
 }
 
+/** A value now, or a promise of it. */
+export type Awaitable<T> = T | Promise<T>;
+
 /** A SWITCH that SWITCHD programs. */
 export interface SwitchBackend {
   /** For logs and `show`: "software", "vfio 0000:03:00.0", ... */
   readonly name: string;
-  /** Programs what changed; called in the order the mirror gave. */
-  apply(changes: readonly Change[]): void;
+  /**
+   * Programs what changed; called in the order the mirror gave, and
+   * applied in that order, each after what was asked of the SWITCH
+   * before it. Settles once the changes went to the SWITCH; never
+   * rejects (what the SWITCH refuses is the backend's to log).
+   */
+  apply(changes: readonly Change[]): Awaitable<void>;
   /** The link state of every port now. */
-  links(): Iterable<PortLink>;
+  links(): Awaitable<Iterable<PortLink>>;
   /** The counters of every proxy the SWITCH counts for, now. */
-  counters(): Iterable<ProxyCounters>;
+  counters(): Awaitable<Iterable<ProxyCounters>>;
   /**
    * What the SWITCH holds and did, by stable name (`routes4`, `fdb`,
    * `forwarded`, `exception.arp`, ...), for `show switch`.
    */
-  summary?(): Record<string, bigint>;
+  summary?(): Awaitable<Record<string, bigint>>;
   /**
    * Every route the SWITCH holds, sorted by namespace, table, family and
    * prefix, for `show switch-fib` and for comparing it with Linux.
    */
-  fib?(): SwitchRoute[];
+  fib?(): Awaitable<SwitchRoute[]>;
   /**
    * What became of routes since the last call, in order (with `all`, of
-   * every route it holds or could not hold), for the kernel's route
-   * flags; to be read at once, before anything else is asked of the
-   * SWITCH. A SWITCH without it says nothing, and SWITCHD does not ask
-   * the kernel for the fib-offload extension.
+   * every route it holds or could not hold), each given to `each`, for
+   * the kernel's route flags; asked after the changes given so far. A
+   * SWITCH without it says nothing, and SWITCHD does not ask the kernel
+   * for the fib-offload extension.
    */
-  routeOutcomes?(all: boolean): Iterable<RouteOutcome>;
+  routeOutcomes?(
+    all: boolean,
+    each: (o: RouteOutcome) => void,
+  ): Awaitable<void>;
   /**
    * Resolves when the SWITCH has measured its ports' link state and its
    * counters again, with a number to pass as `after` next time: the relay
    * sends what changed then, instead of polling on a timer of its own.
    */
   measured?(after: number): Promise<number>;
-  /** Releases the SWITCH; SWITCHD calls it last. */
-  close(): void;
+  /**
+   * Releases the SWITCH; SWITCHD calls it last, and waits for it before
+   * it unloads the library.
+   */
+  close(): Awaitable<void>;
 }
 
 /**

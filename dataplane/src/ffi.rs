@@ -9,6 +9,12 @@
 //!   [`xeth_dp_last_error`] right after the failing call. Succeeding calls do
 //!   not clear it. Deno runs non-`nonblocking` FFI calls on the JavaScript
 //!   thread, so the message is found on the thread that made the call.
+//! * A call that may wait on the network (the remote SWITCH's: connect,
+//!   program, capacity, report) is declared `nonblocking` by SWITCHD and
+//!   runs on one of Deno's worker threads, where a per-thread message
+//!   would be lost to the caller: such a call also takes an error buffer
+//!   (`err`, `err_len`) and writes the message of its failure there,
+//!   NUL-terminated and cut to fit ([`guard_into`]).
 //! * Output strings are written NUL-terminated into a caller-owned buffer;
 //!   the return value is their length without the NUL.
 //! * No panic crosses this boundary: `guard` catches it and reports
@@ -93,6 +99,51 @@ where
             -(e.errno() as isize)
         }
     }
+}
+
+/// As [`guard`], for a function that may run off the JavaScript thread:
+/// the message of a failure is also written into the caller's error
+/// buffer `err` ([`err_buf`]), NUL-terminated and cut at a character
+/// boundary to fit.
+pub(crate) fn guard_into<F>(err: Option<&mut [u8]>, f: F) -> isize
+where
+    F: FnOnce() -> Result<usize, Error>,
+{
+    match catch(f) {
+        Ok(n) => n,
+        Err(e) => {
+            set_last_error(&e);
+            if let Some(out) = err {
+                write_cstr_cut(out, &e.to_string().replace('\0', "\\0"));
+            }
+            -(e.errno() as isize)
+        }
+    }
+}
+
+/// Views a caller's error buffer of `len` bytes for [`guard_into`]: none
+/// when `err` is null or `len` is 0.
+///
+/// # Safety
+///
+/// As [`out_buf`]'s.
+pub(crate) unsafe fn err_buf<'a>(err: *mut u8, len: usize) -> Option<&'a mut [u8]> {
+    if len == 0 {
+        return None;
+    }
+    // SAFETY: the caller's contract above is out_buf's.
+    unsafe { out_buf(err, len) }.ok()
+}
+
+/// Copies as much of `s` as fits into `out` with a NUL after it (`out` is
+/// not empty), cut at a character boundary.
+fn write_cstr_cut(out: &mut [u8], s: &str) {
+    let mut n = s.len().min(out.len() - 1);
+    while !s.is_char_boundary(n) {
+        n -= 1;
+    }
+    out[..n].copy_from_slice(&s.as_bytes()[..n]);
+    out[n] = 0;
 }
 
 /// Runs `f`, turning a panic into [`Error::Panic`] and a success value
@@ -404,6 +455,45 @@ mod tests {
         assert_eq!(words[3], 9);
         // SAFETY: words is a live local array of 4 u32.
         assert_eq!(unsafe { in_slice(words.as_ptr(), 4) }.unwrap()[3], 9);
+    }
+
+    #[test]
+    fn guard_into_writes_the_message_into_the_callers_buffer() {
+        let mut err = [0xffu8; 64];
+        let n = guard_into(Some(&mut err), || {
+            Err(Error::described(libc::ETIMEDOUT, "no answer"))
+        });
+        assert_eq!(n, -(libc::ETIMEDOUT as isize));
+        assert_eq!(&err[..10], b"no answer\0");
+        assert_eq!(last_error(), "no answer", "and kept for this thread too");
+        // Cut to fit, at a character boundary.
+        let mut small = [0xffu8; 4];
+        let n = guard_into(Some(&mut small), || Err(Error::described(5, "aé\0b")));
+        assert_eq!(n, -5);
+        assert_eq!(&small, b"a\xc3\xa9\0");
+        let mut tiny = [0xffu8; 2];
+        guard_into(Some(&mut tiny), || Err(Error::described(5, "é")));
+        assert_eq!(tiny, [0, 0xff]);
+        // None: nothing written; a success writes nothing.
+        assert_eq!(
+            guard_into(None, || Err(Error::Os(libc::EIO))),
+            -(libc::EIO as isize)
+        );
+        let mut untouched = [0xffu8; 8];
+        assert_eq!(guard_into(Some(&mut untouched), || Ok(3)), 3);
+        assert_eq!(untouched, [0xff; 8]);
+    }
+
+    #[test]
+    fn err_buf_is_none_for_null_or_empty() {
+        // SAFETY: null is allowed by the contract.
+        assert!(unsafe { err_buf(std::ptr::null_mut(), 8) }.is_none());
+        let mut b = [0u8; 4];
+        // SAFETY: b is a live local array; a length of 0 is not read.
+        assert!(unsafe { err_buf(b.as_mut_ptr(), 0) }.is_none());
+        // SAFETY: b is a live local array of b.len() bytes.
+        let whole = unsafe { err_buf(b.as_mut_ptr(), 4) };
+        assert_eq!(whole.map(|s| s.len()), Some(4));
     }
 
     #[test]

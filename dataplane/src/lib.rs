@@ -42,7 +42,7 @@ pub mod vfio;
 /// Bump it on any change of an exported signature or of the meaning of a
 /// return value; SWITCHD refuses to run against a library whose version
 /// differs from the one it was written for.
-pub const ABI_VERSION: u32 = 6;
+pub const ABI_VERSION: u32 = 7;
 
 /// Version of this crate, as reported to SWITCHD.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

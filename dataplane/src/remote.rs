@@ -25,11 +25,12 @@ pub mod client;
 pub mod remote_switch;
 pub mod server;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::io::{self, Read, Write};
 
 use crate::error::Error;
+use crate::switch::Refused;
 
 /// The protocol's version; `hello` refuses another.
 pub const VERSION: u32 = 1;
@@ -71,6 +72,26 @@ impl TryFrom<u8> for Op {
             .into_iter()
             .find(|&o| o as u8 == v)
             .ok_or_else(|| Error::described(libc::EINVAL, format!("unknown request {v}")))
+    }
+}
+
+/// Why a program request failed.
+#[derive(Debug)]
+pub enum ProgramError {
+    /// The switch refused a record; the ones before it were applied.
+    Refused(Refused),
+    /// The request failed as a whole, without an answer (the connection
+    /// was lost or could not be made, the handle was closed): what the
+    /// switch applied of it is unknown.
+    Failed(Error),
+}
+
+impl ProgramError {
+    pub fn error(&self) -> &Error {
+        match self {
+            ProgramError::Refused(r) => &r.error,
+            ProgramError::Failed(e) => e,
+        }
     }
 }
 

@@ -124,6 +124,18 @@ pub struct Refused {
     pub error: Error,
 }
 
+/// A route capacity as the C ABI and the program connection carry it (a
+/// u64: the number of routes, `u64::MAX` for no limit) as
+/// [`SoftwareSwitch::set_capacity`] takes it.
+pub fn capacity_from_wire(v: u64) -> Option<usize> {
+    (v != u64::MAX).then(|| usize::try_from(v).unwrap_or(usize::MAX))
+}
+
+/// The other way: what [`capacity_from_wire`] reads back.
+pub fn capacity_to_wire(v: Option<usize>) -> u64 {
+    v.map_or(u64::MAX, |v| u64::try_from(v).unwrap_or(u64::MAX))
+}
+
 impl TryFrom<u8> for Report {
     type Error = Error;
 
@@ -149,9 +161,6 @@ impl TryFrom<u8> for Report {
 pub struct SoftwareSwitch {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
-    /// A route-results report its caller had no room for: what it drained
-    /// is given again, first, by the next one.
-    unread_results: Mutex<Option<Vec<u8>>>,
 }
 
 impl SoftwareSwitch {
@@ -189,7 +198,6 @@ impl SoftwareSwitch {
         Ok(SoftwareSwitch {
             shared,
             thread: Mutex::new(Some(thread)),
-            unread_results: Mutex::new(None),
         })
     }
 
@@ -368,10 +376,7 @@ impl SoftwareSwitch {
         let items: Vec<Item> = match what {
             Report::Fib => return self.shared.tables.read().unwrap().route_records(),
             Report::RouteResults => {
-                if let Some(unread) = self.unread_results.lock().unwrap().take() {
-                    return unread;
-                }
-                return self.shared.tables.write().unwrap().route_results(false);
+                return self.shared.tables.write().unwrap().route_results(false)
             }
             Report::RouteStatus => return self.shared.tables.write().unwrap().route_results(true),
             Report::Ports => {
@@ -420,14 +425,6 @@ impl SoftwareSwitch {
             }
         };
         report::encode(&items)
-    }
-
-    /// Keeps a route-results report that did not reach its caller (its
-    /// buffer was too small), for the next such report to give again.
-    pub fn unread(&self, what: Report, records: Vec<u8>) {
-        if what == Report::RouteResults {
-            *self.unread_results.lock().unwrap() = Some(records);
-        }
     }
 
     /// A report as the lines of text it renders as, for tests and

@@ -5,14 +5,17 @@
  * @module
  */
 
-/** Resolves once `done()` is true; throws after `ms` naming `what`. */
+/**
+ * Resolves once `done()` is (or resolves to) true; throws after `ms`
+ * naming `what`.
+ */
 export async function waitFor(
   what: string,
-  done: () => boolean,
+  done: () => boolean | Promise<boolean>,
   ms = 5000,
 ): Promise<void> {
   const end = Date.now() + ms;
-  while (!done()) {
+  while (!await done()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -20,3 +20,9 @@ Deno.test("waitFor: throws naming what it waited for after the bound", async () 
   // busy).
   equal(Date.now() - start >= 50, true);
 });
+
+Deno.test("waitFor: a condition that answers later is awaited", async () => {
+  let n = 0;
+  await waitFor("two answers", () => Promise.resolve(++n >= 2));
+  equal(n, 2);
+});

@@ -46,7 +46,7 @@ export async function runDaemon(
     });
     let backend: SwitchBackend;
     try {
-      backend = openBackend(opts, dp);
+      backend = await openBackend(opts, dp);
     } catch (e) {
       if (!(e instanceof DataplaneError)) throw e;
       log.error(
@@ -63,7 +63,8 @@ export async function runDaemon(
     try {
       await serve(opts, dp, backend, stop);
     } finally {
-      backend.close();
+      // Before the library goes: a call in flight runs in it.
+      await backend.close();
     }
     log.info("stopped");
     return 0;
@@ -87,7 +88,10 @@ async function serve(
     mux: opts.mux,
     extensions: () => opts.fibOffload ? extensions(opts.mux, dp, backend) : 0n,
     onChanges: (changes) => {
-      backend.apply(changes);
+      // Not awaited: the backend applies changes in the order given, a
+      // SWITCH elsewhere while the session reads on; the route outcomes
+      // are asked after them.
+      void backend.apply(changes);
       offload?.changed();
     },
     onState: (state) => {
@@ -150,7 +154,10 @@ function extensions(
 }
 
 /** The SWITCH that --switch asks for. */
-function openBackend(opts: CliOptions, dp: Dataplane): SwitchBackend {
+async function openBackend(
+  opts: CliOptions,
+  dp: Dataplane,
+): Promise<SwitchBackend> {
   switch (opts.switch) {
     case "none":
       return new NoSwitch();
@@ -162,7 +169,7 @@ function openBackend(opts: CliOptions, dp: Dataplane): SwitchBackend {
         fibCapacity: opts.fibCapacity,
       });
     case "remote":
-      return SoftwareSwitch.connect(dp, opts.remote ?? "", opts.mux, {
+      return await SoftwareSwitch.connect(dp, opts.remote ?? "", opts.mux, {
         encap: opts.encap,
         attachments: opts.attachments,
         log: logger("switch"),

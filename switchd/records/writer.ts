@@ -31,6 +31,12 @@ export class RecordTooLong extends Error {
   }
 }
 
+/** A place in a stream being written ({@link RecordWriter.mark}). */
+export interface WriterMark {
+  readonly at: number;
+  readonly count: number;
+}
+
 /** A stream being written; reusable after {@link finish} with {@link reset}. */
 export class RecordWriter {
   #buf: Uint8Array<ArrayBuffer>;
@@ -64,6 +70,25 @@ export class RecordWriter {
   reset(): void {
     this.#at = STREAM.SIZE;
     this.#count = 0;
+    this.#open = -1;
+  }
+
+  /** Where the stream ends now, for {@link rewind}. */
+  mark(): WriterMark {
+    this.#close();
+    return { at: this.#at, count: this.#count };
+  }
+
+  /**
+   * Takes back every record written since `mark` was taken (a batch that
+   * could not be written whole, say); the records before it stay.
+   */
+  rewind(mark: WriterMark): void {
+    if (mark.at > this.#at || mark.count > this.#count) {
+      throw new RangeError("a mark past the end of the stream");
+    }
+    this.#at = mark.at;
+    this.#count = mark.count;
     this.#open = -1;
   }
 

@@ -106,6 +106,24 @@ Deno.test("a record above 64 KiB is refused and taken back out; the stream stays
   ]);
 });
 
+Deno.test("rewind takes back what was written since a mark, and only that", () => {
+  const w = new RecordWriter();
+  route4(w, "10.0.0.0/8", []);
+  const m = w.mark();
+  route4(w, "10.1.0.0/16", []);
+  route4(w, "10.2.0.0/16", []);
+  equal(w.count, 3);
+  w.rewind(m);
+  equal(w.count, 1);
+  route4(w, "10.3.0.0/16", []);
+  deepEqual(lines(w), [
+    "route 1 254 10.0.0.0/8 1 -",
+    "route 1 254 10.3.0.0/16 1 -",
+  ]);
+  w.reset();
+  throws(() => w.rewind(m), RangeError);
+});
+
 Deno.test("MACs: a 48-bit number, most significant byte first", () => {
   const w = new RecordWriter();
   const at = w.begin(UNLINK.KIND, 16);

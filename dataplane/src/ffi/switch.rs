@@ -4,78 +4,124 @@
 //! streams of records ([`crate::records`]), a call per batch; frames never
 //! cross this boundary. Sizes come back as numbers: a report call returns
 //! the report's size, and writes it only when the buffer holds it.
+//!
+//! A handle's switch may be on another machine ([`RemoteSwitch`]), where a
+//! call waits for the network: SWITCHD runs those calls on Deno's worker
+//! threads (`nonblocking`), so every call here may come from any thread,
+//! several at once. The calls that can reach the network (connect,
+//! program, capacity, report) take an error buffer for their message
+//! ([`super::guard_into`]). Calls on one handle do not wait for each other
+//! here except where they share state: a remote switch's connection
+//! (one request at a time) and the unread route results.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{guard, in_slice, out_buf, out_slice};
+use super::{err_buf, guard, guard_into, in_slice, out_buf, out_slice};
 use crate::encap::Encap;
 use crate::error::Error;
 use crate::handles::Handles;
 use crate::remote::remote_switch::RemoteSwitch;
-use crate::switch::{program, Refused, Report, SoftwareSwitch};
+use crate::remote::ProgramError;
+use crate::switch::{capacity_from_wire, program, Report, SoftwareSwitch};
 
-/// A handle's switch: in this process, or on another machine.
-enum Sw {
+/// Where a handle's switch runs.
+enum Place {
     Local(SoftwareSwitch),
     Remote(RemoteSwitch),
 }
 
+/// A handle's switch: in this process, or on another machine.
+struct Sw {
+    place: Place,
+    /// A route-results report its caller had no room for: route results
+    /// are taken as they are reported, so the caller, asking again with
+    /// room, gets these first. Held for the whole of a route-results
+    /// report, so that two at once cannot take the same results or lose
+    /// some.
+    unread_results: Mutex<Option<Vec<u8>>>,
+}
+
 impl Sw {
-    fn program(&self, records: &[u8]) -> Result<usize, Refused> {
-        match self {
-            Sw::Local(s) => s.program(records),
-            Sw::Remote(s) => s.program(records),
+    fn new(place: Place) -> Sw {
+        Sw {
+            place,
+            unread_results: Mutex::new(None),
+        }
+    }
+
+    fn program(&self, records: &[u8]) -> Result<usize, ProgramError> {
+        match &self.place {
+            Place::Local(s) => s.program(records).map_err(ProgramError::Refused),
+            Place::Remote(s) => s.program(records),
         }
     }
 
     fn set_capacity(&self, v4: Option<usize>, v6: Option<usize>) -> Result<(), Error> {
-        match self {
-            Sw::Local(s) => {
+        match &self.place {
+            Place::Local(s) => {
                 s.set_capacity(v4, v6);
                 Ok(())
             }
-            Sw::Remote(s) => s.set_capacity(v4, v6),
+            Place::Remote(s) => s.set_capacity(v4, v6),
         }
     }
 
-    fn report(&self, what: Report) -> Result<Vec<u8>, Error> {
-        match self {
-            Sw::Local(s) => Ok(s.report(what)),
-            Sw::Remote(s) => s.report(what),
+    fn fetch(&self, what: Report) -> Result<Vec<u8>, Error> {
+        match &self.place {
+            Place::Local(s) => Ok(s.report(what)),
+            Place::Remote(s) => s.report(what),
         }
     }
 
-    fn unread(&self, what: Report, records: Vec<u8>) {
-        match self {
-            Sw::Local(s) => s.unread(what, records),
-            Sw::Remote(s) => s.unread(what, records),
+    /// Report `what` into `out` when it fits; its size either way. Route
+    /// results that did not fit are kept for the next such report.
+    fn report_into(&self, what: Report, out: &mut [u8]) -> Result<usize, Error> {
+        if what != Report::RouteResults {
+            return Ok(sized(&self.fetch(what)?, out));
         }
+        let mut unread = self
+            .unread_results
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let records = match unread.take() {
+            Some(r) => r,
+            None => self.fetch(what)?,
+        };
+        let n = sized(&records, out);
+        if n > out.len() {
+            *unread = Some(records);
+        }
+        Ok(n)
     }
 
     fn wait_published(&self, after: u64, timeout: Duration) -> u64 {
-        match self {
-            Sw::Local(s) => s.wait_published(after, timeout),
-            Sw::Remote(s) => s.wait_published(after, timeout),
+        match &self.place {
+            Place::Local(s) => s.wait_published(after, timeout),
+            Place::Remote(s) => s.wait_published(after, timeout),
         }
     }
 
     fn generation(&self) -> u64 {
-        match self {
-            Sw::Local(_) => 1,
-            Sw::Remote(s) => s.generation(),
+        match &self.place {
+            Place::Local(_) => 1,
+            Place::Remote(s) => s.generation(),
         }
     }
 
     fn close(&self) {
-        match self {
-            Sw::Local(s) => s.close(),
-            Sw::Remote(s) => s.close(),
+        match &self.place {
+            Place::Local(s) => s.close(),
+            Place::Remote(s) => s.close(),
         }
     }
 }
 
 static SWITCHES: Handles<Sw> = Handles::new();
+
+/// What [`xeth_dp_switch_program`] writes to `done` when no record was
+/// refused: the call failed as a whole, and what it applied is unknown.
+pub(crate) const NONE_REFUSED: u32 = u32::MAX;
 
 fn switch(h: usize) -> Result<Arc<Sw>, Error> {
     SWITCHES.get(h).map_err(|_| {
@@ -87,11 +133,11 @@ fn switch(h: usize) -> Result<Arc<Sw>, Error> {
 }
 
 /// Copies `data` into `out` when it fits; returns its length either way.
-fn sized(data: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+fn sized(data: &[u8], out: &mut [u8]) -> usize {
     if let Some(dst) = out.get_mut(..data.len()) {
         dst.copy_from_slice(data);
     }
-    Ok(data.len())
+    data.len()
 }
 
 /// Starts a software SWITCH for the mux named `mux` (`len` bytes, no NUL)
@@ -110,35 +156,40 @@ pub unsafe extern "C" fn xeth_dp_switch_open(mux: *const u8, len: usize, encap: 
         let bytes = unsafe { in_slice(mux, len) }?;
         let name = std::str::from_utf8(bytes)
             .map_err(|_| Error::InvalidArgument("mux name is not UTF-8"))?;
-        Ok(SWITCHES.insert(Sw::Local(SoftwareSwitch::open(
-            name,
-            Encap::try_from(encap)?,
-        )?)))
+        let sw = SoftwareSwitch::open(name, Encap::try_from(encap)?)?;
+        Ok(SWITCHES.insert(Sw::new(Place::Local(sw))))
     })
 }
 
 /// Connects to a SWITCH on another machine (`xeth-switch`) at `addr`
 /// (`len` bytes, HOST:PORT, no NUL) for the mux `mux` of this machine
 /// (`mux_len` bytes; its port stat names are read here) and returns a
-/// handle the other calls take as they take a local switch's. A lost connection is made again by
-/// the call after the one that failed; [`xeth_dp_switch_generation`] then
-/// moves on.
+/// handle the other calls take as they take a local switch's. A lost
+/// connection is made again by the call after the one that failed;
+/// [`xeth_dp_switch_generation`] then moves on. Waits for the network (3 s
+/// at most to connect, 5 s for the answer): call it off the JavaScript
+/// thread.
 ///
 /// Returns a handle (>= 1) or -errno: `-ECONNREFUSED` when nothing
-/// listens, `-EBUSY` when the switch has a controller already.
+/// listens, `-EBUSY` when the switch has a controller already; the
+/// message in `err`.
 ///
 /// # Safety
 ///
 /// `addr` must be valid for reads of `len` bytes and `mux` of `mux_len`
-/// bytes during the call.
+/// bytes during the call; `err` as [`super::err_buf`] says.
 #[no_mangle]
 pub unsafe extern "C" fn xeth_dp_switch_connect(
     addr: *const u8,
     len: usize,
     mux: *const u8,
     mux_len: usize,
+    err: *mut u8,
+    err_len: usize,
 ) -> isize {
-    guard(|| {
+    // SAFETY: the caller's contract above is err_buf's.
+    let err = unsafe { err_buf(err, err_len) };
+    guard_into(err, || {
         // SAFETY: the caller's contract above is in_slice's.
         let bytes = unsafe { in_slice(addr, len) }?;
         let addr = std::str::from_utf8(bytes)
@@ -147,13 +198,14 @@ pub unsafe extern "C" fn xeth_dp_switch_connect(
         let bytes = unsafe { in_slice(mux, mux_len) }?;
         let mux = std::str::from_utf8(bytes)
             .map_err(|_| Error::InvalidArgument("mux name is not UTF-8"))?;
-        Ok(SWITCHES.insert(Sw::Remote(RemoteSwitch::connect(addr, mux)?)))
+        let sw = RemoteSwitch::connect(addr, mux)?;
+        Ok(SWITCHES.insert(Sw::new(Place::Remote(sw))))
     })
 }
 
 /// The number of connections a remote switch's handle has made (1 for a
 /// local switch): when it moves on, the switch was out of reach and the
-/// caller programs it anew. >= 1 or `-EBADF`.
+/// caller programs it anew. >= 1 or `-EBADF`. Never waits.
 #[no_mangle]
 pub extern "C" fn xeth_dp_switch_generation(h: usize) -> isize {
     guard(|| {
@@ -162,7 +214,9 @@ pub extern "C" fn xeth_dp_switch_generation(h: usize) -> isize {
     })
 }
 
-/// Stops the switch's thread and releases the handle; 0 or `-EBADF`.
+/// Releases the handle and stops the switch: a local one's thread is
+/// joined; a remote one's connection is shut down without waiting for a
+/// call in flight, which then fails at once. 0 or `-EBADF`.
 #[no_mangle]
 pub extern "C" fn xeth_dp_switch_close(h: usize) -> isize {
     guard(|| {
@@ -173,78 +227,98 @@ pub extern "C" fn xeth_dp_switch_close(h: usize) -> isize {
 }
 
 /// Applies a stream of `len` bytes of program records. Returns the number
-/// of records applied, or -errno with a message naming the first record
-/// refused ("record N: why"); the records before it stay applied, and
-/// `done[0]` says how many they are: the refused record's 0-based place.
+/// of records applied, or -errno with a message (in `err`) naming the
+/// first record refused ("record N: why"); the records before it stay
+/// applied, and `done[0]` says how many they are: the refused record's
+/// 0-based place. When no record was refused, because the call failed as
+/// a whole (a remote switch out of reach, a closed handle), `done[0]` is
+/// [`NONE_REFUSED`] (`u32::MAX`): what the call did is unknown.
 ///
 /// # Safety
 ///
 /// `records` must be valid for reads of `len` bytes, and `done` for
-/// writes of one u32, during the call.
+/// writes of one u32, during the call; `err` as [`super::err_buf`] says.
 #[no_mangle]
 pub unsafe extern "C" fn xeth_dp_switch_program(
     h: usize,
     records: *const u8,
     len: usize,
     done: *mut u32,
+    err: *mut u8,
+    err_len: usize,
 ) -> isize {
-    guard(|| {
+    // SAFETY: the caller's contract above is err_buf's.
+    let err = unsafe { err_buf(err, err_len) };
+    guard_into(err, || {
         // SAFETY: the caller's contract above is in_slice's and out_slice's.
         let bytes = unsafe { in_slice(records, len) }?;
         // SAFETY: as above.
         let out = unsafe { out_slice(done, 1) }?;
+        out[0] = NONE_REFUSED;
         match switch(h)?.program(bytes) {
             Ok(n) => Ok(n),
-            Err(refused) => {
-                out[0] = u32::try_from(refused.done).unwrap_or(u32::MAX);
-                Err(refused.error)
+            Err(ProgramError::Refused(r)) => {
+                out[0] = u32::try_from(r.done).unwrap_or(NONE_REFUSED - 1);
+                Err(r.error)
             }
+            Err(ProgramError::Failed(e)) => Err(e),
         }
     })
 }
 
 /// Sets how many IPv4 (`v4`) and IPv6 (`v6`) routes the switch holds, as
 /// a chip's tables would; `u64::MAX`: no limit (the default). Routes past
-/// it wait, in arrival order, for deletions to make room. 0 or -errno.
+/// it wait, in arrival order, for deletions to make room. 0 or -errno,
+/// the message in `err`.
+///
+/// # Safety
+///
+/// `err` as [`super::err_buf`] says.
 #[no_mangle]
-pub extern "C" fn xeth_dp_switch_capacity(h: usize, v4: u64, v6: u64) -> isize {
-    guard(|| {
-        let limit = |v: u64| (v != u64::MAX).then(|| usize::try_from(v).unwrap_or(usize::MAX));
-        switch(h)?.set_capacity(limit(v4), limit(v6))?;
+pub unsafe extern "C" fn xeth_dp_switch_capacity(
+    h: usize,
+    v4: u64,
+    v6: u64,
+    err: *mut u8,
+    err_len: usize,
+) -> isize {
+    // SAFETY: the caller's contract above is err_buf's.
+    let err = unsafe { err_buf(err, err_len) };
+    guard_into(err, || {
+        let sw = switch(h)?;
+        sw.set_capacity(capacity_from_wire(v4), capacity_from_wire(v6))?;
         Ok(0)
     })
 }
 
 /// Builds report `what` (0 ports, 1 counters, 2 summary, 3 ethtool names,
 /// 4 mux stat names, 5 fib, 6 route results, 7 route status; see
-/// [`crate::switch::Report`]), a stream of
-/// records, and returns its size; it is written into `buf` only when `len`
-/// holds it (otherwise call again with at least that much room).
+/// [`crate::switch::Report`]), a stream of records, and returns its size;
+/// it is written into `buf` only when `len` holds it (otherwise call again
+/// with at least that much room: route results not written are given
+/// then). -errno with the message in `err`.
 ///
 /// # Safety
 ///
 /// `buf` must be valid for writes of `len` bytes during the call and not
-/// accessed by anyone else meanwhile.
+/// accessed by anyone else meanwhile; `err` as [`super::err_buf`] says.
 #[no_mangle]
 pub unsafe extern "C" fn xeth_dp_switch_report(
     h: usize,
     what: u8,
     buf: *mut u8,
     len: usize,
+    err: *mut u8,
+    err_len: usize,
 ) -> isize {
-    guard(|| {
+    // SAFETY: the caller's contract above is err_buf's.
+    let err = unsafe { err_buf(err, err_len) };
+    guard_into(err, || {
         let sw = switch(h)?;
         let what = Report::try_from(what)?;
-        let records = sw.report(what)?;
         // SAFETY: the caller's contract above is out_buf's.
         let out = unsafe { out_buf(buf, len) }?;
-        let n = sized(&records, out)?;
-        if n > out.len() {
-            // Route results are taken as they are reported: the caller
-            // asks again with room, and must get them then.
-            sw.unread(what, records);
-        }
-        Ok(n)
+        sw.report_into(what, out)
     })
 }
 
@@ -281,7 +355,7 @@ pub unsafe extern "C" fn xeth_dp_records_text(
         // SAFETY: as above.
         let out = unsafe { out_buf(out, len) }?;
         let text = program::render(bytes).map_err(|e| Error::described(libc::EINVAL, e))?;
-        sized(text.as_bytes(), out)
+        Ok(sized(text.as_bytes(), out))
     })
 }
 
@@ -308,7 +382,7 @@ pub unsafe extern "C" fn xeth_dp_records_parse(
         let text = std::str::from_utf8(bytes)
             .map_err(|_| Error::InvalidArgument("program text is not UTF-8"))?;
         let records = program::parse_text(text).map_err(|e| Error::described(libc::EINVAL, e))?;
-        sized(&records, out)
+        Ok(sized(&records, out))
     })
 }
 
@@ -326,14 +400,84 @@ mod tests {
         out
     }
 
+    /// The message of a call's error buffer, checked against this
+    /// thread's last error (the same, where both are read).
+    fn message(r: isize, err: &[u8]) -> String {
+        let n = err.iter().position(|&b| b == 0).unwrap();
+        let text = String::from_utf8(err[..n].to_vec()).unwrap();
+        if r < 0 {
+            let mut buf = [0u8; 1024];
+            // SAFETY: buf is a live local array of buf.len() bytes.
+            let m = unsafe { crate::ffi::xeth_dp_last_error(buf.as_mut_ptr(), buf.len()) };
+            assert_eq!(text.as_bytes(), &buf[..m as usize]);
+        }
+        text
+    }
+
+    fn program_err(h: usize, records: &[u8], applied: &mut u32) -> (isize, String) {
+        let mut err = [0u8; 1024];
+        // SAFETY: records, applied and err are live for their lengths.
+        let r = unsafe {
+            xeth_dp_switch_program(
+                h,
+                records.as_ptr(),
+                records.len(),
+                applied,
+                err.as_mut_ptr(),
+                err.len(),
+            )
+        };
+        (r, message(r, &err))
+    }
+
     fn program(h: usize, records: &[u8], applied: &mut u32) -> isize {
-        // SAFETY: records is a live slice of that length, applied a live u32.
-        unsafe { xeth_dp_switch_program(h, records.as_ptr(), records.len(), applied) }
+        program_err(h, records, applied).0
+    }
+
+    fn report_err(h: usize, what: u8, buf: &mut [u8]) -> (isize, String) {
+        let mut err = [0u8; 1024];
+        // SAFETY: buf and err are live slices of their lengths borrowed
+        // exclusively.
+        let r = unsafe {
+            xeth_dp_switch_report(
+                h,
+                what,
+                buf.as_mut_ptr(),
+                buf.len(),
+                err.as_mut_ptr(),
+                err.len(),
+            )
+        };
+        (r, message(r, &err))
     }
 
     fn report(h: usize, what: u8, buf: &mut [u8]) -> isize {
-        // SAFETY: buf is a live slice of that length borrowed exclusively.
-        unsafe { xeth_dp_switch_report(h, what, buf.as_mut_ptr(), buf.len()) }
+        report_err(h, what, buf).0
+    }
+
+    fn capacity(h: usize, v4: u64, v6: u64) -> isize {
+        let mut err = [0u8; 256];
+        // SAFETY: err is a live local array of err.len() bytes.
+        let r = unsafe { xeth_dp_switch_capacity(h, v4, v6, err.as_mut_ptr(), err.len()) };
+        message(r, &err);
+        r
+    }
+
+    fn connect(addr: &str) -> (isize, String) {
+        let mut err = [0u8; 1024];
+        let mux = b"xsw-ffi-nomux";
+        // SAFETY: addr, mux and err are live for their lengths.
+        let r = unsafe {
+            xeth_dp_switch_connect(
+                addr.as_ptr(),
+                addr.len(),
+                mux.as_ptr(),
+                mux.len(),
+                err.as_mut_ptr(),
+                err.len(),
+            )
+        };
+        (r, message(r, &err))
     }
 
     fn open(name: &[u8], encap: u8) -> isize {
@@ -381,7 +525,7 @@ mod tests {
         let n = report(h, 5, &mut buf);
         assert_eq!(text(&buf[..n as usize]), "route 1 254 10.0.0.0/8 1 10\n");
         // A capacity: what did not fit is failed, and said so.
-        assert_eq!(xeth_dp_switch_capacity(h, 1, u64::MAX), 0);
+        assert_eq!(capacity(h, 1, u64::MAX), 0);
         let n = report(h, 7, &mut buf);
         assert_eq!(
             report::text(&buf[..n as usize]).unwrap(),
@@ -398,10 +542,7 @@ mod tests {
             report::text(&buf[..n as usize]).unwrap(),
             "result 1 254 10.1.0.0/16 failed\n"
         );
-        assert_eq!(
-            xeth_dp_switch_capacity(h + 1000, 1, 1),
-            -(libc::EBADF as isize)
-        );
+        assert_eq!(capacity(h + 1000, 1, 1), -(libc::EBADF as isize));
         assert_eq!(report(h, 9, &mut buf), -(libc::EINVAL as isize));
         let n = report(h, 4, &mut buf);
         assert_eq!(text(&buf[..n as usize]), "", "no such mux: no names");
@@ -415,10 +556,10 @@ mod tests {
         assert!(t.elapsed() < std::time::Duration::from_secs(4));
         assert_eq!(xeth_dp_switch_close(h), 0);
         assert_eq!(xeth_dp_switch_close(h), -(libc::EBADF as isize));
-        assert_eq!(
-            program(h, &parse("clear"), &mut applied),
-            -(libc::EBADF as isize)
-        );
+        let (r, why) = program_err(h, &parse("clear"), &mut applied);
+        assert_eq!(r, -(libc::EBADF as isize));
+        assert!(why.contains("is not open"), "{why}");
+        assert_eq!(applied, NONE_REFUSED, "no record refused: the call failed");
         assert_eq!(xeth_dp_switch_wait(h, 0, 0), -(libc::EBADF as isize));
         assert_eq!(open(b"xsw-ffi-none", 7), -(libc::EINVAL as isize));
     }
@@ -448,5 +589,89 @@ mod tests {
         // SAFETY: as above.
         let n = unsafe { xeth_dp_records_text(t.as_ptr(), t.len(), out.as_mut_ptr(), out.len()) };
         assert_eq!(n, -(libc::EINVAL as isize));
+    }
+
+    /// Over FFI, a remote switch whose peer went silent or went away:
+    /// the call fails within its bound with a message in its error
+    /// buffer, as a whole (no record refused), and a close does not wait
+    /// for a call in flight.
+    #[test]
+    fn a_remote_peer_that_is_cut_or_silent_fails_the_call_with_its_reason() {
+        use crate::remote::tests::hello_then;
+        let records = parse("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -");
+        let (h, why) = connect(&hello_then(true).to_string());
+        assert!(h > 0, "{h}: {why}");
+        let h = h as usize;
+        let mut applied = 7u32;
+        let (r, why) = program_err(h, &records, &mut applied);
+        assert_eq!(r, -(libc::ECONNRESET as isize), "{why}");
+        assert!(why.contains("closed the connection"), "{why}");
+        assert_eq!(applied, NONE_REFUSED);
+        // the next call connects again, and finds nothing listening now
+        let (r, why) = report_err(h, 2, &mut [0u8; 64]);
+        assert!(
+            r < 0 && why.contains("the switch at 127.0.0.1:"),
+            "{r}: {why}"
+        );
+        assert_eq!(xeth_dp_switch_close(h), 0);
+
+        let (h, why) = connect(&hello_then(false).to_string());
+        assert!(h > 0, "{h}: {why}");
+        let h = h as usize;
+        let call = std::thread::spawn(move || report_err(h, 2, &mut [0u8; 64]));
+        std::thread::sleep(Duration::from_millis(200));
+        let t = std::time::Instant::now();
+        assert_eq!(xeth_dp_switch_close(h), 0);
+        assert!(t.elapsed() < Duration::from_secs(2), "close waited");
+        let (r, why) = call.join().unwrap();
+        // ended by the close (its socket shut down), not by its timeout
+        assert!(
+            r == -(libc::ECONNRESET as isize) || r == -(libc::EBADF as isize),
+            "{r}: {why}"
+        );
+    }
+
+    #[test]
+    fn a_silent_remote_peer_fails_the_call_after_its_bound() {
+        use crate::remote::client::CALL_TIMEOUT;
+        use crate::remote::tests::hello_then;
+        let (h, why) = connect(&hello_then(false).to_string());
+        assert!(h > 0, "{h}: {why}");
+        let t = std::time::Instant::now();
+        let (r, why) = report_err(h as usize, 2, &mut [0u8; 64]);
+        assert_eq!(r, -(libc::ETIMEDOUT as isize), "{why}");
+        assert_eq!(why, "no answer within 5 s");
+        assert!(t.elapsed() >= CALL_TIMEOUT - Duration::from_millis(100));
+        // a bound for a busy machine: the call ends, it does not hang
+        assert!(t.elapsed() < CALL_TIMEOUT * 3, "{:?}", t.elapsed());
+        assert_eq!(xeth_dp_switch_close(h as usize), 0);
+    }
+
+    #[test]
+    fn route_results_too_large_for_the_buffer_are_given_by_the_next_report() {
+        let h = open(b"xsw-ffi-unread", 0) as usize;
+        let mut applied = 0;
+        let mut buf = vec![0u8; 4096];
+        assert_eq!(
+            report(h, 6, &mut buf),
+            16,
+            "nothing yet; collecting from here on"
+        );
+        let routes = parse("route 1 254 10.1.0.0/16 1 10\nroute 1 254 10.2.0.0/16 1 10");
+        assert_eq!(program(h, &routes, &mut applied), 2);
+        let n = report(h, 6, &mut [0u8; 8]);
+        assert!(n > 8);
+        // From any thread: the handle's, not the thread's.
+        let again = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 4096];
+            let m = report(h, 6, &mut buf);
+            (m, buf)
+        });
+        let (m, buf) = again.join().unwrap();
+        assert_eq!(m, n);
+        let text = report::text(&buf[..m as usize]).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert_eq!(report(h, 6, &mut vec![0u8; 4096]), 16, "taken");
+        assert_eq!(xeth_dp_switch_close(h), 0);
     }
 }

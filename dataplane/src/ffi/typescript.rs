@@ -51,7 +51,7 @@ fn usize_entry(key: &str, value: usize, doc: &'static str) -> Entry {
 
 /// The errno numbers the library returns (negated), by name.
 fn errno() -> Table {
-    let names: [(&str, i32); 13] = [
+    let names: [(&str, i32); 14] = [
         ("EPERM", libc::EPERM),
         ("ENOENT", libc::ENOENT),
         ("EIO", libc::EIO),
@@ -64,6 +64,7 @@ fn errno() -> Table {
         ("EOVERFLOW", libc::EOVERFLOW),
         ("ECONNRESET", libc::ECONNRESET),
         ("ENOBUFS", libc::ENOBUFS),
+        ("ETIMEDOUT", libc::ETIMEDOUT),
         ("ECONNREFUSED", libc::ECONNREFUSED),
     ];
     let doc = "Linux's numbers of the errors the library's calls return as -errno (dataplane/src/ffi.rs).";
@@ -155,6 +156,15 @@ fn tables() -> Vec<Table> {
                 .into_iter()
                 .map(|r| entry(r.name(), r as u8, ""))
                 .collect(),
+        ),
+        described(
+            "SWITCH_PROGRAM",
+            "What xeth_dp_switch_program writes to `done`.",
+            vec![entry(
+                "NONE_REFUSED",
+                super::switch::NONE_REFUSED,
+                "no record refused: the call failed as a whole (a remote switch out of reach), and what it applied is unknown",
+            )],
         ),
         vfio_regions(),
         plain(

@@ -5,10 +5,10 @@ use std::io::{self, BufReader, BufWriter};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use super::{read_frame, split_reply, write_frame, Op, VERSION};
+use super::{read_frame, split_reply, write_frame, Op, ProgramError, VERSION};
 use crate::encap::Encap;
 use crate::error::Error;
-use crate::switch::{Refused, Report};
+use crate::switch::{capacity_to_wire, Refused, Report};
 
 /// How long a connection may take to be made.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -52,8 +52,9 @@ impl Client {
         let stream = TcpStream::connect_timeout(first, CONNECT_TIMEOUT).map_err(io_error)?;
         stream.set_nodelay(true).map_err(io_error)?;
         // A call whose answer does not come within this is failed, and the
-        // connection made again by the next: SWITCHD's calls block its
-        // event loop while they wait.
+        // connection made again by the next: a tunnel that lost its way
+        // must not hold SWITCHD's program calls (which run off its event
+        // loop, in order) for longer.
         stream
             .set_read_timeout(Some(CALL_TIMEOUT))
             .map_err(io_error)?;
@@ -66,6 +67,11 @@ impl Client {
         };
         let hello = c.hello()?;
         Ok((c, hello))
+    }
+
+    /// The connection's socket again, for another thread to shut down.
+    pub fn socket(&self) -> io::Result<TcpStream> {
+        self.w.get_ref().try_clone()
     }
 
     fn call(&mut self, parts: &[&[u8]]) -> Result<(i64, Vec<u8>), Error> {
@@ -99,12 +105,12 @@ impl Client {
         })
     }
 
-    /// As [`crate::switch::SoftwareSwitch::program`].
-    pub fn program(&mut self, records: &[u8]) -> Result<usize, Refused> {
-        let refused = |error| Refused { done: 0, error };
+    /// As [`crate::switch::SoftwareSwitch::program`]; a request that got
+    /// no answer failed as a whole.
+    pub fn program(&mut self, records: &[u8]) -> Result<usize, ProgramError> {
         let (status, payload) = self
             .call(&[&[Op::Program as u8], records])
-            .map_err(refused)?;
+            .map_err(ProgramError::Failed)?;
         if status >= 0 {
             return Ok(usize::try_from(status).unwrap_or(usize::MAX));
         }
@@ -113,14 +119,14 @@ impl Client {
             .split_first_chunk::<4>()
             .map(|(d, t)| (u32::from_le_bytes(*d) as usize, t))
             .unwrap_or((0, &payload[..]));
-        Err(Refused {
+        Err(ProgramError::Refused(Refused {
             done,
             error: Error::described(errno, String::from_utf8_lossy(text)),
-        })
+        }))
     }
 
     pub fn set_capacity(&mut self, v4: Option<usize>, v6: Option<usize>) -> Result<(), Error> {
-        let n = |v: Option<usize>| v.map_or(u64::MAX, |v| v as u64).to_le_bytes();
+        let n = |v| capacity_to_wire(v).to_le_bytes();
         self.checked(&[&[Op::Capacity as u8], &n(v4), &n(v6)])?;
         Ok(())
     }

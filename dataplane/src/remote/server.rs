@@ -11,7 +11,7 @@ use nix::sys::socket::{setsockopt, sockopt};
 use super::{read_frame, write_frame, Args, Op, VERSION};
 use crate::encap::Encap;
 use crate::error::Error;
-use crate::switch::{Report, SoftwareSwitch};
+use crate::switch::{capacity_from_wire, Report, SoftwareSwitch};
 
 /// The longest `wait` a request may ask for: a controller that asks for
 /// more gets this, and asks again.
@@ -195,8 +195,7 @@ fn apply(sw: &SoftwareSwitch, hello: &[u8], req: &[u8]) -> Applied {
         Op::Capacity => {
             let v4 = args.u64("IPv4 capacity").map_err(plain)?;
             let v6 = args.u64("IPv6 capacity").map_err(plain)?;
-            let limit = |v: u64| (v != u64::MAX).then(|| usize::try_from(v).unwrap_or(usize::MAX));
-            sw.set_capacity(limit(v4), limit(v6));
+            sw.set_capacity(capacity_from_wire(v4), capacity_from_wire(v6));
             Ok((0, Vec::new()))
         }
         Op::Report => {

@@ -67,7 +67,7 @@ fn one_controller_at_a_time_and_the_tables_outlive_it() {
     )
     .unwrap();
     assert_eq!(
-        first.program(&records).map_err(|r| r.error.to_string()),
+        first.program(&records).map_err(|e| e.error().to_string()),
         Ok(2)
     );
     assert_eq!(links(&mut first), 2);
@@ -101,7 +101,10 @@ fn refusals_name_the_record_and_keep_what_came_before() {
         "link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -\nattach 10 xsw-no-such-if\n",
     )
     .unwrap();
-    let r = c.program(&records).unwrap_err();
+    let r = match c.program(&records) {
+        Err(super::ProgramError::Refused(r)) => r,
+        other => panic!("not a refusal: {other:?}"),
+    };
     assert_eq!(r.done, 1);
     assert_eq!(r.error.errno(), libc::ENODEV);
     assert!(
@@ -192,4 +195,28 @@ fn a_silent_controller_gives_its_place() {
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     talker.join().unwrap();
     sw.close();
+}
+
+/// A peer that answers the hello of one controller and then, with
+/// `close`, closes the connection (a switch that went away), or keeps it
+/// open and says nothing more (a tunnel that lost its way). Nothing
+/// listens after that one connection.
+pub(crate) fn hello_then(close: bool) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        drop(listener);
+        read_frame(&mut s).unwrap();
+        let mut reply = 0i64.to_le_bytes().to_vec();
+        reply.extend_from_slice(&super::VERSION.to_le_bytes());
+        reply.push(Encap::Vlan as u8);
+        reply.extend_from_slice(b"fake");
+        write_frame(&mut s, &[&reply]).unwrap();
+        if !close {
+            // read until the controller closes; answer nothing
+            while let Ok(Some(_)) = read_frame(&mut s) {}
+        }
+    });
+    addr
 }

@@ -365,7 +365,10 @@ fn a_remote_switch_takes_the_mux_frames_from_its_uplink() {
     let records =
         program::parse_text("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - 10.9.0.1\nattach 10 p1\n")
             .unwrap();
-    assert_eq!(c.program(&records).map_err(|r| r.error.to_string()), Ok(2));
+    assert_eq!(
+        c.program(&records).map_err(|r| r.error().to_string()),
+        Ok(2)
+    );
 
     let mut arp = vec![0xffu8; 6];
     arp.extend_from_slice(&proxy_mac);
