@@ -7,7 +7,9 @@
  *   build/deb/xeth-switchd_<version>_<arch>.deb
  *       SWITCHD with every module it imports, the Deno runtime that runs it,
  *       the data plane library, the ip link plugins, /usr/bin/xeth-switchd
- *       and xeth-switchd@.service
+ *       and xeth-switchd@.service; /usr/bin/xeth-switch (the software
+ *       SWITCH on another machine, a program of the crate) and
+ *       xeth-switch@.service
  *
  * The version is SWITCHD's (switchd/version.ts). File times are
  * SOURCE_DATE_EPOCH (default: the last commit's time), owners root, modes
@@ -15,8 +17,8 @@
  *
  *   deno task package [--out DIR]
  *
- * The packaging sources (control files, maintainer scripts, the unit, the
- * launcher) are in packaging/debian/.
+ * The packaging sources (control files, maintainer scripts, the units, the
+ * launcher, the man pages) are in packaging/debian/.
  *
  * @module
  */
@@ -360,6 +362,13 @@ export async function buildSwitchd(b: Build): Promise<string> {
     `${lib}/libxeth_dataplane.so`,
   );
   await strip(`${lib}/libxeth_dataplane.so`);
+  // The SWITCH for another machine: a program of the same crate, built by
+  // the same cargo build, run by xeth-switch@.service.
+  copyFile(
+    `${ROOT}/dataplane/target/release/xeth-switch`,
+    `${tree}/usr/bin/xeth-switch`,
+  );
+  await strip(`${tree}/usr/bin/xeth-switch`);
 
   // ip link plugins, where Debian's ip looks for them, built afresh with
   // Debian's hardening flags (the tests' copies in build/iproute2 are not).
@@ -392,15 +401,23 @@ export async function buildSwitchd(b: Build): Promise<string> {
     `${tree}/lib/systemd/system/xeth-switchd@.service`,
   );
   copyFile(
-    `${own}/mux.conf`,
-    `${tree}/usr/share/doc/${pkg}/examples/mux.conf`,
+    `${own}/xeth-switch@.service`,
+    `${tree}/lib/systemd/system/xeth-switch@.service`,
   );
-  writeFile(
-    `${tree}/usr/share/man/man8/xeth-switchd.8.gz`,
-    await gzip(
-      fill(Deno.readTextFileSync(`${own}/xeth-switchd.8`), vars, "man page"),
-    ),
-  );
+  for (const example of ["mux.conf", "xeth-switch.conf"]) {
+    copyFile(
+      `${own}/${example}`,
+      `${tree}/usr/share/doc/${pkg}/examples/${example}`,
+    );
+  }
+  for (const page of ["xeth-switchd.8", "xeth-switch.8"]) {
+    writeFile(
+      `${tree}/usr/share/man/man8/${page}.gz`,
+      await gzip(
+        fill(Deno.readTextFileSync(`${own}/${page}`), vars, `man page ${page}`),
+      ),
+    );
+  }
   copyFile(
     `${own}/lintian-overrides`,
     `${tree}/usr/share/lintian/overrides/${pkg}`,
@@ -423,6 +440,7 @@ export async function buildSwitchd(b: Build): Promise<string> {
   const shlibs = await sharedLibraryDepends(tree, [
     `.${LIB_DIR}/deno`,
     `.${LIB_DIR}/libxeth_dataplane.so`,
+    "./usr/bin/xeth-switch",
     ...plugins.map((p) => `.${p}`),
   ]);
   return await finish(
@@ -446,13 +464,16 @@ ${DESCRIPTION_INTRO}
 This package holds SWITCHD, which mirrors the mux's interfaces, routes
 and neighbours and programs them into a switch (the software switch of
 its data plane library for a mux without lower links), with the Deno
-runtime it runs on; the ip link plugins for the xeth device kinds; and
-xeth-switchd@.service, one daemon per mux.`,
+runtime it runs on; the ip link plugins for the xeth device kinds;
+xeth-switchd@.service, one daemon per mux; and xeth-switch, that software
+switch as a program of its own for another machine, which SWITCHD
+programs over a tunnel, with xeth-switch@.service.`,
       ],
     ],
     new Set([
       ...scripts,
       "usr/bin/xeth-switchd",
+      "usr/bin/xeth-switch",
       `${LIB_DIR.slice(1)}/deno`,
       `${LIB_DIR.slice(1)}/mux-setup`,
     ]),

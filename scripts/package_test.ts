@@ -65,6 +65,73 @@ Deno.test("the man page documents every option of --help", () => {
   }
 });
 
+/** The options of xeth-switch's usage text (dataplane/src/bin/xeth-switch.rs). */
+function switchOptions(): string[] {
+  const src = Deno.readTextFileSync(
+    `${ROOT}/dataplane/src/bin/xeth-switch.rs`,
+  );
+  const usage = src.match(/^const USAGE: &str = "([^"]*)";$/m);
+  assert.ok(usage, "no USAGE in xeth-switch.rs");
+  return [...usage[1].matchAll(/^\s+(--[\w-]+)/gm)].map((m) => m[1]);
+}
+
+Deno.test("xeth-switch's man page documents every option of its usage", () => {
+  const man = Deno.readTextFileSync(`${PACKAGING}/xeth-switchd/xeth-switch.8`)
+    .replaceAll("\\-", "-");
+  const options = switchOptions();
+  assert.ok(options.length >= 4, options.join());
+  for (const o of options) {
+    assert.ok(man.includes(o), `${o} is not in xeth-switch.8`);
+  }
+});
+
+Deno.test("xeth-switch's unit: uplink from the instance unless its conf says, CAP_NET_RAW alone", () => {
+  const unit = Deno.readTextFileSync(
+    `${PACKAGING}/xeth-switchd/xeth-switch@.service`,
+  );
+  assert.match(
+    unit,
+    /^ExecStart=\/usr\/bin\/xeth-switch --uplink \$\{XETH_SWITCH_UPLINK\} \$XETH_SWITCH_OPTS$/m,
+  );
+  // Environment= first: EnvironmentFile= overrides it, the conf wins.
+  assert.match(
+    unit,
+    /^Environment=XETH_SWITCH_UPLINK=%i\nEnvironmentFile=\/etc\/xeth-switch\/%i\.conf$/m,
+  );
+  assert.match(unit, /^AssertPathExists=\/etc\/xeth-switch\/%i\.conf$/m);
+  assert.match(unit, /^Restart=on-failure$/m);
+  assert.match(unit, /^RestartPreventExitStatus=2$/m);
+  assert.match(unit, /^DynamicUser=yes$/m);
+  assert.match(unit, /^AmbientCapabilities=CAP_NET_RAW$/m);
+  assert.match(unit, /^CapabilityBoundingSet=CAP_NET_RAW$/m);
+});
+
+Deno.test("xeth-switch's example conf sets what its unit reads, and --listen", () => {
+  const read = (f: string) =>
+    Deno.readTextFileSync(`${PACKAGING}/xeth-switchd/${f}`);
+  const vars = (text: string) =>
+    [...new Set([...text.matchAll(/XETH_SWITCH_\w+/g)].map((m) => m[0]))]
+      .sort();
+  const conf = read("xeth-switch.conf");
+  assert.deepEqual(vars(conf), vars(read("xeth-switch@.service")));
+  const opts = conf.match(/^XETH_SWITCH_OPTS="([^"]*)"$/m);
+  assert.ok(opts, "no XETH_SWITCH_OPTS line");
+  for (const o of opts[1].matchAll(/--[\w-]+/g)) {
+    assert.ok(switchOptions().includes(o[0]), `${o[0]}: not an option`);
+  }
+  assert.match(opts[1], /--listen \S+:\d+/);
+});
+
+Deno.test("the maintainer scripts handle xeth-switch's instances as SWITCHD's", () => {
+  const read = (f: string) =>
+    Deno.readTextFileSync(`${PACKAGING}/xeth-switchd/${f}`);
+  assert.match(read("postinst"), /try-restart .*'xeth-switch@\*\.service'/);
+  assert.match(read("prerm"), /stop .*'xeth-switch@\*\.service'/);
+  const postrm = read("postrm");
+  assert.match(postrm, /\*\.wants\/xeth-switch@\*\.service/);
+  assert.match(postrm, /rm -rf .*\/etc\/xeth-switch /);
+});
+
 Deno.test("the launcher gives SWITCHD the permissions deno task switchd does", () => {
   const task = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks
     .switchd as string;

@@ -1,27 +1,32 @@
 /**
  * The package test (a step of `deno task test`): builds both Debian
- * packages (scripts/package.ts), proves them reproducible and
- * lintian-clean, then installs and runs them on a Debian bookworm system
- * booted with systemd as init under QEMU (tests/package/image.sh).
- * tests/package/stage.sh has each boot's checks.
+ * packages (scripts/package.ts), proves them reproducible, lintian-clean
+ * and their man pages sound (man, here: the guests have none), then
+ * installs and runs them on a Debian bookworm system booted with systemd
+ * as init under QEMU (tests/package/image.sh). tests/package/stage.sh has
+ * each boot's checks.
  *
  * Quick (the default, in `deno task test`): one boot of a system with the
  * 6.1 kernel alone, so that DKMS builds the module once under TCG:
  *
  *   smoke    6.1   apt install (DKMS builds for 6.1), a link-less mux with
- *                  ports, systemctl enable --now, the session is live,
- *                  systemctl stop is clean, apt purge leaves nothing
+ *                  ports, systemctl enable --now, the session is live;
+ *                  xeth-switch@.service listens, sandboxed, and a second
+ *                  SWITCHD drives it; systemctl stop is clean, apt purge
+ *                  stops xeth-switch and leaves nothing
  *
  * --full: three boots of a system with both kernels (about 20 minutes):
  *
  *   install  6.1   apt install (DKMS builds for 6.1 and 6.12), a mux with
- *                  ports, systemctl enable --now, the session is live
+ *                  ports, systemctl enable --now, the session is live;
+ *                  xeth-switch as in smoke
  * then, one after the other, each on its own copy (qcow2 overlay) of what
  * install left:
  *   reboot   6.1   module and daemon come back; kill -9 is restarted;
- *                  systemctl stop is clean
- *   kernel   6.12  the same system on 6.12: module and daemon come back;
- *                  apt purge removes everything
+ *                  systemctl stop is clean; xeth-switch listens once its
+ *                  address is back
+ *   kernel   6.12  the same system on 6.12: module and daemon come back,
+ *                  xeth-switch too; apt purge removes everything
  *
  * A guest kernel oops, BUG or WARNING fails the stage (tests/vm/verdict.ts).
  * Prints TAP-like lines and "N passed, N failed".
@@ -268,6 +273,41 @@ async function lintian(debs: string[]): Promise<Check> {
   };
 }
 
+/**
+ * The package's man pages as man(1) shows them, here because the guests
+ * keep none: every program in /usr/bin has one, which renders without a
+ * warning and names the program.
+ */
+async function manPages(deb: string, dir: string): Promise<Check> {
+  const problems: string[] = [];
+  const x = await sh("dpkg-deb", ["-x", deb, dir]);
+  if (!x.ok) problems.push(`dpkg-deb -x ${deb}: ${x.out.trim()}`);
+  const programs = x.ok
+    ? [...Deno.readDirSync(`${dir}/usr/bin`)].map((e) => e.name).sort()
+    : [];
+  for (const p of programs) {
+    const page = `${dir}/usr/share/man/man8/${p}.8.gz`;
+    const r = await new Deno.Command("man", {
+      args: ["--warnings", "-E", "UTF-8", "-l", page],
+      env: { MANWIDTH: "80" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    const [out, err] = [dec.decode(r.stdout), dec.decode(r.stderr).trim()];
+    if (!r.success || err) {
+      problems.push(`man -l ${p}.8.gz: exit ${r.code} ${err}`);
+    } else if (!new RegExp(`^NAME\\n\\s+${p}\\s+-\\s`, "m").test(out)) {
+      problems.push(`man -l ${p}.8.gz: no NAME section for ${p}`);
+    }
+  }
+  return {
+    ok: problems.length === 0 && programs.length > 0,
+    name: `man: a sound page for each program (${programs.join(", ")})`,
+    detail: problems,
+  };
+}
+
 async function image(variant: Variant): Promise<Image> {
   const t0 = performance.now();
   const r = await new Deno.Command("bash", {
@@ -432,7 +472,14 @@ async function main(): Promise<number> {
   // Host-side checks run while the guests boot (QEMU takes one core).
   const hostChecks = debsReady.then((debs) =>
     debs
-      ? Promise.all([reproducible(debs, `${runDir}/rebuild`), lintian(debs)])
+      ? Promise.all([
+        reproducible(debs, `${runDir}/rebuild`),
+        lintian(debs),
+        manPages(
+          debs.find((d) => d.includes("/xeth-switchd_"))!,
+          `${runDir}/man`,
+        ),
+      ])
       : []
   );
   let img: Image;
