@@ -2,12 +2,15 @@
 # build-kmod.sh KREL: builds kernel/ (and the rig's test fixtures) with W=1
 # against the headers of KREL into build/kernel/KREL (or $XETH_KMOD_OUT;
 # XETH_KMOD_CLEAN=1 starts from an empty directory; XETH_KMOD_SRC builds
-# another source tree). Any compiler warning fails.
+# another source tree; XETH_KMOD_KDIR another kernel tree). Any compiler warning fails.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KREL=$1
-KDIR=/usr/src/linux-headers-$KREL
+# XETH_KMOD_KDIR: a kernel build tree instead of Debian's headers (the
+# debug kernels, scripts/build-debug-kernel.sh)
+KDIR=${XETH_KMOD_KDIR:-/usr/src/linux-headers-$KREL}
+[ -d "$KDIR" ] || [ ! -d "/lib/modules/$KREL/build" ] || KDIR=/lib/modules/$KREL/build
 OUT=${XETH_KMOD_OUT:-$ROOT/build/kernel/$KREL}
 [ -z "${XETH_KMOD_CLEAN:-}" ] || rm -rf "$OUT"
 [ -d "$KDIR" ] || { echo "no headers for $KREL in $KDIR" >&2; exit 1; }

@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { ROOT } from "./vm/rig.ts";
-import { installedRelease, type KernelAlias } from "./vm/kernels.ts";
+import { type DebianAlias, installedRelease } from "./vm/kernels.ts";
 
-function release(alias: KernelAlias): string {
+function release(alias: DebianAlias): string {
   const rel = installedRelease(alias);
   if (!rel) {
     throw new Error(`kernel ${alias} is not installed: run ./run build`);

@@ -5,10 +5,18 @@
  * `deno task test --full` runs the VM scenarios with their heavy loads
  * (XETH_FULL=1: the sizes lib.sh `sized` gives for a full run, and the
  * scenarios' fullTimeoutSeconds) and the package test's --full variant.
+ *
+ * `deno task test --debug-kernels` builds the debug kernels (or finds them
+ * cached) and runs every VM scenario on them.
  */
 import { eachLine } from "./lines.ts";
 import { ROOT } from "./vm/rig.ts";
-import { installedRelease, KERNEL_ALIASES } from "./vm/kernels.ts";
+import {
+  DEBUG_ALIASES,
+  debugKernelCache,
+  installedRelease,
+  KERNEL_ALIASES,
+} from "./vm/kernels.ts";
 import { FULL, QUICK } from "./package/run.ts";
 import { readCpuSeconds, withCpuTime } from "./cpu_time.ts";
 
@@ -158,7 +166,12 @@ function steps(full: boolean): Step[] {
   });
   s.push({
     name: "deno test",
-    cmd: ["deno", "test", "-A", "--ignore=tests/vm/rig_test.ts"],
+    cmd: [
+      "deno",
+      "test",
+      "-A",
+      "--ignore=tests/vm/rig_test.ts,tests/vm/debug_kernel_test.ts",
+    ],
     count: denoTestCounts,
     progress: /\.\.\. .*(ok|FAILED)/,
   });
@@ -202,6 +215,42 @@ function steps(full: boolean): Step[] {
     progress: /^(PASS|FAIL) |^# image|^(not )?ok \d+ - |^package test/,
     together: true,
     tag: "package",
+  });
+  return s;
+}
+
+/**
+ * `--debug-kernels`: the debug kernels built (or found in their cache) and
+ * every VM scenario run on both, one after the other: a run of its own,
+ * too long for the suite (README, "Debug kernels").
+ */
+function debugSteps(): Step[] {
+  const s: Step[] = DEBUG_ALIASES.map((alias) => {
+    const series = alias.replace(/-debug$/, "");
+    return {
+      name: `debug kernel ${series} (built, or found in ${debugKernelCache()})`,
+      cmd: ["bash", `${ROOT}/scripts/build-debug-kernel.sh`, series],
+      progress: /^debug-kernel /,
+    };
+  });
+  s.push({
+    name: "debug kernels catch a use after free and a leak",
+    cmd: ["deno", "test", "-A", "tests/vm/debug_kernel_test.ts"],
+    count: denoTestCounts,
+  });
+  s.push({
+    name: "vm scenarios (6.1-debug, 6.12-debug)",
+    cmd: [
+      "deno",
+      "run",
+      "-A",
+      "tests/vm/rig.ts",
+      "--no-build",
+      "--kernel",
+      "debug",
+    ],
+    count: summaryCounts,
+    progress: /^(PASS|FAIL) /,
   });
   return s;
 }
@@ -287,8 +336,8 @@ async function prepareImage(kernels: readonly string[]): Promise<void> {
   // A failure shows in the package test, which runs image.sh again.
 }
 
-const USAGE = "usage: deno task test [--full]";
-const args = Deno.args.filter((a) => a !== "--full");
+const USAGE = "usage: deno task test [--full | --debug-kernels]";
+const args = Deno.args.filter((a) => a !== "--full" && a !== "--debug-kernels");
 if (args.length) {
   console.error(
     args.includes("-h") || args.includes("--help")
@@ -298,14 +347,21 @@ if (args.length) {
   Deno.exit(args.includes("-h") || args.includes("--help") ? 0 : 2);
 }
 const full = Deno.args.includes("--full");
+const debugKernels = Deno.args.includes("--debug-kernels");
+if (full && debugKernels) {
+  console.error(`test: --full and --debug-kernels are two runs; ${USAGE}`);
+  Deno.exit(2);
+}
 
 const t0 = performance.now();
 let passed = 0;
 let failed = 0;
 let cpuSeconds = 0;
 const failedSteps: string[] = [];
-const imageReady = prepareImage((full ? FULL : QUICK).kernels);
-const all = steps(full);
+const imageReady = debugKernels
+  ? Promise.resolve()
+  : prepareImage((full ? FULL : QUICK).kernels);
+const all = debugKernels ? debugSteps() : steps(full);
 const tally = (step: Step, r: Awaited<ReturnType<typeof run>>) => {
   passed += r.passed;
   failed += r.failed;

@@ -5,7 +5,7 @@
  * (a slow boot costs no scenario its time), and a scenario that never
  * started (the guest stopped early after a splat) goes back to the queue.
  */
-import type { Kernel } from "./kernels.ts";
+import { isDebug, type Kernel } from "./kernels.ts";
 import { boot, processCpuSeconds } from "./qemu.ts";
 import { readOptional } from "../read_optional.ts";
 import type { Scenario } from "./plan.ts";
@@ -128,7 +128,8 @@ async function peerBoot(
         batch: `${dir}/batch`,
         outDir: dir,
         signal,
-        memoryMiB: per.memoryMiB ?? 1024,
+        memoryMiB: (per.memoryMiB ?? 1024) +
+          (isDebug(o.kernel.alias) ? 512 : 0),
         cpus: per.cpus ?? 1,
         qemuArgs: side("peer"),
         onLine: (line) => o.onLine(`${name} peer`, line),
@@ -190,7 +191,8 @@ async function bootOnce(
     batch: `${o.dir}/batch`,
     outDir: o.dir,
     signal: abort.signal,
-    memoryMiB: first.memoryMiB,
+    // KASAN's shadow takes an eighth, kmemleak keeps a record per object
+    memoryMiB: first.memoryMiB + (isDebug(o.kernel.alias) ? 512 : 0),
     cpus: first.cpus,
     tcgThreads: first.tcgThreads,
     qemuArgs: [...first.qemuArgs, ...(peer?.qemuArgs ?? [])],

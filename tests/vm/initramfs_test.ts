@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadOrder } from "./initramfs.ts";
 import { cpioArchive } from "./cpio.ts";
-import { parseKernels, releaseOf } from "./kernels.ts";
+import { parseKernels, releaseOf, resolveDebugKernel } from "./kernels.ts";
 
 // modules.dep lines as Debian 6.1 has them for the 9p chain and virtio_net
 const DEP_61 =
@@ -86,4 +86,34 @@ Deno.test("kernels: aliases resolve to the newest release of their own series", 
   assert.equal(releaseOf("6.12", rel), "6.12.100+deb12-amd64");
   assert.deepEqual(parseKernels("all"), ["6.1", "6.12"]);
   assert.throws(() => parseKernels("6.6"), /unknown kernel "6\.6"/);
+  // a debug build's release is not Debian's: never taken for the series
+  assert.equal(
+    releaseOf("6.1", [...rel, "6.1.192-xeth-debug"]),
+    "6.1.0-56-amd64",
+  );
+});
+
+Deno.test("kernels: the debug builds, by alias, from their cache", () => {
+  assert.deepEqual(parseKernels("debug"), ["6.1-debug", "6.12-debug"]);
+  assert.deepEqual(parseKernels("6.12,6.1-debug"), ["6.12", "6.1-debug"]);
+  const cache = Deno.makeTempDirSync();
+  try {
+    assert.throws(
+      () => resolveDebugKernel("6.1-debug", cache),
+      /no 6\.1-debug kernel in .*: build it with bash scripts\/build-debug-kernel\.sh 6\.1/,
+    );
+    Deno.mkdirSync(`${cache}/6.1`);
+    Deno.writeTextFileSync(
+      `${cache}/6.1/kernel.json`,
+      JSON.stringify({ series: "6.1", release: "6.1.192-xeth-debug" }),
+    );
+    assert.deepEqual(resolveDebugKernel("6.1-debug", cache), {
+      alias: "6.1-debug",
+      release: "6.1.192-xeth-debug",
+      vmlinuz: `${cache}/6.1/vmlinuz`,
+      modules: "/lib/modules/6.1.192-xeth-debug",
+    });
+  } finally {
+    Deno.removeSync(cache, { recursive: true });
+  }
 });

@@ -18,6 +18,23 @@ ip link set lo up
 . "$ROOT/tests/vm/guest/reset.sh"
 reset_snapshot
 
+# A debug kernel's kmemleak (scripts/build-debug-kernel.sh): what booting
+# left is not the scenarios' business; after each scenario, once the guest
+# is put back (its objects freed, the module removed), what nothing
+# references any more is reported into its kernel log, where the host
+# finds it as a splat.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+[ -w "$KMEMLEAK" ] && echo clear >"$KMEMLEAK"
+kmemleak_report() { # kmemleak_report: suspected leaks, "kmemleak: " lines
+	[ -w "$KMEMLEAK" ] || return 0
+	# two scans: an object freed by RCU after the first is not reported
+	echo scan >"$KMEMLEAK"
+	sleep 1
+	echo scan >"$KMEMLEAK"
+	sed 's/^/kmemleak: /' "$KMEMLEAK"
+	echo clear >"$KMEMLEAK"
+}
+
 while read -r name path cases; do
 	[ -n "$name" ] || continue
 	d=$OUT/$name
@@ -39,6 +56,7 @@ while read -r name path cases; do
 	wait $tail
 	problem=$(reset_guest 2>&1)
 	dmesg >"$d/dmesg.log"
+	kmemleak_report >>"$d/dmesg.log"
 	dmesg -C
 	if [ -n "$problem" ]; then
 		printf '%s\n' "$problem" | sed 's/^/# xrig: /' | tee -a "$d/output.log"
