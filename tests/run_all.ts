@@ -83,6 +83,24 @@ const cargo = (...args: string[]): string[] => [
   `${ROOT}/dataplane/Cargo.toml`,
 ];
 
+/** Every VM scenario on KERNELS (the rig's --kernel). */
+function rigStep(what: string, kernels: string): Step {
+  return {
+    name: `vm scenarios (${what})`,
+    cmd: [
+      "deno",
+      "run",
+      "-A",
+      "tests/vm/rig.ts",
+      "--no-build",
+      "--kernel",
+      kernels,
+    ],
+    count: summaryCounts,
+    progress: /^(PASS|FAIL) /,
+  };
+}
+
 function steps(full: boolean): Step[] {
   const s: Step[] = [
     { name: "deno fmt --check", cmd: ["deno", "fmt", "--check"] },
@@ -184,19 +202,8 @@ function steps(full: boolean): Step[] {
     tag: "rig",
   });
   s.push({
-    name: `vm scenarios (6.1, 6.12${full ? ", full loads" : ""})`,
-    cmd: [
-      "deno",
-      "run",
-      "-A",
-      "tests/vm/rig.ts",
-      "--no-build",
-      "--kernel",
-      "all",
-    ],
+    ...rigStep(`6.1, 6.12${full ? ", full loads" : ""}`, "all"),
     env: full ? { XETH_FULL: "1" } : undefined,
-    count: summaryCounts,
-    progress: /^(PASS|FAIL) /,
     together: true,
     tag: "vm",
   });
@@ -238,20 +245,7 @@ function debugSteps(): Step[] {
     cmd: ["deno", "test", "-A", "tests/vm/debug_kernel_test.ts"],
     count: denoTestCounts,
   });
-  s.push({
-    name: "vm scenarios (6.1-debug, 6.12-debug)",
-    cmd: [
-      "deno",
-      "run",
-      "-A",
-      "tests/vm/rig.ts",
-      "--no-build",
-      "--kernel",
-      "debug",
-    ],
-    count: summaryCounts,
-    progress: /^(PASS|FAIL) /,
-  });
+  s.push(rigStep("6.1-debug, 6.12-debug", "debug"));
   return s;
 }
 
