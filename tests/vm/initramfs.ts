@@ -7,14 +7,8 @@ import { cpioArchive, type CpioEntry } from "./cpio.ts";
 import type { Kernel } from "./kernels.ts";
 
 const BUSYBOX = "/bin/busybox";
-/**
- * What the guest needs before it can see the host: 9p over virtio-pci.
- * And virtio_net, so that a guest with links to a peer guest (peer.ts)
- * boots with its interfaces: the guest's reset between scenarios keeps
- * the links it booted with, and would count ones that came later as
- * left over.
- */
-const NEEDED = ["virtio_pci", "9pnet_virtio", "9p", "virtio_net"];
+/** What the guest needs before it can see the host: 9p over virtio-pci. */
+const NEEDED = ["virtio_pci", "9pnet_virtio", "9p"];
 
 function moduleName(path: string): string {
   const base = path.slice(path.lastIndexOf("/") + 1);

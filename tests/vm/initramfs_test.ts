@@ -3,12 +3,9 @@ import { loadOrder } from "./initramfs.ts";
 import { cpioArchive } from "./cpio.ts";
 import { parseKernels, releaseOf, resolveDebugKernel } from "./kernels.ts";
 
-// modules.dep lines as Debian 6.1 has them for the 9p chain and virtio_net
+// modules.dep lines as Debian 6.1 has them for the 9p chain
 const DEP_61 =
-  `kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko
-kernel/drivers/net/net_failover.ko: kernel/net/core/failover.ko
-kernel/net/core/failover.ko:
-kernel/fs/9p/9p.ko: kernel/net/9p/9pnet.ko kernel/fs/fscache/fscache.ko kernel/fs/netfs/netfs.ko
+  `kernel/fs/9p/9p.ko: kernel/net/9p/9pnet.ko kernel/fs/fscache/fscache.ko kernel/fs/netfs/netfs.ko
 kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio_pci_legacy_dev.ko kernel/drivers/virtio/virtio_pci_modern_dev.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
 kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
 kernel/net/9p/9pnet.ko:
@@ -34,8 +31,6 @@ Deno.test("loadOrder: dependencies before their users, each once", () => {
       ["netfs", "fscache"],
       ["fscache", "9p"],
       ["9pnet", "9p"],
-      ["failover", "net_failover"],
-      ["net_failover", "virtio_net"],
     ]
   ) {
     assert.ok(
