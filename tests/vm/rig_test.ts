@@ -140,7 +140,10 @@ Deno.test("rig: a two-vCPU guest survives kernel text patching (tcg_smp)", async
 Deno.test("rig: usage errors say what to do", async () => {
   let r = await rig("--kernel", "5.10", "module");
   assert.equal(r.code, 2);
-  assert.match(r.out, /unknown kernel "5\.10": use 6\.1, 6\.12, 6\.1-debug, 6\.12-debug, all or debug/);
+  assert.match(
+    r.out,
+    /unknown kernel "5\.10": use 6\.1, 6\.12, 6\.1-debug, 6\.12-debug, all or debug/,
+  );
   r = await rig("no-such-scenario");
   assert.equal(r.code, 2);
   assert.match(
