@@ -151,7 +151,10 @@ static int xeth_proxy_get_sset_count(struct net_device *dev, int sset)
 	case ETH_SS_STATS:
 		return p->ethtool_stats ? p->mux->n_stat_names : -EOPNOTSUPP;
 	case ETH_SS_PRIV_FLAGS:
-		return p->mux->n_flag_names;
+		/* none rather than an empty set: ethtool's GSTRINGS ioctl
+		 * warns (WARN_ON_ONCE) about a set of no strings
+		 */
+		return p->mux->n_flag_names ? p->mux->n_flag_names : -EOPNOTSUPP;
 	}
 	return -EOPNOTSUPP;
 }

@@ -33,6 +33,18 @@ static int xeth_loopback_newlink(struct net *src_net, struct net_device *dev,
 				   extack);
 }
 
+static int xeth_loopback_changelink(struct net_device *dev,
+				    struct nlattr *tb[], struct nlattr *data[],
+				    struct netlink_ext_ack *extack)
+{
+	const struct xeth_proxy *p = netdev_priv(dev);
+
+	return xeth_proxy_changelink(data ? data[IFLA_XETH_LOOPBACK_CHANNEL] : NULL,
+				     p->channel,
+				     "the channel of a loopback cannot change: delete the loopback and add it again",
+				     extack);
+}
+
 static size_t xeth_loopback_get_size(const struct net_device *dev)
 {
 	return nla_total_size(sizeof(u8));	/* IFLA_XETH_LOOPBACK_CHANNEL */
@@ -53,7 +65,9 @@ struct rtnl_link_ops xeth_loopback_link_ops = {
 	.setup		= xeth_proxy_setup,
 	.maxtype	= IFLA_XETH_LOOPBACK_MAX,
 	.policy		= xeth_loopback_policy,
+	.validate	= xeth_proxy_validate,
 	.newlink	= xeth_loopback_newlink,
+	.changelink	= xeth_loopback_changelink,
 	.dellink	= xeth_proxy_dellink,
 	.get_size	= xeth_loopback_get_size,
 	.fill_info	= xeth_loopback_fill_info,

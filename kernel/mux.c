@@ -430,18 +430,10 @@ static const struct nla_policy xeth_mux_policy[IFLA_XETH_MUX_MAX + 1] = {
 static int xeth_mux_validate(struct nlattr *tb[], struct nlattr *data[],
 			     struct netlink_ext_ack *extack)
 {
-	if (tb[IFLA_ADDRESS]) {
-		if (nla_len(tb[IFLA_ADDRESS]) != ETH_ALEN) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
-					    "MAC address must be 6 bytes");
-			return -EINVAL;
-		}
-		if (!is_valid_ether_addr(nla_data(tb[IFLA_ADDRESS]))) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
-					    "MAC address must be unicast and non-zero");
-			return -EADDRNOTAVAIL;
-		}
-	}
+	int err = xeth_validate_addr(tb, extack);
+
+	if (err)
+		return err;
 	if (!data || !data[IFLA_XETH_MUX_ENCAP])
 		return 0;
 	if (nla_get_u8(data[IFLA_XETH_MUX_ENCAP]) > XETH_ENCAP_VPLS) {
@@ -482,6 +474,22 @@ int xeth_mux_register(struct net_device *dev)
 	xeth_fib_add_mux(mux);
 	netif_carrier_on(dev);
 	xeth_platform_mux_event();
+	return 0;
+}
+
+/* The encapsulation is the mux's for good: its proxies' xids depend on it. */
+static int xeth_mux_changelink(struct net_device *dev, struct nlattr *tb[],
+			       struct nlattr *data[],
+			       struct netlink_ext_ack *extack)
+{
+	const struct xeth_mux *mux = netdev_priv(dev);
+
+	if (data && data[IFLA_XETH_MUX_ENCAP] &&
+	    nla_get_u8(data[IFLA_XETH_MUX_ENCAP]) != mux->encap) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_XETH_MUX_ENCAP],
+				    "the encap of a mux cannot change: delete the mux and add it again");
+		return -EOPNOTSUPP;
+	}
 	return 0;
 }
 
@@ -573,6 +581,7 @@ struct rtnl_link_ops xeth_mux_link_ops = {
 	.policy		= xeth_mux_policy,
 	.validate	= xeth_mux_validate,
 	.newlink	= xeth_mux_newlink,
+	.changelink	= xeth_mux_changelink,
 	.dellink	= xeth_mux_dellink,
 	.get_size	= xeth_mux_get_size,
 	.fill_info	= xeth_mux_fill_info,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Reactions to other devices' events: a lower link that goes away leaves
- * its mux, one that a firmware mux names joins it when it appears, and
- * carrier follows from a proxy to its VLANs and master.
+ * its mux, one that a firmware mux names joins it when it appears,
+ * carrier follows from a proxy to its VLANs and master, and a mux renamed
+ * while up listens on its new name.
  */
 #include <linux/inetdevice.h>
 #include <net/addrconf.h>
@@ -52,6 +53,10 @@ static int xeth_netdev_event(struct notifier_block *nb, unsigned long event,
 			xeth_mux_del_lower(mux->dev, dev);
 		break;
 	case NETDEV_CHANGENAME:
+		/* the side-band listens on @<mux name> */
+		mux = xeth_mux_of(dev);
+		if (mux && netif_running(dev))
+			return notifier_from_errno(xeth_sb_rename(mux));
 		if (!p)
 			xeth_platform_lower_event(dev);
 		break;

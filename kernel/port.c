@@ -64,6 +64,18 @@ static int xeth_port_newlink(struct net *src_net, struct net_device *dev,
 			     data ? data[IFLA_XETH_PORT_XID] : NULL, extack);
 }
 
+static int xeth_port_changelink(struct net_device *dev, struct nlattr *tb[],
+				struct nlattr *data[],
+				struct netlink_ext_ack *extack)
+{
+	const struct xeth_proxy *p = netdev_priv(dev);
+
+	return xeth_proxy_changelink(data ? data[IFLA_XETH_PORT_XID] : NULL,
+				     p->xid,
+				     "the xid of a port cannot change: delete the port and add it again",
+				     extack);
+}
+
 static size_t xeth_port_get_size(const struct net_device *dev)
 {
 	return nla_total_size(sizeof(u32));	/* IFLA_XETH_PORT_XID */
@@ -83,7 +95,9 @@ struct rtnl_link_ops xeth_port_link_ops = {
 	.setup		= xeth_proxy_setup,
 	.maxtype	= IFLA_XETH_PORT_MAX,
 	.policy		= xeth_port_policy,
+	.validate	= xeth_proxy_validate,
 	.newlink	= xeth_port_newlink,
+	.changelink	= xeth_port_changelink,
 	.dellink	= xeth_proxy_dellink,
 	.get_size	= xeth_port_get_size,
 	.fill_info	= xeth_port_fill_info,

@@ -173,6 +173,67 @@ void xeth_proxy_setup(struct net_device *dev)
 	eth_hw_addr_random(dev);
 }
 
+/*
+ * IFLA_ADDRESS, which every kind validates: rtnl would set any bytes
+ * (a short attribute as a partial address) and eth_validate_addr would
+ * refuse a multicast or zero one only at the first ip link set up, with
+ * no message.
+ */
+int xeth_validate_addr(struct nlattr *tb[], struct netlink_ext_ack *extack)
+{
+	if (!tb[IFLA_ADDRESS])
+		return 0;
+	if (nla_len(tb[IFLA_ADDRESS]) != ETH_ALEN) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
+				    "MAC address must be 6 bytes");
+		return -EINVAL;
+	}
+	if (!is_valid_ether_addr(nla_data(tb[IFLA_ADDRESS]))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
+				    "MAC address must be unicast and non-zero");
+		return -EADDRNOTAVAIL;
+	}
+	return 0;
+}
+
+/* The validate of the kinds without attributes of their own to check. */
+int xeth_proxy_validate(struct nlattr *tb[], struct nlattr *data[],
+			struct netlink_ext_ack *extack)
+{
+	return xeth_validate_addr(tb, extack);
+}
+
+/*
+ * ip link set DEV type KIND [OPTION VALUE]: an attribute of a proxy is
+ * fixed at its creation (the xid and what it derives from are how the
+ * switch knows the proxy).  The same value is no change; another is
+ * refused with this message.  Kinds without attributes have nothing to
+ * change.
+ */
+int xeth_proxy_changelink(const struct nlattr *attr, u32 now, const char *msg,
+			  struct netlink_ext_ack *extack)
+{
+	u32 v;
+
+	if (!attr)
+		return 0;
+	switch (nla_len(attr)) {
+	case sizeof(u8):
+		v = nla_get_u8(attr);
+		break;
+	case sizeof(u16):
+		v = nla_get_u16(attr);
+		break;
+	default:
+		v = nla_get_u32(attr);
+		break;
+	}
+	if (v == now)
+		return 0;
+	xeth_extack(extack, attr, msg);
+	return -EOPNOTSUPP;
+}
+
 /* The device named by "link DEV", which every proxy kind requires. */
 struct net_device *xeth_proxy_lower_dev(struct net *net, struct nlattr *tb[],
 					const char *msg,

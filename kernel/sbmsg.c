@@ -321,6 +321,6 @@ void xeth_sb_dump_ifinfo(struct xeth_mux *mux)
 	list_for_each_entry(p, &mux->proxy_list, list)
 		xeth_dump(mux, xeth_msg_ifinfo(p, XETH_IFINFO_REASON_REG,
 					       GFP_KERNEL));
-	WRITE_ONCE(mux->sb.live, true);
+	xeth_sb_go_live(mux);
 	rtnl_unlock();
 }

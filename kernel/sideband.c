@@ -164,9 +164,28 @@ bool xeth_sb_live(const struct xeth_mux *mux)
 }
 
 /*
- * Queues a message for the daemon; it is dropped when no daemon has
- * dumped.  Live events are bounded by xeth_sb_txq_max; dump messages are
- * not, since a dump is bounded by the state it describes.  Any context.
+ * The end of a DUMP_IFINFO answer: live events follow it, if the
+ * connection that asked is still there.  The dump runs in the relay,
+ * without sb->lock, and waits for RTNL, which the mux's admin-down may
+ * hold: that closes the connection, and its dump, made afterwards, must
+ * not turn on live events that nobody reads (they would pile up to
+ * sb_txq_max, and the next daemon would get them before its own dump).
+ */
+void xeth_sb_go_live(struct xeth_mux *mux)
+{
+	struct xeth_sb *sb = &mux->sb;
+
+	spin_lock_bh(&sb->txq_lock);
+	if (sb->connected)
+		WRITE_ONCE(sb->live, true);
+	spin_unlock_bh(&sb->txq_lock);
+}
+
+/*
+ * Queues a message for the daemon; it is dropped when no daemon is
+ * connected, and a live event also when the daemon has not dumped.  Live
+ * events are bounded by xeth_sb_txq_max; dump messages are not, since a
+ * dump is bounded by the state it describes.  Any context.
  */
 void xeth_sb_queue(struct xeth_mux *mux, struct xeth_sb_msg *m, bool dump)
 {
@@ -183,7 +202,7 @@ void xeth_sb_queue(struct xeth_mux *mux, struct xeth_sb_msg *m, bool dump)
 	}
 	m->dump = dump;
 	spin_lock_bh(&sb->txq_lock);
-	if ((dump || xeth_sb_live(mux)) && !sb->overrun) {
+	if (sb->connected && (dump || xeth_sb_live(mux)) && !sb->overrun) {
 		/* a dump being sent does not count against live events */
 		if (dump || sb->live_len < xeth_sb_txq_max) {
 			list_add_tail(&m->list, &sb->txq);
@@ -214,7 +233,10 @@ static void xeth_sb_disconnect(struct xeth_mux *mux, bool hold)
 
 	if (!sb->conn)
 		return;
+	spin_lock_bh(&sb->txq_lock);
+	sb->connected = false;
 	WRITE_ONCE(sb->live, false);
+	spin_unlock_bh(&sb->txq_lock);
 	xeth_sb_release(sb->conn, &sb->conn_wait);
 	sb->conn = NULL;
 	xeth_sb_flush_txq(sb);
@@ -302,6 +324,7 @@ static void xeth_sb_accept(struct xeth_mux *mux)
 		xeth_sb_flush_txq(sb);
 		spin_lock_bh(&sb->txq_lock);
 		sb->txq_high = 0;	/* the high-water mark of this session */
+		sb->connected = true;
 		spin_unlock_bh(&sb->txq_lock);
 		sb->conn = sock;
 		WRITE_ONCE(sb->ext, 0);
@@ -466,6 +489,25 @@ int xeth_sb_start(struct xeth_mux *mux)
 	 */
 	xeth_sb_kick(sb);
 	return 0;
+}
+
+/*
+ * The mux was renamed while up (kernels from 6.8 rename devices that are
+ * up): the listener moves to the new name, as if the mux had come up with
+ * it; the daemon's connection stays.  RTNL is held.  An error makes the
+ * rename fail, and the name change back brings the old listener back.
+ */
+int xeth_sb_rename(struct xeth_mux *mux)
+{
+	struct xeth_sb *sb = &mux->sb;
+
+	mutex_lock(&sb->lock);
+	if (sb->listener) {
+		xeth_sb_release(sb->listener, &sb->listener_wait);
+		sb->listener = NULL;
+	}
+	mutex_unlock(&sb->lock);
+	return xeth_sb_start(mux);
 }
 
 /* Admin-down: close the listener and the connection. */

@@ -134,11 +134,23 @@ static int xeth_bridge_newlink(struct net *src_net, struct net_device *dev,
 				  extack);
 }
 
+/* No attributes: nothing to change (rtnl refuses a change of a kind
+ * without changelink with no message).
+ */
+static int xeth_upper_changelink(struct net_device *dev, struct nlattr *tb[],
+				 struct nlattr *data[],
+				 struct netlink_ext_ack *extack)
+{
+	return 0;
+}
+
 struct rtnl_link_ops xeth_lag_link_ops = {
 	.kind		= XETH_LAG_KIND,
 	.priv_size	= sizeof(struct xeth_proxy),
 	.setup		= xeth_proxy_setup,
+	.validate	= xeth_proxy_validate,
 	.newlink	= xeth_lag_newlink,
+	.changelink	= xeth_upper_changelink,
 	.dellink	= xeth_proxy_dellink,
 };
 
@@ -146,6 +158,8 @@ struct rtnl_link_ops xeth_bridge_link_ops = {
 	.kind		= XETH_BRIDGE_KIND,
 	.priv_size	= sizeof(struct xeth_proxy),
 	.setup		= xeth_proxy_setup,
+	.validate	= xeth_proxy_validate,
 	.newlink	= xeth_bridge_newlink,
+	.changelink	= xeth_upper_changelink,
 	.dellink	= xeth_proxy_dellink,
 };

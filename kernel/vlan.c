@@ -12,8 +12,11 @@ static const struct nla_policy xeth_vlan_policy[IFLA_XETH_VLAN_MAX + 1] = {
 static int xeth_vlan_validate(struct nlattr *tb[], struct nlattr *data[],
 			      struct netlink_ext_ack *extack)
 {
+	int err = xeth_validate_addr(tb, extack);
 	u16 vid;
 
+	if (err)
+		return err;
 	if (!data || !data[IFLA_XETH_VLAN_VID])
 		return 0;
 	vid = nla_get_u16(data[IFLA_XETH_VLAN_VID]);
@@ -73,6 +76,18 @@ static int xeth_vlan_newlink(struct net *src_net, struct net_device *dev,
 	return xeth_proxy_register(dev, p, lower, XETH_DEV_KIND_VLAN, extack);
 }
 
+static int xeth_vlan_changelink(struct net_device *dev, struct nlattr *tb[],
+				struct nlattr *data[],
+				struct netlink_ext_ack *extack)
+{
+	const struct xeth_proxy *p = netdev_priv(dev);
+
+	return xeth_proxy_changelink(data ? data[IFLA_XETH_VLAN_VID] : NULL,
+				     p->vid,
+				     "the vid of a vlan cannot change: delete the vlan and add it again",
+				     extack);
+}
+
 static size_t xeth_vlan_get_size(const struct net_device *dev)
 {
 	return nla_total_size(sizeof(u16));	/* IFLA_XETH_VLAN_VID */
@@ -94,6 +109,7 @@ struct rtnl_link_ops xeth_vlan_link_ops = {
 	.policy		= xeth_vlan_policy,
 	.validate	= xeth_vlan_validate,
 	.newlink	= xeth_vlan_newlink,
+	.changelink	= xeth_vlan_changelink,
 	.dellink	= xeth_proxy_dellink,
 	.get_size	= xeth_vlan_get_size,
 	.fill_info	= xeth_vlan_fill_info,

@@ -78,12 +78,17 @@ struct xeth_sb {
 	struct work_struct work;
 	/* drops the ports' carrier when no daemon came back in time */
 	struct delayed_work carrier_hold;
-	spinlock_t txq_lock;		/* txq, its lengths, overrun */
+	spinlock_t txq_lock;		/* txq, its lengths, overrun, connected */
 	struct list_head txq;
 	unsigned int txq_len;		/* every queued message */
 	unsigned int live_len;		/* queued live events: the bound */
 	unsigned int txq_high;		/* of live_len, this connection */
 	bool overrun;
+	/* a connection to queue for: a dump that outlives the connection
+	 * that asked for it (the mux went down while the dump waited for
+	 * RTNL) queues nothing and turns on no live events
+	 */
+	bool connected;
 	bool live;			/* a daemon dumped: stream events */
 	u64 ext;			/* XETH_EXT_* the daemon enabled */
 	atomic64_t count[XETH_SB_N_COUNTERS];
@@ -278,6 +283,11 @@ unsigned int xeth_encap_overhead(u8 encap, u8 kind);
 
 /* proxy.c */
 void xeth_proxy_setup(struct net_device *dev);
+int xeth_validate_addr(struct nlattr *tb[], struct netlink_ext_ack *extack);
+int xeth_proxy_validate(struct nlattr *tb[], struct nlattr *data[],
+			struct netlink_ext_ack *extack);
+int xeth_proxy_changelink(const struct nlattr *attr, u32 now, const char *msg,
+			  struct netlink_ext_ack *extack);
 struct net_device *xeth_proxy_link_mux(struct net *net, struct nlattr *tb[],
 				       struct xeth_proxy *p,
 				       const char *missing, const char *not_mux,
@@ -305,10 +315,12 @@ extern unsigned int xeth_sb_carrier_hold_ms;
 void xeth_sb_init(struct xeth_mux *mux);
 int xeth_sb_start(struct xeth_mux *mux);
 void xeth_sb_stop(struct xeth_mux *mux);
+int xeth_sb_rename(struct xeth_mux *mux);
 void xeth_sb_destroy(struct xeth_mux *mux);
 struct xeth_sb_msg *xeth_sb_msg_new(u8 kind, size_t len, gfp_t gfp);
 void xeth_sb_queue(struct xeth_mux *mux, struct xeth_sb_msg *m, bool dump);
 bool xeth_sb_live(const struct xeth_mux *mux);
+void xeth_sb_go_live(struct xeth_mux *mux);
 void xeth_sb_resync(struct xeth_mux *mux);
 void xeth_sb_enable_ext(struct xeth_mux *mux, u64 ext);
 int xeth_wq_init(void);
