@@ -139,7 +139,9 @@ check_kmod() {
 	! newer_sources "$(kmod_dir "$KREL")/xeth.ko" "$ROOT/kernel"/*.[ch] "$ROOT/kernel/Kbuild" \
 		"$ROOT/kernel/include" "$ROOT/tests/vm/fixtures"
 }
-do_kmod() { bash "$ROOT/scripts/build-kmod.sh" "$KREL"; }
+# make leaves xeth.ko alone when only a fixture changed: the touch keeps
+# check_kmod from building again on every run
+do_kmod() { bash "$ROOT/scripts/build-kmod.sh" "$KREL" && touch "$(kmod_dir "$KREL")/xeth.ko"; }
 
 step "apt packages" check_apt do_apt
 
@@ -169,6 +171,16 @@ step "dataplane (cargo --release)" check_dataplane do_dataplane
 for alias in 6.1 6.12; do
 	KREL=$(xeth_kernel_release "$alias") || { echo "bootstrap: kernel $alias headers missing" >&2; exit 1; }
 	step "xeth.ko for $KREL" check_kmod do_kmod
+done
+# The debug kernels found in their cache (scripts/build-debug-kernel.sh):
+# their xeth.ko is rebuilt like the others when the sources change, so
+# that `--kernel 6.1-debug` never tests an older module.
+for alias in 6.1 6.12; do
+	info=${XETH_DEBUG_KERNELS:-/var/cache/xeth-debug-kernels}/$alias/kernel.json
+	[ -f "$info" ] || continue
+	KREL=$(sed -n 's/.*"release": *"\([^"]*\)".*/\1/p' "$info")
+	if [ -z "$KREL" ] || [ ! -d "/lib/modules/$KREL/build" ]; then continue; fi
+	step "xeth.ko for $KREL (debug kernel)" check_kmod do_kmod
 done
 
 # ACPI tables of the VM scenarios (tests/vm/acpi/NAME.asl -> build/acpi/NAME.aml,

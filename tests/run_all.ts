@@ -18,6 +18,11 @@ import {
   KERNEL_ALIASES,
 } from "./vm/kernels.ts";
 import { FULL, QUICK } from "./package/run.ts";
+import {
+  DEBUG_SAMPLE_OPS,
+  debugSampleKernel,
+  noDebugSample,
+} from "./debug_sample.ts";
 import { readCpuSeconds, withCpuTime } from "./cpu_time.ts";
 
 interface Step {
@@ -83,8 +88,12 @@ const cargo = (...args: string[]): string[] => [
   `${ROOT}/dataplane/Cargo.toml`,
 ];
 
-/** Every VM scenario on KERNELS (the rig's --kernel). */
-function rigStep(what: string, kernels: string): Step {
+/** VM scenarios (all, or SCENARIOS) on KERNELS (the rig's --kernel). */
+function rigStep(
+  what: string,
+  kernels: string,
+  scenarios: string[] = [],
+): Step {
   return {
     name: `vm scenarios (${what})`,
     cmd: [
@@ -95,6 +104,7 @@ function rigStep(what: string, kernels: string): Step {
       "--no-build",
       "--kernel",
       kernels,
+      ...scenarios,
     ],
     count: summaryCounts,
     progress: /^(PASS|FAIL) /,
@@ -207,6 +217,9 @@ function steps(full: boolean): Step[] {
     together: true,
     tag: "vm",
   });
+  const sample = debugSample(full);
+  if (typeof sample === "string") console.log(`test: ${sample}`);
+  else s.push(sample);
   s.push({
     name: `package test (Debian packages on 6.1${
       full ? ", reboot, 6.12" : ""
@@ -224,6 +237,20 @@ function steps(full: boolean): Step[] {
     tag: "package",
   });
   return s;
+}
+
+/** The suite's short run on a cached debug kernel (tests/debug_sample.ts). */
+function debugSample(full: boolean): Step | string {
+  const cache = debugKernelCache();
+  const alias = debugSampleKernel(cache);
+  if (!alias) return noDebugSample(cache);
+  const ops = full ? DEBUG_SAMPLE_OPS * 4 : DEBUG_SAMPLE_OPS;
+  return {
+    ...rigStep(`${alias}, rtnl_fuzz sample of ${ops}`, alias, ["rtnl_fuzz"]),
+    env: { XETH_VM_FUZZ_OPS: String(ops) },
+    together: true,
+    tag: "debug",
+  };
 }
 
 /**
