@@ -586,7 +586,9 @@ mod tests {
         let punt = net.run_in(|| Punt::open(Config::new(Iface::Name(a), Encap::Vlan)).unwrap());
         let t = Instant::now();
         punt.close();
-        assert!(t.elapsed() < Duration::from_secs(1));
+        // the thread stops at once, not after some timeout of its own; the
+        // bound is loose for a busy machine
+        assert!(t.elapsed() < Duration::from_secs(5));
         assert!(punt.thread.lock().unwrap().is_none());
         let e = punt.send(5, false, &inner(0, 10)).unwrap_err();
         assert_eq!(e.errno(), libc::ESHUTDOWN);

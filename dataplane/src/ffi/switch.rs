@@ -553,7 +553,10 @@ mod tests {
             xeth_dp_switch_wait(h, seq as u64, 2000) > seq,
             "the next tick publishes again"
         );
-        assert!(t.elapsed() < std::time::Duration::from_secs(4));
+        // both waits ended by a publish (the sequence numbers say so); the
+        // bound only catches a wait that ran to its timeout, and is loose
+        // for a busy machine
+        assert!(t.elapsed() < std::time::Duration::from_secs(20));
         assert_eq!(xeth_dp_switch_close(h), 0);
         assert_eq!(xeth_dp_switch_close(h), -(libc::EBADF as isize));
         let (r, why) = program_err(h, &parse("clear"), &mut applied);
@@ -576,7 +579,8 @@ mod tests {
         assert_eq!(xeth_dp_switch_close(h), 0);
         let last = waiter.join().unwrap();
         assert!(last as isize >= seq);
-        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        // well under the waiter's 30 s: the close ended it
+        assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
     }
 
     #[test]
@@ -597,6 +601,7 @@ mod tests {
     /// for a call in flight.
     #[test]
     fn a_remote_peer_that_is_cut_or_silent_fails_the_call_with_its_reason() {
+        use crate::remote::client::CALL_TIMEOUT;
         use crate::remote::tests::hello_then;
         let records = parse("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -");
         let (h, why) = connect(&hello_then(true).to_string());
@@ -622,7 +627,9 @@ mod tests {
         std::thread::sleep(Duration::from_millis(200));
         let t = std::time::Instant::now();
         assert_eq!(xeth_dp_switch_close(h), 0);
-        assert!(t.elapsed() < Duration::from_secs(2), "close waited");
+        // under the call's 5 s timeout, which a busy machine may stretch
+        // a little: the status below says what ended the call
+        assert!(t.elapsed() < CALL_TIMEOUT, "close waited");
         let (r, why) = call.join().unwrap();
         // ended by the close (its socket shut down), not by its timeout
         assert!(
@@ -642,8 +649,10 @@ mod tests {
         assert_eq!(r, -(libc::ETIMEDOUT as isize), "{why}");
         assert_eq!(why, "no answer within 5 s");
         assert!(t.elapsed() >= CALL_TIMEOUT - Duration::from_millis(100));
-        // a bound for a busy machine: the call ends, it does not hang
-        assert!(t.elapsed() < CALL_TIMEOUT * 3, "{:?}", t.elapsed());
+        // The call ends, it does not hang. Nothing is measured here, so
+        // the bound is generous: under a CPU hog a fresh-clone run saw
+        // this call take 15.08 s, three times its timeout.
+        assert!(t.elapsed() < CALL_TIMEOUT * 12, "{:?}", t.elapsed());
         assert_eq!(xeth_dp_switch_close(h as usize), 0);
     }
 
