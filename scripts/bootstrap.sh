@@ -176,9 +176,9 @@ done
 # their xeth.ko is rebuilt like the others when the sources change, so
 # that `--kernel 6.1-debug` never tests an older module.
 for alias in 6.1 6.12; do
-	info=${XETH_DEBUG_KERNELS:-/var/cache/xeth-debug-kernels}/$alias/kernel.json
+	info=$XETH_DEBUG_CACHE/$alias/kernel.json
 	[ -f "$info" ] || continue
-	KREL=$(sed -n 's/.*"release": *"\([^"]*\)".*/\1/p' "$info")
+	KREL=$(xeth_debug_release "$info")
 	if [ -z "$KREL" ] || [ ! -d "/lib/modules/$KREL/build" ]; then continue; fi
 	step "xeth.ko for $KREL (debug kernel)" check_kmod do_kmod
 done

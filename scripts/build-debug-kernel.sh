@@ -31,7 +31,8 @@ case "$SERIES" in
 	exit 2
 	;;
 esac
-CACHE=${XETH_DEBUG_KERNELS:-/var/cache/xeth-debug-kernels}
+. "$ROOT/scripts/kernels.sh"
+CACHE=$XETH_DEBUG_CACHE
 JOBS=${XETH_JOBS:-$(nproc)}
 say() { echo "debug-kernel $SERIES: $*"; }
 
@@ -126,7 +127,7 @@ if [ ! -f "$dir/kernel.json" ]; then
 		"$SERIES" "$release" "$srcver" $((SECONDS - t0)) >"$dir/kernel.json"
 	say "built $release in $((SECONDS - t0)) s"
 fi
-release=$(sed -n 's/.*"release": "\([^"]*\)".*/\1/p' "$dir/kernel.json")
+release=$(xeth_debug_release "$dir/kernel.json")
 ln -sfn "$dir/modules/lib/modules/$release" "/lib/modules/$release"
 # the newest build of the series, for the rig
 ln -sfn "$dir" "$CACHE/$SERIES"

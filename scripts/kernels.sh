@@ -19,3 +19,11 @@ xeth_kernel_release() {
 	done
 	return 1
 }
+
+# The debug kernels (scripts/build-debug-kernel.sh): where they are cached
+# (tests/vm/kernels.ts debugKernelCache has the same default), and the
+# release a finished build wrote into its kernel.json.
+XETH_DEBUG_CACHE=${XETH_DEBUG_KERNELS:-/var/cache/xeth-debug-kernels}
+xeth_debug_release() { # xeth_debug_release KERNEL_JSON
+	sed -n 's/.*"release": *"\([^"]*\)".*/\1/p' "$1"
+}

@@ -7,7 +7,11 @@
  * than the suite's budget, so without a cached kernel there is no sample
  * and the suite says so.
  */
-import { DEBUG_ALIASES, type KernelAlias } from "./vm/kernels.ts";
+import {
+  DEBUG_ALIASES,
+  type KernelAlias,
+  resolveDebugKernel,
+} from "./vm/kernels.ts";
 
 /** Operations of the sampled fuzz run. */
 export const DEBUG_SAMPLE_OPS = 250;
@@ -20,9 +24,8 @@ export const DEBUG_SAMPLE_IN_FULL =
 export function debugSampleKernel(cache: string): KernelAlias | undefined {
   return DEBUG_ALIASES.filter((alias) => {
     try {
-      return Deno.statSync(
-        `${cache}/${alias.replace(/-debug$/, "")}/kernel.json`,
-      ).isFile;
+      resolveDebugKernel(alias, cache);
+      return true;
     } catch {
       return false;
     }

@@ -248,10 +248,13 @@ function debugSample(): Step | string {
   const cache = debugKernelCache();
   const alias = debugSampleKernel(cache);
   if (!alias) return noDebugSample(cache);
-  const ops = DEBUG_SAMPLE_OPS;
   return {
-    ...rigStep(`${alias}, rtnl_fuzz sample of ${ops}`, alias, ["rtnl_fuzz"]),
-    env: { XETH_VM_FUZZ_OPS: String(ops) },
+    ...rigStep(
+      `${alias}, rtnl_fuzz sample of ${DEBUG_SAMPLE_OPS}`,
+      alias,
+      ["rtnl_fuzz"],
+    ),
+    env: { XETH_VM_FUZZ_OPS: String(DEBUG_SAMPLE_OPS) },
     together: true,
     tag: "debug",
   };
