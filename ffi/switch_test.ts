@@ -521,9 +521,13 @@ Deno.test("switch: the event loop runs on while a remote call waits on a silent 
     const order: string[] = [];
     const programmed = sw.program(records).finally(() => order.push("program"));
     const reported = sw.report("summary").finally(() => order.push("report"));
+    // awaited below; a failed check before that must not leave its
+    // rejection unhandled (an error blamed on the next test)
+    reported.catch(() => {});
+    programmed.catch(() => {});
+    connecting.catch(() => {});
     // Meanwhile a cut peer's call fails at once.
     const gone = await SoftSwitch.connect(dp, cut.addr, NO_MUX, "vlan");
-    const t1 = performance.now();
     await rejects(
       gone.program(records),
       (e: unknown) =>
@@ -531,9 +535,7 @@ Deno.test("switch: the event loop runs on while a remote call waits on a silent 
         e.errno === ERRNO.ECONNRESET &&
         /the switch closed the connection/.test(e.message),
     );
-    // at once, not after the 5 s a silent peer gets (a bound for a busy
-    // machine)
-    ok(performance.now() - t1 < 4000, "the cut peer's error came at once");
+    // at once: after the 5 s a silent peer gets it would be ETIMEDOUT
     gone.close();
     const ticksBefore = ticks;
     await rejects(
@@ -555,13 +557,14 @@ Deno.test("switch: the event loop runs on while a remote call waits on a silent 
         e instanceof DataplaneError && e.errno === ERRNO.ETIMEDOUT &&
         /the switch at 127\.0\.0\.1:\d+: no answer within 5 s/.test(e.message),
     );
-    ok(performance.now() - t0 < 15_000, "bounded waits");
+    // The waits end. Nothing is measured, so the bound is generous: a
+    // busy machine has stretched calls bounded by 5 s to three times that.
+    ok(performance.now() - t0 < 60_000, "bounded waits");
     // The report runs after the program, on a connection made again,
     // and waits in its turn; a close does not wait for it: it ends it.
     equal(order.length, 1);
     await new Promise((r) => setTimeout(r, 200));
     equal(order.length, 1, "the report waits for the silent peer");
-    const t2 = performance.now();
     sw.close();
     // ended by the close (its socket shut down, or not yet begun), not
     // by its timeout
@@ -572,7 +575,6 @@ Deno.test("switch: the event loop runs on while a remote call waits on a silent 
         (e.errno === ERRNO.ECONNRESET || e.errno === ERRNO.EBADF ||
           /closed/.test(e.message)),
     );
-    ok(performance.now() - t2 < 4000, "the call ended with the close");
     deepEqual(order, ["program", "report"]);
     await sw.settled();
   } finally {

@@ -25,6 +25,12 @@ import {
   noDebugSample,
 } from "./debug_sample.ts";
 import { readCpuSeconds, withCpuTime } from "./cpu_time.ts";
+import {
+  capped,
+  cargoTestFailures,
+  denoTestFailures,
+  failLines,
+} from "./failures.ts";
 
 interface Step {
   name: string;
@@ -35,6 +41,8 @@ interface Step {
   count?: (out: string) => { passed: number; failed: number } | undefined;
   /** output lines to show while the step runs */
   progress?: RegExp;
+  /** the lines that name what failed, repeated at the end of the run */
+  failures?: (out: string) => string[];
   /**
    * Runs from the start, beside the other steps that say so and beside
    * the rest, which run one after the other. The VM steps' guests keep a
@@ -69,10 +77,12 @@ function cargoTestCounts(out: string) {
 }
 
 // checkpatch: any finding (error, warning or --strict check) fails
+function checkpatchFindings(out: string): string[] {
+  return out.split("\n").filter((l) => /: (ERROR|WARNING|CHECK):/.test(l));
+}
+
 function checkpatchCounts(out: string) {
-  const findings = out.split("\n").filter((l) =>
-    /: (ERROR|WARNING|CHECK):/.test(l)
-  );
+  const findings = checkpatchFindings(out);
   return { passed: findings.length ? 0 : 1, failed: findings.length };
 }
 
@@ -108,6 +118,7 @@ function rigStep(
       ...scenarios,
     ],
     count: summaryCounts,
+    failures: failLines,
     progress: /^(PASS|FAIL) /,
   };
 }
@@ -144,6 +155,7 @@ function steps(full: boolean): Step[] {
       name: "cargo test",
       cmd: cargo("test", "--locked"),
       count: cargoTestCounts,
+      failures: cargoTestFailures,
     },
   ];
   for (const alias of KERNEL_ALIASES) {
@@ -180,6 +192,7 @@ function steps(full: boolean): Step[] {
       "kernel/include/uapi/linux/xeth.h",
     ],
     count: checkpatchCounts,
+    failures: checkpatchFindings,
   });
   s.push({
     name: "checkpatch --strict kernel/iproute2/",
@@ -192,6 +205,7 @@ function steps(full: boolean): Step[] {
       ...cFiles("kernel/iproute2"),
     ],
     count: checkpatchCounts,
+    failures: checkpatchFindings,
   });
   s.push({
     name: "deno test",
@@ -202,12 +216,14 @@ function steps(full: boolean): Step[] {
       "--ignore=tests/vm/rig_test.ts,tests/vm/debug_kernel_test.ts",
     ],
     count: denoTestCounts,
+    failures: denoTestFailures,
     progress: /\.\.\. .*(ok|FAILED)/,
   });
   s.push({
     name: "VM rig self-tests (deno test tests/vm/rig_test.ts)",
     cmd: ["deno", "test", "-A", "tests/vm/rig_test.ts"],
     count: denoTestCounts,
+    failures: denoTestFailures,
     progress: /\.\.\. .*(ok|FAILED)/,
     together: true,
     tag: "rig",
@@ -236,6 +252,7 @@ function steps(full: boolean): Step[] {
       ...(full ? ["--full"] : []),
     ],
     count: summaryCounts,
+    failures: failLines,
     progress: /^(PASS|FAIL) |^# image|^(not )?ok \d+ - |^package test/,
     together: true,
     tag: "package",
@@ -287,7 +304,15 @@ async function run(
   step: Step,
   beside: boolean,
   ready?: Promise<void>,
-): Promise<{ passed: number; failed: number; ok: boolean; cpu?: number }> {
+): Promise<
+  {
+    passed: number;
+    failed: number;
+    ok: boolean;
+    cpu?: number;
+    failures: string[];
+  }
+> {
   await ready;
   const t0 = performance.now();
   const tag = beside && step.tag ? `[${step.tag}] ` : "";
@@ -335,7 +360,8 @@ async function run(
     }
     console.log(`  full log: ${logPath}`);
   }
-  return { ...counts, ok, cpu };
+  const failures = ok ? [] : capped(step.failures?.(out) ?? []);
+  return { ...counts, ok, cpu, failures };
 }
 
 /**
@@ -386,6 +412,7 @@ let passed = 0;
 let failed = 0;
 let cpuSeconds = 0;
 const failedSteps: string[] = [];
+const failureLines: string[] = [];
 const imageReady = debugKernels
   ? Promise.resolve()
   : prepareImage((full ? FULL : QUICK).kernels);
@@ -394,7 +421,10 @@ const tally = (step: Step, r: Awaited<ReturnType<typeof run>>) => {
   passed += r.passed;
   failed += r.failed;
   cpuSeconds += r.cpu ?? 0;
-  if (!r.ok) failedSteps.push(step.name);
+  if (!r.ok) {
+    failedSteps.push(step.name);
+    for (const l of r.failures) failureLines.push(`${step.name}: ${l}`);
+  }
 };
 await Promise.all([
   (async () => {
@@ -427,5 +457,7 @@ console.log(
     (cpuSeconds / wall).toFixed(2)
   } cores on average`,
 );
+// last, where a log read from its end shows them
+for (const l of failureLines) console.log(`failed: ${l}`);
 console.log(`${passed} passed, ${failed} failed`);
 Deno.exit(failedSteps.length ? 1 : 0);
