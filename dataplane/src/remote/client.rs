@@ -1,5 +1,7 @@
-//! The controller's side of [`crate::remote`], for tools and tests in
-//! Rust (SWITCHD has its own in TypeScript).
+//! The controller's side of [`crate::remote`]: one connection, one call
+//! at a time. [`super::remote_switch::RemoteSwitch`] holds one for
+//! SWITCHD's switch handles (through the FFI), tools and tests use it
+//! directly.
 
 use std::io::{self, BufReader, BufWriter};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -30,6 +32,13 @@ pub struct Client {
     w: BufWriter<TcpStream>,
 }
 
+/// The switch went away: its end closed, or reset because it closed
+/// with our request unread (which of the two is a race of the peer's
+/// close with our write, so both say the same).
+fn closed_error() -> Error {
+    Error::described(libc::ECONNRESET, "the switch closed the connection")
+}
+
 fn io_error(e: io::Error) -> Error {
     match e.kind() {
         // a read or write timeout: the switch stopped answering
@@ -37,6 +46,7 @@ fn io_error(e: io::Error) -> Error {
             libc::ETIMEDOUT,
             format!("no answer within {} s", CALL_TIMEOUT.as_secs()),
         ),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => closed_error(),
         _ => Error::described(e.raw_os_error().unwrap_or(libc::EIO), e.to_string()),
     }
 }
@@ -76,9 +86,9 @@ impl Client {
 
     fn call(&mut self, parts: &[&[u8]]) -> Result<(i64, Vec<u8>), Error> {
         write_frame(&mut self.w, parts).map_err(io_error)?;
-        let body = read_frame(&mut self.r).map_err(io_error)?.ok_or_else(|| {
-            Error::described(libc::ECONNRESET, "the switch closed the connection")
-        })?;
+        let body = read_frame(&mut self.r)
+            .map_err(io_error)?
+            .ok_or_else(closed_error)?;
         let (status, payload) = split_reply(&body).map_err(io_error)?;
         Ok((status, payload.to_vec()))
     }

@@ -220,3 +220,35 @@ pub(crate) fn hello_then(close: bool) -> SocketAddr {
     });
     addr
 }
+
+/// A peer that answers the hello, then closes with the next request in
+/// its buffer unread: its kernel resets the connection instead of ending
+/// it, which the request's writer sees as ECONNRESET, not as an end.
+fn hello_then_reset() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        read_frame(&mut s).unwrap();
+        let mut reply = 0i64.to_le_bytes().to_vec();
+        reply.extend_from_slice(&super::VERSION.to_le_bytes());
+        reply.push(Encap::Vlan as u8);
+        write_frame(&mut s, &[&reply]).unwrap();
+        // wait for the request to arrive, and leave it unread
+        let mut b = [0u8; 1];
+        s.peek(&mut b).unwrap();
+    });
+    addr
+}
+
+#[test]
+fn a_switch_that_resets_the_connection_closed_it() {
+    let (mut c, _) = Client::connect(hello_then_reset()).unwrap();
+    let rec = program::parse_text("link 10 port 1 1 1 02:00:00:00:00:0a - 0 - -").unwrap();
+    let e = match c.program(&rec) {
+        Err(super::ProgramError::Failed(e)) => e,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(e.errno(), libc::ECONNRESET, "{e}");
+    assert_eq!(e.to_string(), "the switch closed the connection");
+}
