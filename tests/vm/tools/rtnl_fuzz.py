@@ -62,6 +62,10 @@ def main():
           f"digest {r['digest']}; {r['refused']} refused: {r['with_message']} with an extack message, "
           f"{r['without_message']} without, {r['before_kernel']} by ip before the kernel, "
           f"{r['other_refusals']} ioctl/sysfs/module errors", flush=True)
+    phases = ", ".join(f"{k} {v} s" for k, v in r["phases"].items())
+    print(f"# rtnl_fuzz: where the time went: {phases}", flush=True)
+    slowest = ", ".join(f"{k} {v} s" for k, v in r["slowest_kinds"].items())
+    print(f"# rtnl_fuzz: the operations that took the most of it, by kind: {slowest}", flush=True)
     print(f"# rtnl_fuzz: by kind (operations/refused): {kinds}", flush=True)
     # the daemon threads may be stuck in a syscall: do not wait for them
     sys.stdout.flush()

@@ -2,6 +2,7 @@
 their answers applied to the model, checked; the side-band clients
 alongside; the teardown at the end."""
 import collections
+import contextlib
 import ctypes
 import hashlib
 import os
@@ -66,8 +67,20 @@ class Fuzzer(Generators, Reconciler, Checkpoints, DumpChecks):
         self.threads = []
         self.elapsed = 0.0
         self.sizes = collections.Counter()
+        # seconds per phase of a batch: where a slow kernel's time goes
+        self.phases = collections.Counter()
+        # and per kind of operation
+        self.op_seconds = collections.Counter()
 
     # -- bookkeeping
+
+    @contextlib.contextmanager
+    def timed(self, phase):
+        t0 = time.monotonic()
+        try:
+            yield
+        finally:
+            self.phases[phase] += time.monotonic() - t0
 
     def fail(self, check, text):
         """A finding under one of the report's checks (first 20 kept)."""
@@ -157,6 +170,7 @@ class Fuzzer(Generators, Reconciler, Checkpoints, DumpChecks):
                 t0 = time.monotonic()
                 out[i] = op.py()
                 self.slow(op.text, t0)
+                self.op_seconds[op.kind] += time.monotonic() - t0
                 i += 1
                 continue
             j = i + 1
@@ -176,6 +190,9 @@ class Fuzzer(Generators, Reconciler, Checkpoints, DumpChecks):
                     self.close_ip(op.ns)
                     errs = [[f"ip exited: {e}"]]
                 self.slow(f"a batch of {j - i} ip commands in {op.ns or 'init'}", t0)
+                # a batch's time, shared by its commands
+                for o in ops[i:j]:
+                    self.op_seconds[o.kind] += (time.monotonic() - t0) / (j - i)
                 for k, e in enumerate(errs):
                     out[i + k] = classify(e)
             if any(o.moves for o in ops[i:j]):
@@ -219,13 +236,17 @@ class Fuzzer(Generators, Reconciler, Checkpoints, DumpChecks):
     # -- the run
 
     def batch(self, n):
-        ops = self.plan(n)
+        with self.timed("plan"):
+            ops = self.plan(n)
         if not ops:
             return
-        outcomes = self.execute(ops)
+        with self.timed("operations"):
+            outcomes = self.execute(ops)
         self.apply(ops, outcomes)
-        self.reconcile()
-        self.scan_dmesg()
+        with self.timed("reconcile"):
+            self.reconcile()
+        with self.timed("kernel log"):
+            self.scan_dmesg()
         # how much there was to fuzz: devices after each batch
         n = len(self.world.of(XETH))
         self.sizes["batches"] += 1
@@ -292,7 +313,8 @@ class Fuzzer(Generators, Reconciler, Checkpoints, DumpChecks):
             while self.done < a.ops and not self.abort:
                 self.batch(min(self.rng.randint(10, 60), a.ops - self.done))
                 if self.done >= next_check:
-                    self.checkpoint()
+                    with self.timed("checkpoints"):
+                        self.checkpoint()
                     next_check += a.check_every
                 if self.done >= next_progress:
                     el = time.monotonic() - t0

@@ -53,6 +53,8 @@ def report(fz):
     return {
         "seed": fz.a.seed, "ops": fz.done, "seconds": round(fz.elapsed, 1),
         "ops_per_s": round(fz.done / fz.elapsed, 1) if fz.elapsed else 0,
+        "phases": {k: round(v, 1) for k, v in fz.phases.most_common()},
+        "slowest_kinds": {k: round(v, 1) for k, v in fz.op_seconds.most_common(8)},
         "digest": fz.digest.hexdigest()[:16], "refused": refused, "with_message": withmsg,
         "without_message": nomsg, "before_kernel": user, "other_refusals": other,
         "checkpoints": fz.checkpoints, "sb_dumps_checked": fz.sb_checked,
