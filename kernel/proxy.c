@@ -163,6 +163,7 @@ void xeth_proxy_setup(struct net_device *dev)
 	dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
 	dev->priv_flags |= IFF_NO_QUEUE | IFF_LIVE_ADDR_CHANGE;
+	xeth_set_lltx(dev);
 	/* The switch forwards in hardware unless told to leave a device's
 	 * traffic to Linux: a user-changeable feature, on by default.
 	 */

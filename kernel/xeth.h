@@ -229,6 +229,23 @@ static inline bool xeth_proxy_is(const struct net_device *dev, u8 kind)
 }
 
 /*
+ * The mux and the proxies transmit by queueing to a lower link: like
+ * vlan and macvlan they need no transmit lock of their own (their
+ * counters are per cpu), and must not hold one, for the lower's is of
+ * the same lockdep class (_xmit_ETHER) and lockdep reports the nesting
+ * as recursive locking. 6.12 made lockless transmit a field of the
+ * device (dev->lltx) instead of a feature bit.
+ */
+static inline void xeth_set_lltx(struct net_device *dev)
+{
+#ifdef NETIF_F_LLTX
+	dev->features |= NETIF_F_LLTX;
+#else
+	dev->lltx = true;
+#endif
+}
+
+/*
  * NL_SET_ERR_MSG*() take string literals only; this passes a message
  * (which must be static, as literals are) through a helper.
  */
