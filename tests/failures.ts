@@ -50,6 +50,12 @@ export function failLines(out: string): string[] {
   return out.split("\n").filter((l) => /^(FAIL|not ok) /.test(l));
 }
 
+/** checkpatch --terse: "file:line: ERROR|WARNING|CHECK: ..."; under
+ * --strict every one of them fails the step. */
+export function checkpatchFindings(out: string): string[] {
+  return out.split("\n").filter((l) => /: (ERROR|WARNING|CHECK):/.test(l));
+}
+
 /** The first MAX_FAILURE_LINES, and how many more there were. */
 export function capped(lines: string[]): string[] {
   if (lines.length <= MAX_FAILURE_LINES) return lines;

@@ -2,6 +2,7 @@ import { deepEqual } from "node:assert/strict";
 import {
   capped,
   cargoTestFailures,
+  checkpatchFindings,
   denoTestFailures,
   failLines,
   MAX_FAILURE_LINES,
@@ -46,6 +47,36 @@ Deno.test("cargoTestFailures and failLines: the lines that name a failure", () =
     ),
     ["FAIL 6.12 mux: 1 failed", "not ok 2 - y"],
   );
+});
+
+Deno.test("checkpatchFindings: the real checkpatch's findings, none on clean code", async () => {
+  // bootstrap (./run build) fetches it from Debian's kernel source
+  const checkpatch =
+    new URL("../.tools/checkpatch/checkpatch.pl", import.meta.url)
+      .pathname;
+  const dir = await Deno.makeTempDir();
+  const check = async (c: string) => {
+    await Deno.writeTextFile(`${dir}/a.c`, c);
+    const run = await new Deno.Command("perl", {
+      args: [checkpatch, "--strict", "--no-tree", "--terse", "-f", "a.c"],
+      cwd: dir,
+    }).output();
+    return checkpatchFindings(new TextDecoder().decode(run.stdout));
+  };
+  try {
+    deepEqual(await check("int f(void){return 0;}\n"), [
+      "a.c:1: WARNING: Missing or malformed SPDX-License-Identifier tag in line 1",
+      "a.c:1: ERROR: space required after that ';' (ctx:VxV)",
+    ]);
+    deepEqual(
+      await check(
+        "// SPDX-License-Identifier: GPL-2.0\nint f(void)\n{\n\treturn 0;\n}\n",
+      ),
+      [],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("capped: a long list is cut, and says by how much", () => {

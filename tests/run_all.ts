@@ -28,6 +28,7 @@ import { readCpuSeconds, withCpuTime } from "./cpu_time.ts";
 import {
   capped,
   cargoTestFailures,
+  checkpatchFindings,
   denoTestFailures,
   failLines,
 } from "./failures.ts";
@@ -74,11 +75,6 @@ function cargoTestCounts(out: string) {
     failed += Number(m[2]);
   }
   return seen ? { passed, failed } : undefined;
-}
-
-// checkpatch: any finding (error, warning or --strict check) fails
-function checkpatchFindings(out: string): string[] {
-  return out.split("\n").filter((l) => /: (ERROR|WARNING|CHECK):/.test(l));
 }
 
 function checkpatchCounts(out: string) {

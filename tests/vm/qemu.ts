@@ -3,6 +3,7 @@
  * (guest/runner.sh) and returns what it printed on its console.
  */
 import { eachLine } from "../lines.ts";
+import { reapWithUs } from "./child_reaper.ts";
 import type { Kernel } from "./kernels.ts";
 
 export interface BootOptions {
@@ -122,6 +123,7 @@ export async function boot(o: BootOptions): Promise<string> {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const reaped = reapWithUs(child);
   o.onSpawn?.(child.pid);
   const kill = () => {
     try {
@@ -136,7 +138,11 @@ export async function boot(o: BootOptions): Promise<string> {
   const consoleChunks: string[] = [];
   const pump = (stream: ReadableStream<Uint8Array>) =>
     eachLine(stream, (l) => o.onLine?.(l), (t) => consoleChunks.push(t));
-  await Promise.all([pump(child.stdout), pump(child.stderr), child.status]);
+  try {
+    await Promise.all([pump(child.stdout), pump(child.stderr), child.status]);
+  } finally {
+    reaped();
+  }
   o.signal?.removeEventListener("abort", kill);
   const console = consoleChunks.join("").replaceAll("\r", "");
   await Deno.writeTextFile(`${o.outDir}/console.log`, console);

@@ -197,6 +197,16 @@ fn a_silent_controller_gives_its_place() {
     sw.close();
 }
 
+/// A switch's answer to the hello: status 0, our version, VLAN
+/// encapsulation, then `name`.
+fn hello_reply(name: &[u8]) -> Vec<u8> {
+    let mut reply = 0i64.to_le_bytes().to_vec();
+    reply.extend_from_slice(&super::VERSION.to_le_bytes());
+    reply.push(Encap::Vlan as u8);
+    reply.extend_from_slice(name);
+    reply
+}
+
 /// A peer that answers the hello of one controller and then, with
 /// `close`, closes the connection (a switch that went away), or keeps it
 /// open and says nothing more (a tunnel that lost its way). Nothing
@@ -208,11 +218,7 @@ pub(crate) fn hello_then(close: bool) -> SocketAddr {
         let (mut s, _) = listener.accept().unwrap();
         drop(listener);
         read_frame(&mut s).unwrap();
-        let mut reply = 0i64.to_le_bytes().to_vec();
-        reply.extend_from_slice(&super::VERSION.to_le_bytes());
-        reply.push(Encap::Vlan as u8);
-        reply.extend_from_slice(b"fake");
-        write_frame(&mut s, &[&reply]).unwrap();
+        write_frame(&mut s, &[&hello_reply(b"fake")]).unwrap();
         if !close {
             // read until the controller closes; answer nothing
             while let Ok(Some(_)) = read_frame(&mut s) {}
@@ -230,10 +236,7 @@ fn hello_then_reset() -> SocketAddr {
     std::thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
         read_frame(&mut s).unwrap();
-        let mut reply = 0i64.to_le_bytes().to_vec();
-        reply.extend_from_slice(&super::VERSION.to_le_bytes());
-        reply.push(Encap::Vlan as u8);
-        write_frame(&mut s, &[&reply]).unwrap();
+        write_frame(&mut s, &[&hello_reply(b"")]).unwrap();
         // wait for the request to arrive, and leave it unread
         let mut b = [0u8; 1];
         s.peek(&mut b).unwrap();

@@ -191,8 +191,9 @@ class Fuzzer(Generators, Reconciler, Checkpoints, DumpChecks):
                     errs = [[f"ip exited: {e}"]]
                 self.slow(f"a batch of {j - i} ip commands in {op.ns or 'init'}", t0)
                 # a batch's time, shared by its commands
+                share = (time.monotonic() - t0) / (j - i)
                 for o in ops[i:j]:
-                    self.op_seconds[o.kind] += (time.monotonic() - t0) / (j - i)
+                    self.op_seconds[o.kind] += share
                 for k, e in enumerate(errs):
                     out[i + k] = classify(e)
             if any(o.moves for o in ops[i:j]):
