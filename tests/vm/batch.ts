@@ -5,7 +5,7 @@
  * (a slow boot costs no scenario its time), and a scenario that never
  * started (the guest stopped early after a splat) goes back to the queue.
  */
-import { isDebug, type Kernel } from "./kernels.ts";
+import { isDebug, type Kernel, type KernelAlias } from "./kernels.ts";
 import { boot, processCpuSeconds } from "./qemu.ts";
 import { readOptional } from "../read_optional.ts";
 import type { Scenario } from "./plan.ts";
@@ -148,6 +148,16 @@ interface Watch {
   bootTimedOut: boolean;
 }
 
+/** A scenario's timeout on a kernel, before the scale. */
+export function timeoutOf(
+  settings: Settings,
+  kernel: KernelAlias,
+  name: string,
+): number {
+  const s = scenarioSettings(settings, name);
+  return isDebug(kernel) ? s.debugTimeoutSeconds : s.timeoutSeconds;
+}
+
 async function bootOnce(
   o: BatchOptions,
 ): Promise<{ console: string; w: Watch }> {
@@ -176,7 +186,7 @@ async function bootOnce(
   }, o.settings.bootSeconds * o.scale * 1000);
   const arm = (name: string) => {
     clearTimeout(timer);
-    const secs = scenarioSettings(o.settings, name).timeoutSeconds * o.scale;
+    const secs = timeoutOf(o.settings, o.kernel.alias, name) * o.scale;
     timer = setTimeout(() => {
       w.timedOut = name;
       abort.abort();
@@ -282,7 +292,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchOutcome> {
     const rcText = await readOptional(`${d}/rc`);
     const rc = rcText === undefined ? undefined : Number(rcText.trim());
     const output = (await readOptional(`${d}/output.log`)) ?? "";
-    const timeout = scenarioSettings(o.settings, sc.name).timeoutSeconds;
+    const timeout = timeoutOf(o.settings, o.kernel.alias, sc.name);
     const end = w.done.get(sc.name) ?? performance.now();
     const cpu0 = w.cpuStarted.get(sc.name);
     const cpu1 = w.cpuDone.get(sc.name);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { markerName, pendingOf } from "./batch.ts";
+import { markerName, pendingOf, timeoutOf } from "./batch.ts";
+import { loadSettings } from "./settings.ts";
 import { SCENARIO_START } from "./verdict.ts";
 
 Deno.test("markerName: the scenario in the runner's console lines", () => {
@@ -27,4 +28,12 @@ Deno.test("pendingOf: the running case and the last lines", () => {
     "# case: x",
     "ok 1 - y",
   ]);
+});
+
+Deno.test("timeoutOf: a debug kernel's timeout on debug kernels only", () => {
+  // settings.json's own: lab_fabric has one of its own for debug kernels
+  const s = loadSettings();
+  assert.equal(timeoutOf(s, "6.12", "lab_fabric"), 900);
+  assert.equal(timeoutOf(s, "6.12-debug", "lab_fabric"), 1800);
+  assert.equal(timeoutOf(s, "6.1-debug", "mux"), timeoutOf(s, "6.1", "mux"));
 });

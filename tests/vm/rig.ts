@@ -215,6 +215,7 @@ export async function runRig(opts: RigOptions): Promise<RunResult[]> {
     settings.timeoutSeconds = opts.timeoutSeconds;
     for (const s of Object.values(settings.scenarios)) {
       s.timeoutSeconds = opts.timeoutSeconds;
+      delete s.debugTimeoutSeconds;
     }
   }
   const kernels = new Map(

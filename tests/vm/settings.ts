@@ -15,6 +15,12 @@ export interface ScenarioSettings {
    * (lib.sh sized); timeoutSeconds when absent.
    */
   fullTimeoutSeconds?: number;
+  /**
+   * The timeout on a debug kernel, for a scenario that its checks slow
+   * more than the rig's debug slowdown allows for (the scale still
+   * applies); never less than the other timeouts.
+   */
+  debugTimeoutSeconds?: number;
   memoryMiB?: number;
   cpus?: number;
   /** see BootOptions.tcgThreads; "multi" only for benchmarks */
@@ -106,8 +112,10 @@ export function scenarioSettings(
     peer?: PeerSettings;
   } {
   const per = settings.scenarios[name] ?? {};
+  const timeoutSeconds = per.timeoutSeconds ?? settings.timeoutSeconds;
   return {
-    timeoutSeconds: per.timeoutSeconds ?? settings.timeoutSeconds,
+    timeoutSeconds,
+    debugTimeoutSeconds: Math.max(per.debugTimeoutSeconds ?? 0, timeoutSeconds),
     memoryMiB: per.memoryMiB ?? settings.memoryMiB ?? 1024,
     cpus: per.cpus ?? settings.cpus ?? 1,
     tcgThreads: per.tcgThreads ?? settings.tcgThreads ?? "single",

@@ -19,6 +19,7 @@ Deno.test("settings: defaults fill what settings.json leaves out", () => {
   assert.equal(s.bootSeconds, 120);
   assert.deepEqual(scenarioSettings(s, "x"), {
     timeoutSeconds: 120,
+    debugTimeoutSeconds: 120,
     memoryMiB: 1024,
     cpus: 2,
     tcgThreads: "single",
@@ -50,6 +51,33 @@ Deno.test("settings: a full run takes the scenarios' full timeouts and every ker
   assert.equal(scenarioSettings(s, "heavy").timeoutSeconds, 900);
   assert.equal(scenarioSettings(s, "light").timeoutSeconds, 60);
   assert.equal(scenarioSettings(s, "other").timeoutSeconds, 120);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("settings: a debug kernel's timeout is its own where given, never less than the others", () => {
+  const dir = Deno.makeTempDirSync();
+  const p = `${dir}/settings.json`;
+  Deno.writeTextFileSync(
+    p,
+    JSON.stringify({
+      scenarios: {
+        slow: { timeoutSeconds: 900, debugTimeoutSeconds: 1800 },
+        heavy: {
+          timeoutSeconds: 200,
+          fullTimeoutSeconds: 2400,
+          debugTimeoutSeconds: 600,
+        },
+        plain: { timeoutSeconds: 300 },
+      },
+    }),
+  );
+  const debugTimeout = (full: boolean, name: string) =>
+    scenarioSettings(loadSettings(p, { full }), name).debugTimeoutSeconds;
+  assert.equal(debugTimeout(false, "slow"), 1800);
+  assert.equal(debugTimeout(false, "heavy"), 600);
+  // a full run's longer timeout is not cut short on a debug kernel
+  assert.equal(debugTimeout(true, "heavy"), 2400);
+  assert.equal(debugTimeout(false, "plain"), 300);
   Deno.removeSync(dir, { recursive: true });
 });
 
