@@ -85,6 +85,12 @@ frames_with() {
 	while read -r i p h; do [[ $h == *"$1"* ]] && out+="${out:+$'\n'}$p $h"; done <<<"$CAP"
 	echo "$out"
 }
+# ifnames_with HEX: the interfaces in CAP that caught a frame containing
+# HEX, sorted, on one line
+ifnames_with() {
+	local i p h
+	while read -r i p h; do [[ $h == *"$1"* ]] && echo "$i"; done <<<"$CAP" | sort -u | paste -sd' '
+}
 cap_count() { local n=0 l; while read -r l; do [ -n "$l" ] && n=$((n + 1)); done <<<"$CAP"; echo $n; }
 # prio_count DEV: count DEV's received frames by skb priority (a clsact
 # ingress filter per priority; it takes the frames from the taps, so DEV's

@@ -2,83 +2,80 @@ import assert from "node:assert/strict";
 import { loadSettings, scenarioSettings } from "./settings.ts";
 import { KERNEL_ALIASES } from "./kernels.ts";
 
-Deno.test("settings: defaults fill what settings.json leaves out", () => {
+/** Runs FN on a temporary settings.json holding JSON, then removes it. */
+function withSettingsFile(json: unknown, fn: (path: string) => void): void {
   const dir = Deno.makeTempDirSync();
-  const p = `${dir}/settings.json`;
-  Deno.writeTextFileSync(
-    p,
-    JSON.stringify({
-      scenarios: { x: { cpus: 2 }, two: { peer: { memoryMiB: 512 } } },
-    }),
-  );
-  const s = loadSettings(p);
-  // a scenario with a peer guest has its guests to itself
-  assert.equal(scenarioSettings(s, "two").boot, "own");
-  assert.deepEqual(scenarioSettings(s, "two").peer, { memoryMiB: 512 });
-  assert.equal(s.timeoutSeconds, 120);
-  assert.equal(s.bootSeconds, 120);
-  assert.deepEqual(scenarioSettings(s, "x"), {
-    timeoutSeconds: 120,
-    debugTimeoutSeconds: 120,
-    memoryMiB: 1024,
-    cpus: 2,
-    tcgThreads: "single",
-    qemuArgs: [],
-    cmdline: [],
-    acpiTables: [],
-    boot: "shared",
+  try {
+    const path = `${dir}/settings.json`;
+    Deno.writeTextFileSync(path, JSON.stringify(json));
+    fn(path);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("settings: defaults fill what settings.json leaves out", () => {
+  withSettingsFile({
+    scenarios: { x: { cpus: 2 }, two: { peer: { memoryMiB: 512 } } },
+  }, (p) => {
+    const s = loadSettings(p);
+    // a scenario with a peer guest has its guests to itself
+    assert.equal(scenarioSettings(s, "two").boot, "own");
+    assert.deepEqual(scenarioSettings(s, "two").peer, { memoryMiB: 512 });
+    assert.equal(s.timeoutSeconds, 120);
+    assert.equal(s.bootSeconds, 120);
+    assert.deepEqual(scenarioSettings(s, "x"), {
+      timeoutSeconds: 120,
+      debugTimeoutSeconds: 120,
+      memoryMiB: 1024,
+      cpus: 2,
+      tcgThreads: "single",
+      qemuArgs: [],
+      cmdline: [],
+      acpiTables: [],
+      boot: "shared",
+    });
   });
-  Deno.removeSync(dir, { recursive: true });
 });
 
 Deno.test("settings: a full run takes the scenarios' full timeouts and every kernel", () => {
-  const dir = Deno.makeTempDirSync();
-  const p = `${dir}/settings.json`;
-  Deno.writeTextFileSync(
-    p,
-    JSON.stringify({
-      scenarios: {
-        heavy: { timeoutSeconds: 200, fullTimeoutSeconds: 900 },
-        light: { timeoutSeconds: 60, quickKernels: ["6.12"] },
-      },
-    }),
-  );
-  let s = loadSettings(p);
-  assert.equal(scenarioSettings(s, "heavy").timeoutSeconds, 200);
-  assert.deepEqual(scenarioSettings(s, "light").quickKernels, ["6.12"]);
-  s = loadSettings(p, { full: true });
-  assert.equal(scenarioSettings(s, "light").quickKernels, undefined);
-  assert.equal(scenarioSettings(s, "heavy").timeoutSeconds, 900);
-  assert.equal(scenarioSettings(s, "light").timeoutSeconds, 60);
-  assert.equal(scenarioSettings(s, "other").timeoutSeconds, 120);
-  Deno.removeSync(dir, { recursive: true });
+  withSettingsFile({
+    scenarios: {
+      heavy: { timeoutSeconds: 200, fullTimeoutSeconds: 900 },
+      light: { timeoutSeconds: 60, quickKernels: ["6.12"] },
+    },
+  }, (p) => {
+    let s = loadSettings(p);
+    assert.equal(scenarioSettings(s, "heavy").timeoutSeconds, 200);
+    assert.deepEqual(scenarioSettings(s, "light").quickKernels, ["6.12"]);
+    s = loadSettings(p, { full: true });
+    assert.equal(scenarioSettings(s, "light").quickKernels, undefined);
+    assert.equal(scenarioSettings(s, "heavy").timeoutSeconds, 900);
+    assert.equal(scenarioSettings(s, "light").timeoutSeconds, 60);
+    assert.equal(scenarioSettings(s, "other").timeoutSeconds, 120);
+  });
 });
 
 Deno.test("settings: a debug kernel's timeout is its own where given, never less than the others", () => {
-  const dir = Deno.makeTempDirSync();
-  const p = `${dir}/settings.json`;
-  Deno.writeTextFileSync(
-    p,
-    JSON.stringify({
-      scenarios: {
-        slow: { timeoutSeconds: 900, debugTimeoutSeconds: 1800 },
-        heavy: {
-          timeoutSeconds: 200,
-          fullTimeoutSeconds: 2400,
-          debugTimeoutSeconds: 600,
-        },
-        plain: { timeoutSeconds: 300 },
+  withSettingsFile({
+    scenarios: {
+      slow: { timeoutSeconds: 900, debugTimeoutSeconds: 1800 },
+      heavy: {
+        timeoutSeconds: 200,
+        fullTimeoutSeconds: 2400,
+        debugTimeoutSeconds: 600,
       },
-    }),
-  );
-  const debugTimeout = (full: boolean, name: string) =>
-    scenarioSettings(loadSettings(p, { full }), name).debugTimeoutSeconds;
-  assert.equal(debugTimeout(false, "slow"), 1800);
-  assert.equal(debugTimeout(false, "heavy"), 600);
-  // a full run's longer timeout is not cut short on a debug kernel
-  assert.equal(debugTimeout(true, "heavy"), 2400);
-  assert.equal(debugTimeout(false, "plain"), 300);
-  Deno.removeSync(dir, { recursive: true });
+      plain: { timeoutSeconds: 300 },
+    },
+  }, (p) => {
+    const debugTimeout = (full: boolean, name: string) =>
+      scenarioSettings(loadSettings(p, { full }), name).debugTimeoutSeconds;
+    assert.equal(debugTimeout(false, "slow"), 1800);
+    assert.equal(debugTimeout(false, "heavy"), 600);
+    // a full run's longer timeout is not cut short on a debug kernel
+    assert.equal(debugTimeout(true, "heavy"), 2400);
+    assert.equal(debugTimeout(false, "plain"), 300);
+  });
 });
 
 Deno.test("settings.json: every scenario it names exists", () => {

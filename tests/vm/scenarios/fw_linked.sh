@@ -94,7 +94,7 @@ case_linked_mode() {
 	# lock, the veth's none. (On 6.12-debug lockdep caught the proxy holding a
 	# lock of its own over the NIC's, in a run whose frame took the NIC; a
 	# 6.1-debug run whose frame took the veth had passed.)
-	local spread t i h lowers_used
+	local spread t
 	spread=$(payload "fw linked: both lowers")
 	before=$(mux_counters xeth-mux)
 	cap_start "$NIC" swl1p
@@ -103,9 +103,8 @@ case_linked_mode() {
 			not_ok "xeth0 transmits a frame of ethertype 88b$(printf %x "$t")"
 	done
 	cap_stop
-	lowers_used=$(while read -r i _ h; do [[ $h == *"$spread"* ]] && echo "$i"; done <<<"$CAP" | sort -u | paste -sd' ')
 	check_eq "frames of 16 ethertypes leave through both lower links" \
-		"$(printf '%s\n' "$NIC" swl1p | sort | paste -sd' ')" "$lowers_used"
+		"$(printf '%s\n' "$NIC" swl1p | sort | paste -sd' ')" "$(ifnames_with "$spread")"
 	check_eq "ethtool -S xeth-mux: tx-to-lower +16" "tx-to-lower=+16" "$(delta "$before" "$(mux_counters xeth-mux)")"
 	before=$(mux_counters xeth-mux)
 	cap_start --incoming-only xeth0
