@@ -19,7 +19,9 @@
 # and /lib/modules/RELEASE links to its modules, so that the guests (which
 # run in the host's tree) find them. Then xeth.ko is built against it into
 # build/kernel/RELEASE (scripts/build-kmod.sh). A second run finds the
-# cache and only rebuilds xeth.ko.
+# cache and only rebuilds xeth.ko. A changed module list or option set
+# starts from a copy of the last build of the same source, so that kbuild
+# rebuilds only what the change touches (xeth_debug_seed in kernels.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,7 +44,7 @@ say() { echo "debug-kernel $SERIES: $*"; }
 MODULES="virtio_pci 9pnet_virtio 9p virtio_net veth bridge 8021q bonding vrf
 dummy macvlan ip_gre wireguard sch_ingress cls_basic em_meta act_gact
 vfio vfio_pci vfio_iommu_type1 i2c_piix4 mpls_router mpls_iptunnel mpls_gso
-tun"
+tun uio uio_pci_generic"
 
 # The checks, on top of Debian's config.
 DEBUG_ON="KASAN KASAN_GENERIC KASAN_OUTLINE KASAN_VMALLOC PROVE_LOCKING
@@ -83,12 +85,21 @@ key=$({
 } | sha256sum | cut -c1-12)
 dir=$CACHE/$SERIES-$key
 
-configure() { # the tree of $dir, unpacked and configured
+# a changed module list or option set starts from the last build's tree
+seed=$(xeth_debug_seed "$SERIES" "$srcver" "$dir")
+
+configure() { # the tree of $dir, unpacked (or copied) and configured
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	say "unpacking Debian's source $srcver into $dir"
-	tar -xJf "$tarball" -C "$dir"
-	mv "$dir/linux-source-$SERIES" "$dir/tree"
+	if [ -n "$seed" ]; then
+		say "copying the tree of $seed (same source $srcver) into $dir"
+		cp -a "$seed/tree" "$dir/tree"
+		xeth_tree_moved "$seed/tree" "$dir/tree"
+	else
+		say "unpacking Debian's source $srcver into $dir"
+		tar -xJf "$tarball" -C "$dir"
+		mv "$dir/linux-source-$SERIES" "$dir/tree"
+	fi
 	cd "$dir/tree"
 	cp "$base" .config
 	# Debian's config names its signing certificates, which the source

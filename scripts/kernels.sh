@@ -25,5 +25,29 @@ xeth_kernel_release() {
 # release a finished build wrote into its kernel.json.
 XETH_DEBUG_CACHE=${XETH_DEBUG_KERNELS:-/var/cache/xeth-debug-kernels}
 xeth_debug_release() { # xeth_debug_release KERNEL_JSON
-	sed -n 's/.*"release": *"\([^"]*\)".*/\1/p' "$1"
+	xeth_debug_field "$1" release
+}
+xeth_debug_field() { # xeth_debug_field KERNEL_JSON NAME: a string field
+	sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p" "$1"
+}
+
+# The last debug build of SERIES, when it is of source version SRCVER and
+# is not DIR: a build for a new module list or option set starts from a
+# copy of its tree, so that kbuild rebuilds only what the change touches.
+xeth_debug_seed() { # xeth_debug_seed SERIES SRCVER DIR
+	local last
+	[ -f "$XETH_DEBUG_CACHE/$1/kernel.json" ] || return 0
+	last=$(readlink -f "$XETH_DEBUG_CACHE/$1")
+	if [ "$last" != "$(readlink -m "$3")" ] && [ -d "$last/tree" ] &&
+		[ "$(xeth_debug_field "$last/kernel.json" source)" = "$2" ]; then
+		echo "$last"
+	fi
+}
+
+# NEW is a copy of the kernel tree OLD. objtool's build (tools/) records
+# absolute paths in its command files: kbuild would see its commands
+# changed and build objtool again, and then every object, since every
+# object depends on objtool. Those paths are moved to NEW.
+xeth_tree_moved() { # xeth_tree_moved OLD NEW
+	{ grep -rlIF "$1" "$2/tools" || :; } | xargs -r sed -i "s|$1|$2|g"
 }
