@@ -82,21 +82,22 @@ case_bgp() {
 
 pings() { # pings COUNT DIR [RETRY]: every host pings every other, both
 	# families, all at once (each ping mostly waits for its next echo);
-	# DIR/A-B-F holds each one's output, tries=N and rc=STATUS. With
-	# RETRY, a ping that failed runs again until RETRY seconds (scaled)
-	# have passed.
-	local a b f t rc tries end n=$1 d=$2 retry=${3:-0}
+	# DIR/A-B-F holds the output of each try, then tries=N and rc=STATUS.
+	# With RETRY, a ping that failed runs again until RETRY seconds
+	# (scaled) have passed.
+	local a b f t rc tries end n=$1 d=$2 wait give
+	wait=$(scaled 10) give=$(scaled "${3:-0}")
 	rm -rf "$d" && mkdir "$d"
 	for a in $HOSTS; do
 		for b in $HOSTS; do
 			[ "$a" = "$b" ] && continue
 			for f in 4 6; do
 				{
-					tries=0 end=$((SECONDS + $(scaled "$retry")))
+					tries=0 end=$((SECONDS + give))
 					if [ $f = 4 ]; then t=${ADDR4[$b]}; else t=${ADDR6[$b]}; fi
 					while :; do
 						tries=$((tries + 1))
-						ip netns exec "fab-$a" ping -q -c "$n" -i 0.3 -w "$(scaled 10)" "$t" >"$d/$a-$b-$f" 2>&1
+						ip netns exec "fab-$a" ping -c "$n" -i 0.3 -w "$wait" "$t" >>"$d/$a-$b-$f" 2>&1
 						rc=$?
 						[ $rc = 0 ] || [ $SECONDS -ge $end ] && break
 						sleep 1
@@ -121,7 +122,7 @@ routed_all() { # routed_all: "SWITCH=routed ..." of the four switches
 }
 case_reach() {
 	needs up bgp
-	local a b s socks="" nss="" out
+	local a b s f retried socks="" nss="" out
 	local -A before after
 	# A first packet to a neighbour nobody has resolved yet goes through
 	# Linux (it resolves it, the SWITCH learns it): a round of one ping
@@ -135,7 +136,19 @@ case_reach() {
 	# printed, so that a slower path shows.
 	pings 1 /tmp/warm 120
 	check "a first round: every host reaches every other, IPv4 and IPv6" all_rc0 /tmp/warm
-	echo "# first round: $(grep -Lx tries=1 /tmp/warm/* | wc -l) of 24 pings needed more than one try"
+	retried=$(grep -Lx tries=1 /tmp/warm/*)
+	echo "# first round: $(wc -w <<<"$retried") of $(find /tmp/warm -type f | wc -l) pings needed more than one try"
+	# who gave up: the host itself (its gateway) or a router on the way
+	for f in $retried; do
+		echo "# ${f##*/}: $(grep -m1 -E '^From |unreachable|Unreachable' "$f")"
+	done
+	# what each switch dropped or handed to Linux on the way, and its mux's
+	# counters, for a slow or lossy exception path to show
+	for s in spine1 spine2 leaf1 leaf2; do
+		echo "# $s: SWITCH $(python3 "$XETH_ROOT/tests/vm/tools/control.py" "$DIR/$s.sock" switch |
+			jq -c 'with_entries(select((.key | test("drop|exception")) and ((.value | tonumber) > 0)))')," \
+			"mux $(ip netns exec "fab-$s" ethtool -S xm0 | awk '$2 != 0 && NR > 1 { printf " %s%s", $1, $2 }')"
+	done
 	for s in spine1 spine2 leaf1 leaf2; do
 		socks+="${socks:+,}$DIR/$s.sock" nss+=" fab-$s"
 	done
