@@ -57,14 +57,28 @@ case_up() {
 	check "saying the lab's namespaces exist" grep -q "exists already" <<<"$out"
 }
 
+cpu_times() { # cpu_times: "PID TICKS NAME" of every process (user and system)
+	# the name is the part of stat in parentheses; the times follow it
+	awk '{
+		n = $0; sub(/^[^(]*\(/, "", n); sub(/\).*$/, "", n); gsub(/ /, "_", n)
+		r = $0; sub(/^.*\) /, "", r); split(r, f, " ")
+		print $1, f[12] + f[13], n
+	}' /proc/[0-9]*/stat 2>/dev/null
+}
 case_bgp() {
 	needs up
 	local p a b
-	# how busy the fabric keeps the guest while nothing happens
+	# how busy the fabric keeps the guest while nothing happens, and who
+	# keeps it busy
+	cpu_times >/tmp/cpu.before
 	a=$(awk '/^cpu /{print $5, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
 	sleep 5
 	b=$(awk '/^cpu /{print $5, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+	cpu_times >/tmp/cpu.after
 	echo "$a $b" | awk '{ printf "# the guest is %d%% busy with the fabric up\n", 100 - 100 * ($3 - $1) / ($4 - $2) }'
+	echo "# the busiest meanwhile (processor ticks of $(getconf CLK_TCK) a second): $(
+		awk 'NR == FNR { t[$1] = $2; next } ($1 in t) && $2 > t[$1] { print $2 - t[$1], $3 }' \
+			/tmp/cpu.before /tmp/cpu.after | sort -rn | head -12 | tr '\n' ',')"
 
 	# eBGP comes up and each leaf learns the other leaf's hosts over both
 	# spines: two next hops
@@ -116,6 +130,41 @@ all_rc0() { # all_rc0 DIR: every ping in DIR succeeded; prints those that did no
 	done
 	return $bad
 }
+wires() { # wires SWITCH: the wires of its ports
+	ip -n "fab-$1" -o link show | awk -F': ' '{ sub(/@.*/, "", $2) } $2 ~ /^xeth[0-9]+w$/ { print $2 }'
+}
+trace_pair() { # trace_pair A B F: where A's echoes to B (IPv F) and B's
+	# replies go: what every wire of every switch carried and what each
+	# SWITCH counted meanwhile, for a pair that did not answer
+	local a=$1 b=$2 f=$3 s w t d=/tmp/trace pids="" filter
+	if [ "$f" = 4 ]; then
+		t=${ADDR4[$b]} filter="icmp and (icmp[0] == 8 or icmp[0] == 0)"
+	else
+		t=${ADDR6[$b]} filter="icmp6 and (ip6[40] == 128 or ip6[40] == 129)"
+	fi
+	rm -rf "$d" && mkdir "$d"
+	for s in spine1 spine2 leaf1 leaf2; do
+		python3 "$XETH_ROOT/tests/vm/tools/control.py" "$DIR/$s.sock" switch >"$d/$s.before"
+		for w in $(wires $s); do
+			ip netns exec "fab-$s" timeout "$(scaled 60)" tcpdump -nli "$w" "$filter" >"$d/$s-$w" 2>/dev/null &
+			pids+=" $!"
+		done
+	done
+	sleep "$(scaled 5)" # every tcpdump listens
+	echo "# $a pings $b (IPv$f) 5 times: $(ip netns exec "fab-$a" ping -c 5 -i 0.3 -w "$(scaled 10)" "$t" 2>&1 | grep -E 'transmitted|From' | head -3 | tr '\n' ' ')"
+	sleep "$(scaled 2)"
+	# shellcheck disable=SC2086
+	kill $pids 2>/dev/null
+	wait
+	for s in spine1 spine2 leaf1 leaf2; do
+		for w in $(wires $s); do
+			echo "# $s $w: $(grep -c 'echo request' "$d/$s-$w") requests, $(grep -c 'echo reply' "$d/$s-$w") replies"
+		done
+		echo "# $s's SWITCH counted: $(python3 "$XETH_ROOT/tests/vm/tools/control.py" "$DIR/$s.sock" switch |
+			jq -c --slurpfile b "$d/$s.before" 'with_entries(select(.value != ($b[0][.key] // "0")))')"
+		echo "# $s: $(ip -n "fab-$s" -$f neigh show | tr '\n' ';')"
+	done
+}
 routed_all() { # routed_all: "SWITCH=routed ..." of the four switches
 	local s
 	for s in spine1 spine2 leaf1 leaf2; do echo "$s=$(routed $s)"; done
@@ -166,6 +215,13 @@ case_reach() {
 		done
 	done
 	for s in $(routed_all); do after[${s%=*}]=$((${s#*=} - ${before[${s%=*}]})); done
+	# the first pair that did not answer, followed through the fabric
+	for f in /tmp/reach/*; do
+		grep -qx rc=0 "$f" && continue
+		f=${f##*/}
+		trace_pair "${f%%-*}" "$(cut -d- -f2 <<<"$f")" "${f##*-}"
+		break
+	done
 	# 3 echoes and 3 replies per pair and family: the 8 pairs across the
 	# fabric cross one spine and both leaves (96 packets); h1-h2 and
 	# h3-h4 cross their leaf alone (24 more for each leaf)
