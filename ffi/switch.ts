@@ -214,6 +214,8 @@ export class SoftSwitch implements Disposable, AsyncDisposable {
   readonly #err = new Uint8Array(ERR_LEN);
   /** Settles when the last call made so far has. */
   #tail: Promise<unknown> = Promise.resolve();
+  /** The waits on worker threads not yet returned. */
+  readonly #waits = new Set<Promise<unknown>>();
 
   private constructor(
     dp: Dataplane,
@@ -429,24 +431,55 @@ export class SoftSwitch implements Disposable, AsyncDisposable {
    * the switch is closed. Waits on a worker thread, beside the other
    * calls (it asks nothing of a remote switch).
    */
-  async published(after: number, timeoutMs = 1000): Promise<number> {
-    const h = this.#handle;
-    if (h === undefined) return 0;
-    const r = await this.#dp.symbols.xeth_dp_switch_wait(
-      h,
-      BigInt(after),
+  published(after: number, timeoutMs = 1000): Promise<number> {
+    return this.#wait(this.#dp.symbols.xeth_dp_switch_wait, after, timeoutMs);
+  }
+
+  /**
+   * Resolves once the switch's ports differ from what they were at change
+   * number `after` (a port attached or detached, a carrier or a speed
+   * changed), or after `timeoutMs`, with the number of the latest change
+   * (the first publication is change 1); 0 once the switch is closed. A
+   * remote switch answers with its tick, as {@link published} does. This
+   * is what the relay waits for: an idle switch does not wake it.
+   */
+  linksChanged(after: number, timeoutMs = 1000): Promise<number> {
+    return this.#wait(
+      this.#dp.symbols.xeth_dp_switch_wait_links,
+      after,
       timeoutMs,
     );
-    if (r < 0n) return 0;
-    return Number(r);
+  }
+
+  /**
+   * One of the waits on a worker thread, counted in {@link settled}: a
+   * caller may stop listening (the relay, when it stops) while the call
+   * still runs in the library, until {@link close} ends it.
+   */
+  async #wait(
+    call: (h: bigint, after: bigint, ms: number) => Promise<bigint>,
+    after: number,
+    timeoutMs: number,
+  ): Promise<number> {
+    const h = this.#handle;
+    if (h === undefined) return 0;
+    const running = call(h, BigInt(after), timeoutMs);
+    this.#waits.add(running);
+    try {
+      const r = await running;
+      return r < 0n ? 0 : Number(r);
+    } finally {
+      this.#waits.delete(running);
+    }
   }
 
   /**
    * Resolves once every call made so far has settled (a remote call in
    * flight ends at once after {@link close}).
    */
-  settled(): Promise<void> {
-    return this.#tail.then(() => {});
+  async settled(): Promise<void> {
+    await this.#tail;
+    await Promise.allSettled([...this.#waits]);
   }
 
   /**

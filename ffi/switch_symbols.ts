@@ -107,6 +107,16 @@ export const SWITCH_SYMBOLS = {
     nonblocking: true,
   },
   /**
+   * `isize wait_links(usize h, u64 after, u32 timeout_ms)`: as wait, for a
+   * publication whose ports differ from the one before (attached or
+   * detached, a carrier or a speed changed); the number of such changes.
+   */
+  xeth_dp_switch_wait_links: {
+    parameters: ["usize", "u64", "u32"],
+    result: "isize",
+    nonblocking: true,
+  },
+  /**
    * `isize records_text(const u8 *records, usize len, u8 *out, usize
    * out_len)`: the records as text (a line each), its size; written only
    * when `out_len` holds it.

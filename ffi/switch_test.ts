@@ -285,6 +285,10 @@ Deno.test("switch: program errors name the record; close is final", async () => 
   const seq = await sw.published(0);
   ok(seq > 0, `publication ${seq}`);
   ok(await sw.published(seq) > seq, "a later publication");
+  // Its ports change only with the first publication (none attached):
+  // a wait for the next change runs to its timeout, with the same number.
+  equal(await sw.linksChanged(0), 1, "the first publication is change 1");
+  equal(await sw.linksChanged(1, 300), 1, "no change while idle");
   throws(
     () => SoftSwitch.open(dp, NO_MUX, { encap: "qinq" as "vlan" }),
     RangeError,
@@ -294,6 +298,8 @@ Deno.test("switch: program errors name the record; close is final", async () => 
   sw.close();
   equal(sw.isOpen, false);
   equal(await sw.published(seq), 0, "closed: nothing to wait for");
+  equal(await sw.linksChanged(1), 0, "closed: no change to wait for");
+  await sw.settled();
   await rejects(sw.report("summary"), DataplaneError);
   await rejects(sw.program(bare(13)), /closed/);
 });

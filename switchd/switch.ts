@@ -114,11 +114,14 @@ export interface SwitchBackend {
     each: (o: RouteOutcome) => void,
   ): Awaitable<void>;
   /**
-   * Resolves when the SWITCH has measured its ports' link state and its
-   * counters again, with a number to pass as `after` next time: the relay
-   * sends what changed then, instead of polling on a timer of its own.
+   * Resolves when the SWITCH's ports' link state (carrier, speed, the set
+   * of ports) changed since change number `after`, or once `timeoutMs`
+   * passed, with the number to pass as `after` next time (the same one
+   * when nothing changed): the relay sends link state when it changes,
+   * instead of polling on a timer of its own, and sleeps while the SWITCH
+   * is idle.
    */
-  measured?(after: number): Promise<number>;
+  linksChanged?(after: number, timeoutMs: number): Promise<number>;
   /**
    * Releases the SWITCH; SWITCHD calls it last, and waits for it before
    * it unloads the library.

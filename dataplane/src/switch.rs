@@ -334,6 +334,22 @@ impl SoftwareSwitch {
         snap.seq
     }
 
+    /// As [`Self::wait_published`], for a snapshot whose ports differ
+    /// from the one before (attached or detached, a carrier or a speed
+    /// changed): returns the number of that kind of change, which a caller
+    /// gives as `after` next time. The first snapshot counts as one.
+    pub fn wait_links(&self, after: u64, timeout: Duration) -> u64 {
+        let snap = self.shared.snapshot.lock().unwrap();
+        let (snap, _) = self
+            .shared
+            .published
+            .wait_timeout_while(snap, timeout, |s| {
+                s.links_seq <= after && !self.shared.stop.load(Ordering::SeqCst)
+            })
+            .unwrap();
+        snap.links_seq
+    }
+
     fn attach(&self, xid: u32, ifname: &str) -> Result<(), Error> {
         if ifname == self.shared.mux {
             return Err(Error::described(

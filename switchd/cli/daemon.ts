@@ -20,7 +20,7 @@ import { NoSwitch, type SwitchBackend } from "../switch.ts";
 import { formatVersionReport } from "../version.ts";
 import type { CliOptions } from "./args.ts";
 import type { CliIo } from "./io.ts";
-import { startRelay } from "./relay_timers.ts";
+import { type RelayTimers, startRelay } from "./relay_timers.ts";
 
 /**
  * Runs the daemon with `dp` until `io.stopSignal()` aborts; resolves to the
@@ -83,6 +83,7 @@ async function serve(
   const log = logger("main");
   let relay: Relay | undefined = undefined;
   let offload: OffloadReporter | undefined = undefined;
+  let relayTimers: RelayTimers | undefined = undefined;
   const session = new Session({
     dataplane: dp,
     mux: opts.mux,
@@ -99,6 +100,7 @@ async function serve(
       // A new connection: the kernel dropped carrier and zeroed the
       // stats, and cleared the route flags.
       relay?.reset();
+      relayTimers?.now();
       offload?.synced();
     },
   });
@@ -109,7 +111,7 @@ async function serve(
   }
   offload = new OffloadReporter(backend, session);
   relay = new Relay(backend, () => session.mirror);
-  const stopRelay = startRelay(relay, session, opts.statsIntervalMs);
+  relayTimers = startRelay(relay, session, opts.statsIntervalMs);
   const control = serveControl(
     opts.control,
     (req) => {
@@ -134,7 +136,7 @@ async function serve(
   try {
     await session.run(stop);
   } finally {
-    await stopRelay();
+    await relayTimers.stop();
   }
   await control;
 }

@@ -75,8 +75,8 @@ export interface SwitchHandle {
   read<T>(what: SwitchReport, read: (records: Uint8Array) => T): Promise<T>;
   /** Limits the routes it holds (see SoftSwitch.setCapacity). */
   setCapacity?(c: FibCapacity): Promise<void>;
-  /** Resolves when the switch has measured its ports again (see SoftSwitch). */
-  published?(after: number, timeoutMs?: number): Promise<number>;
+  /** Resolves when the switch's ports changed (see SoftSwitch.linksChanged). */
+  linksChanged?(after: number, timeoutMs: number): Promise<number>;
   /** Records as text, for logs. */
   text?(records: Uint8Array): string;
   /**
@@ -238,7 +238,7 @@ export class SoftwareSwitch implements SwitchBackend {
       program: (r) => sw.program(r),
       read: (what, read) => sw.read(what, read),
       setCapacity: (c) => sw.setCapacity(c),
-      published: (after, timeoutMs) => sw.published(after, timeoutMs),
+      linksChanged: (after, timeoutMs) => sw.linksChanged(after, timeoutMs),
       text: (r) => recordsText(dp, r),
       generation: () => sw.generation(),
       close: () => sw.close(),
@@ -613,12 +613,15 @@ export class SoftwareSwitch implements SwitchBackend {
   }
 
   /**
-   * Resolves when the library's switch has read its ports and counters
-   * again (its thread's tick), with the number to pass next time.
+   * Resolves when the library's switch found its ports changed (attached
+   * or detached, a carrier or a speed), or after `timeoutMs`, with the
+   * number to pass next time.
    */
-  measured(after: number): Promise<number> {
-    if (this.#closed || !this.#handle.published) return Promise.resolve(after);
-    return this.#handle.published(after);
+  linksChanged(after: number, timeoutMs: number): Promise<number> {
+    if (this.#closed || !this.#handle.linksChanged) {
+      return Promise.resolve(after);
+    }
+    return this.#handle.linksChanged(after, timeoutMs);
   }
 
   /**

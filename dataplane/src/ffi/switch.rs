@@ -102,6 +102,15 @@ impl Sw {
         }
     }
 
+    /// A remote switch's ports are only known by asking: it answers with
+    /// its tick, as `wait_published` does.
+    fn wait_links(&self, after: u64, timeout: Duration) -> u64 {
+        match &self.place {
+            Place::Local(s) => s.wait_links(after, timeout),
+            Place::Remote(s) => s.wait_published(after, timeout),
+        }
+    }
+
     fn generation(&self) -> u64 {
         match &self.place {
             Place::Local(_) => 1,
@@ -334,6 +343,19 @@ pub extern "C" fn xeth_dp_switch_wait(h: usize, after: u64, timeout_ms: u32) -> 
     })
 }
 
+/// As [`xeth_dp_switch_wait`], for a publication whose ports differ from
+/// the one before (attached or detached, a carrier or a speed changed), so
+/// that a caller relaying link state is not woken on every tick; returns
+/// the number of such changes (a remote switch: of its ticks). Blocks:
+/// declare it nonblocking.
+#[no_mangle]
+pub extern "C" fn xeth_dp_switch_wait_links(h: usize, after: u64, timeout_ms: u32) -> isize {
+    guard(|| {
+        let seq = switch(h)?.wait_links(after, Duration::from_millis(timeout_ms.into()));
+        usize::try_from(seq).map_err(|_| Error::Overflow)
+    })
+}
+
 /// Renders a stream of records as text, a line per record (see
 /// [`crate::switch::program::render`]), for diagnostics and tests; returns
 /// the text's size and writes it into `out` only when `len` holds it.
@@ -557,6 +579,10 @@ mod tests {
         // bound only catches a wait that ran to its timeout, and is loose
         // for a busy machine
         assert!(t.elapsed() < std::time::Duration::from_secs(20));
+        // No port attached: only the first publication changed the ports;
+        // a wait for the next change runs to its timeout.
+        assert_eq!(xeth_dp_switch_wait_links(h, 0, 5000), 1);
+        assert_eq!(xeth_dp_switch_wait_links(h, 1, 600), 1);
         assert_eq!(xeth_dp_switch_close(h), 0);
         assert_eq!(xeth_dp_switch_close(h), -(libc::EBADF as isize));
         let (r, why) = program_err(h, &parse("clear"), &mut applied);
@@ -564,6 +590,7 @@ mod tests {
         assert!(why.contains("is not open"), "{why}");
         assert_eq!(applied, NONE_REFUSED, "no record refused: the call failed");
         assert_eq!(xeth_dp_switch_wait(h, 0, 0), -(libc::EBADF as isize));
+        assert_eq!(xeth_dp_switch_wait_links(h, 0, 0), -(libc::EBADF as isize));
         assert_eq!(open(b"xsw-ffi-none", 7), -(libc::EINVAL as isize));
     }
 

@@ -7,9 +7,11 @@
 //!
 //! 1. takes attach and detach commands from the programming side
 //!    (`take_commands`);
-//! 2. on a tick (every [`TICK_MS`]): reads the ports' carrier and speed,
-//!    (re)opens the mux's socket when the mux appeared or was re-created,
-//!    ages the FDB (`tick`), publishes counters for reports (`publish`);
+//! 2. on a tick (every [`TICK_MS`]): reads the ports' carrier (their
+//!    speed when carrier comes, and every [`SPEED_TICKS`]), (re)opens the
+//!    mux's socket when the mux appeared or was re-created (looked for
+//!    every [`MUX_TICKS`] while it is open), ages the FDB (`tick`),
+//!    publishes counters for reports (`publish`);
 //! 3. waits in `poll` for frames, a command or the next tick (`wait`);
 //! 4. with the tables read-locked once, drains every ring through the
 //!    [`Forwarder`] into per-socket output queues (`forward`: `from_linux`
@@ -44,6 +46,15 @@ use crate::packet::{Iface, PacketSocket, RingConfig, RxRing, SendScratch};
 
 /// Milliseconds between ticks.
 pub const TICK_MS: u64 = 250;
+/// Ticks between readings of a port's speed while its carrier stays:
+/// speed comes from sysfs (two files), which costs far more than the
+/// carrier's one ioctl, and a new speed comes with a carrier flap anyway
+/// (a renegotiation); this catches a driver that changes it without one.
+const SPEED_TICKS: u64 = 16;
+/// Ticks between looking the open mux up by name, to find it re-created.
+/// Its socket says at once when the mux went down or away (`POLLERR`),
+/// which looks at the next tick.
+const MUX_TICKS: u64 = 4;
 /// Frames drained from one ring per pass.
 const RX_BUDGET: usize = 256;
 /// Frames per `sendmmsg`.
@@ -73,6 +84,10 @@ pub struct PortReport {
 pub struct Snapshot {
     /// Bumped by every publication, for waiters ([`Shared::published`]).
     pub seq: u64,
+    /// Bumped by the publications whose ports (the set, or a carrier or a
+    /// speed) differ from the one before: the relay waits for this one, so
+    /// that an idle switch does not wake it every tick.
+    pub links_seq: u64,
     pub ports: Vec<PortReport>,
     pub counters: BTreeMap<u32, Counts>,
     pub stats: BTreeMap<String, u64>,
@@ -251,6 +266,11 @@ struct Engine {
     tagged: Vec<u8>,
     q: Outq,
     next_tick: u64,
+    /// Ticks so far, for what is done every few.
+    ticks: u64,
+    /// The mux's socket reported an error (the mux went down or away):
+    /// look it up on the next tick.
+    mux_error: bool,
     /// The last pass drained a full budget from some ring: poll no longer
     /// than it takes to look.
     busy: bool,
@@ -279,6 +299,8 @@ impl Engine {
                 stats: Stats::default(),
             },
             next_tick: 0,
+            ticks: 0,
+            mux_error: false,
             busy: false,
         }
     }
@@ -319,9 +341,11 @@ impl Engine {
             return false;
         }
         self.next_tick = now + TICK_MS;
+        self.ticks += 1;
+        let speed_due = self.ticks % SPEED_TICKS == 0;
         for p in self.ports.iter_mut() {
             let was = p.state.carrier;
-            p.state = linkstate::read(&p.socket, &p.ifname);
+            p.state = linkstate::update(&p.socket, &p.ifname, p.state, speed_due);
             if was && !p.state.carrier {
                 self.q.count(p.xid, Ethtool::LinkDownEvents.index(), 1);
             }
@@ -335,7 +359,10 @@ impl Engine {
         if let Some(m) = &self.mux {
             self.q.stats.mux_ring_drops += m.socket.take_drops().unwrap_or(0);
         }
-        tend_mux(&self.shared, &mut self.mux, &mut self.q.stats);
+        if self.mux.is_none() || self.mux_error || self.ticks % MUX_TICKS == 0 {
+            self.mux_error = false;
+            tend_mux(&self.shared, &mut self.mux, &mut self.q.stats);
+        }
         self.fdb.age(now);
         true
     }
@@ -405,7 +432,9 @@ impl Engine {
             .map(|m| &m.socket)
             .into_iter()
             .chain(self.ports.iter().map(|p| &p.socket));
-        clear_socket_errors(&fds[1..], sockets);
+        if clear_socket_errors(&fds[1..], sockets) && self.mux.is_some() {
+            self.mux_error = true;
+        }
         true
     }
 
@@ -544,13 +573,20 @@ fn from_wire(p: &mut PortIo, fw: &mut Forwarder<'_>, q: &mut Outq, tagged: &mut 
 /// A netdev that went down leaves ENETDOWN on its socket, which poll
 /// reports until it is read; the socket itself resumes when the netdev
 /// comes back up. `fds` are the sockets' poll entries, in their order.
-fn clear_socket_errors<'a>(fds: &[PollFd<'_>], sockets: impl Iterator<Item = &'a PacketSocket>) {
-    for (fd, socket) in fds.iter().zip(sockets) {
+/// Returns whether the first socket had one.
+fn clear_socket_errors<'a>(
+    fds: &[PollFd<'_>],
+    sockets: impl Iterator<Item = &'a PacketSocket>,
+) -> bool {
+    let mut first = false;
+    for (i, (fd, socket)) in fds.iter().zip(sockets).enumerate() {
         if fd.revents().is_some_and(|r| r.contains(PollFlags::POLLERR)) {
+            first |= i == 0;
             let _ =
                 nix::sys::socket::getsockopt(&socket.fd(), nix::sys::socket::sockopt::SocketError);
         }
     }
+    first
 }
 
 /// Inserts the tag the kernel took out of a received frame back into it.
@@ -660,10 +696,16 @@ fn publish(shared: &Shared, ports: &[PortIo], q: &Outq, fdb: usize, mux_open: bo
         counters: q.counters.iter().map(|(k, v)| (*k, *v)).collect(),
         stats,
         seq: 0,
+        links_seq: 0,
     };
     let mut s = shared.snapshot.lock().unwrap();
     let seq = s.seq + 1;
-    *s = Snapshot { seq, ..snap };
+    let links_seq = s.links_seq + u64::from(s.ports != snap.ports || s.seq == 0);
+    *s = Snapshot {
+        seq,
+        links_seq,
+        ..snap
+    };
     drop(s);
     shared.published.notify_all();
 }

@@ -18,17 +18,24 @@ pub struct LinkState {
     pub speed_mbps: u32,
 }
 
-/// The state of the interface `ifname` that `socket` is bound to.
-pub fn read(socket: &PacketSocket, ifname: &str) -> LinkState {
+/// The state of `ifname` again, given what it was: its speed is read when
+/// carrier comes, or when `speed_due`; kept otherwise (see
+/// `engine::SPEED_TICKS`).
+pub fn update(socket: &PacketSocket, ifname: &str, was: LinkState, speed_due: bool) -> LinkState {
     let carrier = socket.running(ifname).unwrap_or(false);
     LinkState {
         carrier,
-        speed_mbps: if carrier {
-            speed_in(Path::new("/sys/class/net"), ifname, socket.ifindex())
-        } else {
-            0
+        speed_mbps: match (carrier, was.carrier && !speed_due) {
+            (false, _) => 0,
+            (true, true) => was.speed_mbps,
+            (true, false) => speed_in(Path::new("/sys/class/net"), ifname, socket.ifindex()),
         },
     }
+}
+
+/// The state of the interface `ifname` that `socket` is bound to.
+pub fn read(socket: &PacketSocket, ifname: &str) -> LinkState {
+    update(socket, ifname, LinkState::default(), true)
 }
 
 fn speed_in(root: &Path, ifname: &str, ifindex: u32) -> u32 {

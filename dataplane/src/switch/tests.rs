@@ -127,9 +127,15 @@ fn summary(sw: &SoftwareSwitch) -> std::collections::HashMap<String, u64> {
         .collect()
 }
 
-/// Waits for the thread's next published report.
-fn settle() {
-    std::thread::sleep(Duration::from_millis(2 * engine::TICK_MS + 50));
+/// Waits for two publications of the switch's thread, so that what it
+/// counted before the call is in the next report.
+fn settle(sw: &SoftwareSwitch) {
+    let mut seq = sw.wait_published(0, Duration::ZERO);
+    for _ in 0..2 {
+        let next = sw.wait_published(seq, Duration::from_secs(60));
+        assert!(next > seq, "the switch published nothing in 60 s");
+        seq = next;
+    }
 }
 
 fn ping(net: &Net, from: usize, to: &str, extra: &[&str]) -> bool {
@@ -165,7 +171,7 @@ fn bridges_two_hosts() {
         !ping(&net, 0, "10.9.0.2", &[]),
         "ping crossed unbridged ports"
     );
-    settle();
+    settle(&sw);
     let s = summary(&sw);
     assert!(
         s["drop.not-for-us"] > 0 || s["exception.group"] > 0,
@@ -184,7 +190,7 @@ fn bridges_two_hosts() {
     net.host(0, &["ip", "neigh", "flush", "dev", "eth0"])
         .unwrap();
     assert!(ping(&net, 0, "10.9.0.2", &[]), "ping across the bridge");
-    settle();
+    settle(&sw);
     let s = summary(&sw);
     assert!(s["fdb"] >= 2, "{s:?}");
     assert!(s["forwarded"] >= 4, "{s:?}");
@@ -211,9 +217,21 @@ fn bridges_two_hosts() {
         ports.contains("10 p1 1 ") && ports.contains("11 p2 1 "),
         "{ports}"
     );
-    // Carrier follows the wire: the host's end down, the port's carrier off.
+    // Carrier follows the wire: the host's end down, the port's carrier
+    // off, and that change (only it) wakes a wait for link changes.
+    let links = sw.wait_links(0, Duration::ZERO);
+    assert!(links > 0, "the first publication counts as a change");
+    settle(&sw);
+    assert_eq!(
+        sw.wait_links(links, Duration::ZERO),
+        links,
+        "ticks without a link change"
+    );
     net.host(1, &["ip", "link", "set", "eth0", "down"]).unwrap();
-    settle();
+    assert!(
+        sw.wait_links(links, Duration::from_secs(60)) > links,
+        "no link change published in 60 s after the carrier went"
+    );
     assert!(
         sw.report_text(Report::Ports).contains("11 p2 0 0"),
         "{}",
@@ -271,7 +289,7 @@ fn routes_between_two_subnets() {
     assert!(out.contains("ttl=63"), "{out}");
     // TTL 1: the switch hands it to Linux instead (none here: no reply).
     assert!(!ping(&net, 0, "10.2.0.2", &["-t", "1"]));
-    settle();
+    settle(&sw);
     let s = summary(&sw);
     assert!(s["routed"] >= 6, "{s:?}");
     assert!(s["exception.ttl"] >= 2, "{s:?}");
@@ -279,7 +297,7 @@ fn routes_between_two_subnets() {
     // Without the neighbour the switch punts instead of guessing.
     sw.program_text("unneigh 1 11 10.2.0.2").unwrap();
     assert!(!ping(&net, 0, "10.2.0.2", &[]));
-    settle();
+    settle(&sw);
     assert!(summary(&sw)["exception.no-neighbour"] >= 2);
 }
 
@@ -412,7 +430,7 @@ fn a_remote_switch_takes_the_mux_frames_from_its_uplink() {
     assert_eq!(xid, 10);
     assert_eq!(prio, EXCEPTION_PRIORITY, "marked as an exception");
     assert_eq!(dst, proxy_mac, "to the proxy");
-    settle();
+    settle(&sw);
     let s = summary(&sw);
     assert!(s["from-linux"] >= 1, "{s:?}");
     assert_eq!(s["mux-open"], 1, "the uplink is open: {s:?}");

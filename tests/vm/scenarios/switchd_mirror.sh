@@ -133,14 +133,25 @@ case_killed() {
 	compare "mirror equals the kernel after a kill mid-dump and restart"
 }
 
+mux_socket() { # the software SWITCH's socket on the mux: "OPEN OPENS"
+	python3 "$XETH_ROOT/tests/vm/tools/control.py" $CTL switch |
+		jq -r '"\(.["mux-open"] | tonumber) \(.["mux-opens"] | tonumber)"'
+}
+
 case_mux_recreated() {
+	local opens
+	opens=$(mux_socket | cut -d' ' -f2)
 	ip link del xm0
 	check "the mux gone: the daemon waits" wait_state waiting
 	check_eq "and holds nothing of it" 0 "$($SHOW session | jq .links)"
+	check "and its SWITCH closed its socket on the mux" \
+		wait_for 60 yields "0 $opens" mux_socket
 	mux_and_ports
 	ip addr add 192.0.2.1/24 dev xeth1
 	check "the mux back: the daemon dumps again" wait_state live
 	compare "mirror equals the kernel after the mux was recreated"
+	check "and its SWITCH opened a socket on the new mux" \
+		wait_for 60 yields "1 $((opens + 1))" mux_socket
 }
 
 case_sigterm() {
