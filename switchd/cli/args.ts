@@ -80,7 +80,8 @@ Options:
                          daemon must not wait on them, and to measure their
                          cost)
   --stats-interval SECS  how often to relay the switch's counters
-                         (default: ${DEFAULT_STATS_INTERVAL}; 0.1 to 3600)
+                         (default: ${DEFAULT_STATS_INTERVAL}; 0.1 to 3600);
+                         carrier and speed go when they change
   --log-level LEVEL      trace, debug, info, warning, error or fatal
                          (default: info)
   --log-format FORMAT    text or json (one JSON object per line) (default: text)

@@ -144,7 +144,8 @@ trace_pair() { # trace_pair A B F: where A's echoes to B (IPv F) and B's
 	fi
 	rm -rf "$d" && mkdir "$d"
 	for s in spine1 spine2 leaf1 leaf2; do
-		python3 "$XETH_ROOT/tests/vm/tools/control.py" "$DIR/$s.sock" switch >"$d/$s.before"
+		SW_CTL=$DIR/$s.sock sw_stats
+		echo "$SW_STATS" >"$d/$s.before"
 		for w in $(wires $s); do
 			ip netns exec "fab-$s" timeout "$(scaled 60)" tcpdump -nli "$w" "$filter" >"$d/$s-$w" 2>/dev/null &
 			pids+=" $!"
@@ -160,8 +161,9 @@ trace_pair() { # trace_pair A B F: where A's echoes to B (IPv F) and B's
 		for w in $(wires $s); do
 			echo "# $s $w: $(grep -c 'echo request' "$d/$s-$w") requests, $(grep -c 'echo reply' "$d/$s-$w") replies"
 		done
-		echo "# $s's SWITCH counted: $(python3 "$XETH_ROOT/tests/vm/tools/control.py" "$DIR/$s.sock" switch |
-			jq -c --slurpfile b "$d/$s.before" 'with_entries(select(.value != ($b[0][.key] // "0")))')"
+		SW_CTL=$DIR/$s.sock sw_stats
+		echo "# $s's SWITCH counted: $(jq -c --slurpfile b "$d/$s.before" \
+			'with_entries(select(.value != ($b[0][.key] // "0")))' <<<"$SW_STATS")"
 		echo "# $s: $(ip -n "fab-$s" -$f neigh show | tr '\n' ';')"
 	done
 }
@@ -194,8 +196,8 @@ case_reach() {
 	# what each switch dropped or handed to Linux on the way, and its mux's
 	# counters, for a slow or lossy exception path to show
 	for s in spine1 spine2 leaf1 leaf2; do
-		echo "# $s: SWITCH $(python3 "$XETH_ROOT/tests/vm/tools/control.py" "$DIR/$s.sock" switch |
-			jq -c 'with_entries(select((.key | test("drop|exception")) and ((.value | tonumber) > 0)))')," \
+		SW_CTL=$DIR/$s.sock sw_stats
+		echo "# $s: SWITCH $(jq -c 'with_entries(select((.key | test("drop|exception")) and ((.value | tonumber) > 0)))' <<<"$SW_STATS")," \
 			"mux $(ip netns exec "fab-$s" ethtool -S xm0 | awk '$2 != 0 && NR > 1 { printf " %s%s", $1, $2 }')"
 	done
 	for s in spine1 spine2 leaf1 leaf2; do
