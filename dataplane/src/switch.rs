@@ -323,15 +323,7 @@ impl SoftwareSwitch {
     /// most `timeout`, or until the switch is closed. Returns the number of
     /// the latest snapshot, which a caller gives as `after` next time.
     pub fn wait_published(&self, after: u64, timeout: Duration) -> u64 {
-        let snap = self.shared.snapshot.lock().unwrap();
-        let (snap, _) = self
-            .shared
-            .published
-            .wait_timeout_while(snap, timeout, |s| {
-                s.seq <= after && !self.shared.stop.load(Ordering::SeqCst)
-            })
-            .unwrap();
-        snap.seq
+        self.wait_for(|s| s.seq, after, timeout)
     }
 
     /// As [`Self::wait_published`], for a snapshot whose ports differ
@@ -339,15 +331,21 @@ impl SoftwareSwitch {
     /// changed): returns the number of that kind of change, which a caller
     /// gives as `after` next time. The first snapshot counts as one.
     pub fn wait_links(&self, after: u64, timeout: Duration) -> u64 {
+        self.wait_for(|s| s.links_seq, after, timeout)
+    }
+
+    /// Waits until the snapshot's number `of` passes `after`, `timeout` at
+    /// most, or the switch is closed; returns that number.
+    fn wait_for(&self, of: fn(&Snapshot) -> u64, after: u64, timeout: Duration) -> u64 {
         let snap = self.shared.snapshot.lock().unwrap();
         let (snap, _) = self
             .shared
             .published
             .wait_timeout_while(snap, timeout, |s| {
-                s.links_seq <= after && !self.shared.stop.load(Ordering::SeqCst)
+                of(s) <= after && !self.shared.stop.load(Ordering::SeqCst)
             })
             .unwrap();
-        snap.links_seq
+        of(&snap)
     }
 
     fn attach(&self, xid: u32, ifname: &str) -> Result<(), Error> {
