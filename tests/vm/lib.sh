@@ -89,6 +89,13 @@ yields() { # yields EXPECTED CMD...: CMD prints EXPECTED; for wait_for, which
 	[ "$("$@")" = "$want" ]
 }
 
+switchd_ask() { # switchd_ask SOCKET WHAT: what `show WHAT --json` prints,
+	# asked of a running SWITCHD through its control socket by
+	# tools/control.py: Python starts in a second or two in a TCG guest,
+	# Deno with SWITCHD's modules in ten or more
+	python3 "$XETH_ROOT/tests/vm/tools/control.py" "$1" "$2"
+}
+
 # Named cases, as netdevsim's selftests list ALL_TESTS: a scenario defines
 # case_NAME functions and ALL_CASES="NAME ..." (a line of its own, read by
 # the rig too), then calls run_cases. The rig runs some of them with

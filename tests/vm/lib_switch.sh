@@ -77,13 +77,12 @@ sw_show() { # sw_show WHAT [--json]
 }
 
 # The figures of `show switch`, asked for without starting Deno
-# (tools/control.py): sw_stat NAME asks for one; sw_stats asks once and
+# (switchd_ask): sw_stat NAME asks for one; sw_stats asks once and
 # keeps them for sw_figure NAME.
 sw_stat() { # sw_stat NAME: a figure of `show switch`
-	python3 "$XETH_ROOT/tests/vm/tools/control.py" "$SW_CTL" switch |
-		jq -r ".[\"$1\"] // 0 | tonumber"
+	switchd_ask "$SW_CTL" switch | jq -r ".[\"$1\"] // 0 | tonumber"
 }
-sw_stats() { SW_STATS=$(python3 "$XETH_ROOT/tests/vm/tools/control.py" "$SW_CTL" switch); }
+sw_stats() { SW_STATS=$(switchd_ask "$SW_CTL" switch); }
 sw_figure() { jq -r ".[\"$1\"] // 0 | tonumber" <<<"$SW_STATS"; }
 
 sw_stop() { # stops SWITCHD with SIGTERM; returns its exit status

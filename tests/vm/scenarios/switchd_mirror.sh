@@ -134,7 +134,7 @@ case_killed() {
 }
 
 mux_socket() { # the software SWITCH's socket on the mux: "OPEN OPENS"
-	python3 "$XETH_ROOT/tests/vm/tools/control.py" $CTL switch |
+	switchd_ask "$CTL" switch |
 		jq -r '"\(.["mux-open"] | tonumber) \(.["mux-opens"] | tonumber)"'
 }
 
