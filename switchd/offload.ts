@@ -7,9 +7,11 @@
  *
  * Each result carries the kernel's cookie for the version of the route it
  * answers, from the mirror; a route the mirror no longer holds (deleted
- * meanwhile) or that came without a cookie gets none. After each dump
- * (a new connection, a resync) every route is reported again, since the
- * kernel cleared the flags when the last connection ended.
+ * meanwhile) or that came without a cookie gets none. A route whose
+ * message came after the outcomes were asked for gets none either: the
+ * outcome is of its older version, and the newer one's follows. After
+ * each dump (a new connection, a resync) every route is reported again,
+ * since the kernel cleared the flags when the last connection ended.
  *
  * @module
  */
@@ -101,6 +103,11 @@ export interface OffloadCounters {
   messages: number;
   /** outcomes of routes without a cookie in the mirror (not sent) */
   unknown: number;
+  /**
+   * outcomes of routes that changed after they were asked for (not
+   * sent: the outcome of their new version follows)
+   */
+  superseded: number;
 }
 
 /**
@@ -115,6 +122,7 @@ export class OffloadReporter {
     failed: 0,
     messages: 0,
     unknown: 0,
+    superseded: 0,
   };
   readonly #backend: SwitchBackend;
   readonly #session: OffloadSession;
@@ -188,20 +196,29 @@ export class OffloadReporter {
     if (!backend.routeOutcomes) return;
     // The outcomes are turned into messages of 242 results as they are
     // read: no object per route outlives its message. Each gets the
-    // cookie the mirror holds when it is read (a route changed again
-    // meanwhile gets the newer one, and its next outcome follows).
+    // cookie the mirror holds when it is read. They answer the changes
+    // given to the SWITCH before they were asked for; a route whose
+    // message came since (a cookie above the last one then) is on its way
+    // to the SWITCH, and this outcome would give its new version the old
+    // one's flags: it is left out, and its own outcome follows.
     // Without the extension (a module replaced by an older one) they are
     // read only so that they do not pile up.
     const messages: Uint8Array[] = [];
-    let outcomes = 0, sent = 0;
+    let outcomes = 0, sent = 0, superseded = 0;
     let chunk: FibResult[] = [];
     const c = this.counters;
+    const asked = this.#session.mirror.fib.lastCookie;
+    const resyncs = backend.resyncs;
     try {
       await backend.routeOutcomes(all, (o) => {
         outcomes++;
         if (!enabled) return;
         const r = fibResult(this.#session.mirror.fib, o);
         if (!r) return;
+        if (r.cookie > asked) {
+          superseded++;
+          return;
+        }
         chunk.push(r);
         if (r.result === FIB_RESULT.OFFLOAD) c.offload++;
         else if (r.result === FIB_RESULT.TRAP) c.trap++;
@@ -217,7 +234,12 @@ export class OffloadReporter {
       this.#log.error(`no route outcomes from the switch: ${e}`);
     }
     if (!enabled) return;
-    c.unknown += outcomes - sent;
+    c.unknown += outcomes - sent - superseded;
+    c.superseded += superseded;
+    // A SWITCH programmed anew meanwhile took changes that came after the
+    // outcomes were asked for, and their batches were not sent again: the
+    // outcomes left out come next from the status of every route.
+    if (superseded > 0 && backend.resyncs !== resyncs) this.synced();
     if (messages.length === 0) return;
     c.messages += messages.length;
     try {

@@ -117,6 +117,89 @@ Deno.test("offload: outcomes become results with the mirror's cookies, in order,
   }
 });
 
+Deno.test("offload: an outcome of a route that changed after it was asked for is left out; the new version's follows", async () => {
+  const sw = SoftwareSwitch.open(dp, NO_MUX, { fibCapacity: { ipv4: 1 } });
+  try {
+    const s = new KeptSession();
+    // Right after the reporter asks (its call queued, not yet run), the
+    // kernel deletes route 1 and replaces route 2: route 2's new version
+    // goes to the SWITCH after the question.
+    let ask: (() => void) | undefined;
+    const asks: boolean[] = [];
+    const backend = {
+      resyncs: 0,
+      name: sw.name,
+      apply: (c: Parameters<typeof sw.apply>[0]) => sw.apply(c),
+      links: () => sw.links(),
+      counters: () => sw.counters(),
+      close: () => sw.close(),
+      routeOutcomes: (
+        all: boolean,
+        each: Parameters<typeof sw.routeOutcomes>[1],
+      ) => {
+        asks.push(all);
+        const p = sw.routeOutcomes(all, each);
+        const then = ask;
+        ask = undefined;
+        then?.();
+        return p;
+      },
+    };
+    const r = new OffloadReporter(backend, s);
+    const settle = async () => {
+      await new Promise((ok) => setTimeout(ok, 0));
+      await r.settled();
+    };
+    const { OFFLOAD, FAILED } = FIB_RESULT;
+    feed(s, sw, r, portInfo(1, { ifindex: 10 }));
+    await settle();
+    feed(s, sw, r, route4(1));
+    await settle();
+    deepEqual(s.sent.map(short), [[`a010000/16 101 ${OFFLOAD}`]]);
+    s.sent = [];
+    // route 2 does not fit: FAILED, for cookie 102; its new version
+    // (cookie 203) fits, route 1 gone
+    ask = () =>
+      feed(s, sw, r, { ...route4(1, FIB_EVENT.DEL), cookie: 202n }, {
+        ...route4(2),
+        cookie: 203n,
+      });
+    feed(s, sw, r, route4(2));
+    await settle();
+    const sent = s.sent.flat();
+    deepEqual(
+      sent.filter((x) => x.cookie === 203n && x.result !== OFFLOAD),
+      [],
+      "no result gives the new version the old one's fate",
+    );
+    equal(sent.at(-1)?.cookie, 203n);
+    equal(sent.at(-1)?.result, OFFLOAD);
+    equal(r.counters.superseded, 1);
+    equal(r.counters.failed, 0);
+    equal(r.counters.unknown, 0);
+    deepEqual(asks, [true, false, false, false]);
+    // A SWITCH programmed anew meanwhile (a remote one back in reach) may
+    // have taken the new version without its batch being sent again: the
+    // status of every route is asked for next.
+    asks.length = 0;
+    ask = () => {
+      backend.resyncs++;
+      feed(s, sw, r, { ...route4(3), cookie: 205n });
+    };
+    s.sent = [];
+    feed(s, sw, r, { ...route4(3), cookie: 204n });
+    await settle();
+    equal(r.counters.superseded, 1 + 1);
+    deepEqual(asks, [false, false, true]);
+    deepEqual(s.sent.map(short), [
+      [`a030000/16 205 ${FAILED}`],
+      [`a020000/16 203 ${OFFLOAD}`, `a030000/16 205 ${FAILED}`],
+    ]);
+  } finally {
+    await sw.close();
+  }
+});
+
 Deno.test("offload: nothing is asked of the SWITCH or sent without the extension", async () => {
   const sw = SoftwareSwitch.open(dp, NO_MUX, { fibCapacity: { ipv4: 1 } });
   try {

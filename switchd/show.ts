@@ -86,6 +86,7 @@ export async function showView(
             fib_offload_failed: offload.failed,
             fib_offload_messages: offload.messages,
             fib_offload_unknown: offload.unknown,
+            fib_offload_superseded: offload.superseded,
           }
           : {}),
       };

@@ -114,6 +114,12 @@ export interface SwitchBackend {
     each: (o: RouteOutcome) => void,
   ): Awaitable<void>;
   /**
+   * Times the SWITCH was programmed anew from the mirror (a SWITCH
+   * elsewhere, back after it was out of reach). Outcomes read across one
+   * may answer changes given after they were asked for.
+   */
+  readonly resyncs?: number;
+  /**
    * Resolves when the SWITCH's ports' link state (carrier, speed, the set
    * of ports) changed since change number `after`, or once `timeoutMs`
    * passed, with the number to pass as `after` next time (the same one

@@ -186,6 +186,16 @@ export class Fib {
   readonly #nets = new Map<bigint, NetFib>();
   readonly #sets4 = new HopSets<NextHop>(key4, sameHop4);
   readonly #sets6 = new HopSets<NextHop6>(key6, sameHop6Fully);
+  #lastCookie = 0n;
+
+  /**
+   * The highest cookie of the messages applied (0: none came with one).
+   * A mux numbers its FIB messages in the order it sends them, so a route
+   * whose cookie is above the value read at some moment changed after it.
+   */
+  get lastCookie(): bigint {
+    return this.#lastCookie;
+  }
 
   /** Number of routes held. */
   get size(): number {
@@ -206,8 +216,15 @@ export class Fib {
     return this.#sets4.size + this.#sets6.size;
   }
 
+  #saw(cookie: bigint | undefined): void {
+    if (cookie !== undefined && cookie > this.#lastCookie) {
+      this.#lastCookie = cookie;
+    }
+  }
+
   /** Applies a FIBENTRY; returns what changed. */
   apply4(m: FibEntry): FibChange[] {
+    this.#saw(m.cookie);
     KEY4[0] = m.address;
     if (m.event === FIB_EVENT.DEL) {
       const f = this.#nets.get(m.net);
@@ -242,6 +259,7 @@ export class Fib {
 
   /** Applies a FIB6ENTRY; returns what changed. */
   apply6(m: Fib6Entry): FibChange[] {
+    this.#saw(m.cookie);
     toKey6(m.address, KEY6);
     const f = this.#nets.get(m.net);
     const t = f?.v6;

@@ -205,3 +205,18 @@ Deno.test("cookies: each route keeps its latest, and loses it with itself", () =
   f.apply6(fib6(p, FIB_EVENT.DEL, [[5, 1n], [7, 3n]]));
   equal(f.cookie6(NET, 254, p, 64), undefined);
 });
+
+Deno.test("lastCookie: the highest cookie applied, deletions' too", () => {
+  const f = new Fib();
+  equal(f.lastCookie, 0n);
+  f.apply4(fib4(0x0a010000, 16, FIB_EVENT.REPLACE));
+  equal(f.lastCookie, 0n, "no cookie sent");
+  f.apply4({ ...fib4(0x0a010000, 16, FIB_EVENT.REPLACE), cookie: 5n });
+  f.apply4({ ...fib4(0x0a010000, 16, FIB_EVENT.DEL), cookie: 8n });
+  equal(f.lastCookie, 8n);
+  f.apply6({ ...fib6(1n << 120n, FIB_EVENT.REPLACE, [[5, 1n]]), cookie: 9n });
+  equal(f.lastCookie, 9n);
+  // a lower one (a message of an older mux of the name) does not lower it
+  f.apply4({ ...fib4(0x0a020000, 16, FIB_EVENT.REPLACE), cookie: 2n });
+  equal(f.lastCookie, 9n);
+});
