@@ -252,7 +252,8 @@ class Session:
     def read(self, secs, quiet=None):
         end = time.monotonic() + secs
         while time.monotonic() < end:
-            wait = end - time.monotonic()
+            # a slow guest can pass the end between the test and here
+            wait = max(0.0, end - time.monotonic())
             b = self.recv(min(wait, quiet) if quiet else wait)
             if b is None:
                 return
