@@ -171,10 +171,18 @@ routed_all() { # routed_all: "SWITCH=routed ..." of the four switches
 	local s
 	for s in spine1 spine2 leaf1 leaf2; do echo "$s=$(routed $s)"; done
 }
+linux_forwarded() { # linux_forwarded SWITCH: "IPv4 IPv6" datagrams its
+	# Linux has forwarded (/proc/net is the namespace's)
+	ip netns exec "fab-$1" awk '
+		FILENAME ~ /snmp6$/ { if ($1 == "Ip6OutForwDatagrams") v6 = $2; next }
+		$1 == "Ip:" && !n { for (i = 2; i <= NF; i++) col[$i] = i; n = 1; next }
+		$1 == "Ip:" { v4 = $col["ForwDatagrams"] }
+		END { print v4 + 0, v6 + 0 }' /proc/net/snmp /proc/net/snmp6
+}
 case_reach() {
 	needs up bgp
-	local a b s f retried socks="" nss="" out
-	local -A before after
+	local a b s f retried socks="" nss="" out v4 v6 w4 w6 by_linux=""
+	local -A before after linux0
 	# A first packet to a neighbour nobody has resolved yet goes through
 	# Linux (it resolves it, the SWITCH learns it): a round of one ping
 	# per pair resolves them all, and each SWITCHD has taken the
@@ -208,6 +216,7 @@ case_reach() {
 	check "each SWITCHD took the neighbours the round resolved" \
 		test "$(grep -c '"equal":true' <<<"$out")" = 4
 	for s in $(routed_all); do before[${s%=*}]=${s#*=}; done
+	for s in spine1 spine2 leaf1 leaf2; do linux0[$s]=$(linux_forwarded $s); done
 	pings 3 /tmp/reach
 	for a in $HOSTS; do
 		for b in $HOSTS; do
@@ -216,7 +225,21 @@ case_reach() {
 			check "$a reaches $b (IPv6)" grep -qx rc=0 "/tmp/reach/$a-$b-6"
 		done
 	done
-	for s in $(routed_all); do after[${s%=*}]=$((${s#*=} - ${before[${s%=*}]})); done
+	# A SWITCH publishes its counters on its tick (250 ms), so a figure
+	# read as the last reply arrives can miss it: read until every packet
+	# of the round shows, or for 10 s (scaled) if some went through Linux.
+	counted() {
+		local s
+		for s in $(routed_all); do after[${s%=*}]=$((${s#*=} - ${before[${s%=*}]})); done
+		[ $((after[spine1] + after[spine2])) -ge 96 ] && [ "${after[leaf1]}" -ge 120 ] &&
+			[ "${after[leaf2]}" -ge 120 ]
+	}
+	wait_for 10 counted
+	for s in spine1 spine2 leaf1 leaf2; do
+		read -r v4 v6 <<<"$(linux_forwarded $s)"
+		read -r w4 w6 <<<"${linux0[$s]}"
+		by_linux+="${by_linux:+, }$s $((v4 - w4))/$((v6 - w6))"
+	done
 	# the first pair that did not answer, followed through the fabric
 	for f in /tmp/reach/*; do
 		grep -qx rc=0 "$f" && continue
@@ -228,6 +251,7 @@ case_reach() {
 	# fabric cross one spine and both leaves (96 packets); h1-h2 and
 	# h3-h4 cross their leaf alone (24 more for each leaf)
 	echo "# routed by the SWITCHes: spines $((after[spine1] + after[spine2])) of 96, leaf1 ${after[leaf1]} of 120, leaf2 ${after[leaf2]} of 120"
+	echo "# forwarded by their Linux meanwhile (IPv4/IPv6): $by_linux"
 	# An entry that expired meanwhile sends its next packet through Linux
 	# again: a few of those are allowed, a Linux that routes is not
 	check "the spines' SWITCHes, not their Linux, routed what crossed them" \
