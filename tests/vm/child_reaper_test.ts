@@ -1,4 +1,5 @@
 import { deepEqual, ok } from "node:assert/strict";
+import { waitFor } from "../../ffi/testing/wait.ts";
 
 /** The state letter of /proc/<pid>/stat, or undefined once it is gone. */
 async function procState(pid: number): Promise<string | undefined> {
@@ -14,21 +15,6 @@ const gone = async (pid: number) => {
   const s = await procState(pid);
   return s === undefined || s === "Z";
 };
-
-/**
- * Whether `pid` stops within `ms`. A SIGKILLed process ends when it next
- * runs, which on a busy machine can take a while (a fresh-clone run beside
- * two guests saw it still runnable, R, as the rig ended); an unkilled child
- * sleeps for 600 s, so a long bound still tells them apart.
- */
-async function goneWithin(pid: number, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (!await gone(pid)) {
-    if (Date.now() >= until) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
 
 // A rig stand-in: registers a long sleep, says its pid, waits.
 const RIG = `
@@ -69,9 +55,14 @@ for (const [sig, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
     const status = await rig.status;
     deepEqual(status.code, code);
     // the kill was sent before the rig exited; the child stops when it
-    // next runs and is reaped by its new parent
+    // next runs, which on a busy machine can take a while (a fresh-clone
+    // run beside two guests saw it still runnable, R, as the rig ended),
+    // and is reaped by its new parent. An unkilled child sleeps for 600 s,
+    // so a long bound still tells them apart.
+    const stopped = await waitFor("the child", () => gone(pid), 60_000)
+      .then(() => true, () => false);
     ok(
-      await goneWithin(pid, 60_000),
+      stopped,
       `the child ${pid} outlived the rig by 60 s (${await procState(pid)})`,
     );
   });

@@ -182,6 +182,10 @@ linux_forwarded() { # linux_forwarded SWITCH: "IPv4 IPv6" datagrams its
 case_reach() {
 	needs up bgp
 	local a b s f retried socks="" nss="" out v4 v6 w4 w6 by_linux=""
+	# 3 echoes and 3 replies per pair and family: the 8 pairs across the
+	# fabric cross one spine and both leaves (96 packets); h1-h2 and
+	# h3-h4 cross their leaf alone (24 more for each leaf)
+	local spines=96 leaf=120
 	local -A before after linux0
 	# A first packet to a neighbour nobody has resolved yet goes through
 	# Linux (it resolves it, the SWITCH learns it): a round of one ping
@@ -231,8 +235,8 @@ case_reach() {
 	counted() {
 		local s
 		for s in $(routed_all); do after[${s%=*}]=$((${s#*=} - ${before[${s%=*}]})); done
-		[ $((after[spine1] + after[spine2])) -ge 96 ] && [ "${after[leaf1]}" -ge 120 ] &&
-			[ "${after[leaf2]}" -ge 120 ]
+		[ $((after[spine1] + after[spine2])) -ge $spines ] && [ "${after[leaf1]}" -ge $leaf ] &&
+			[ "${after[leaf2]}" -ge $leaf ]
 	}
 	wait_for 10 counted
 	for s in spine1 spine2 leaf1 leaf2; do
@@ -247,10 +251,7 @@ case_reach() {
 		trace_pair "${f%%-*}" "$(cut -d- -f2 <<<"$f")" "${f##*-}"
 		break
 	done
-	# 3 echoes and 3 replies per pair and family: the 8 pairs across the
-	# fabric cross one spine and both leaves (96 packets); h1-h2 and
-	# h3-h4 cross their leaf alone (24 more for each leaf)
-	echo "# routed by the SWITCHes: spines $((after[spine1] + after[spine2])) of 96, leaf1 ${after[leaf1]} of 120, leaf2 ${after[leaf2]} of 120"
+	echo "# routed by the SWITCHes: spines $((after[spine1] + after[spine2])) of $spines, leaf1 ${after[leaf1]} of $leaf, leaf2 ${after[leaf2]} of $leaf"
 	echo "# forwarded by their Linux meanwhile (IPv4/IPv6): $by_linux"
 	# An entry that expired meanwhile sends its next packet through Linux
 	# again: a few of those are allowed, a Linux that routes is not
