@@ -49,6 +49,12 @@ export interface BatchOptions {
   runsDir: string;
   /** XETH_* settings the guest sources */
   env: string;
+  /**
+   * The guest's scale measured again, when a scenario runs out of time:
+   * a machine that slowed after the guest started earns it more time
+   * (`extendedMs`). Absent, a timeout is final.
+   */
+  rescale?: () => Promise<number>;
   acpiTables: string[];
   onLine: (scenario: string | undefined, line: string) => void;
 }
@@ -139,6 +145,8 @@ async function peerBoot(
 
 interface Watch {
   current?: string;
+  /** the scale a scenario's bound ended with, when measured again */
+  rescaled: Map<string, number>;
   started: Map<string, number>;
   done: Map<string, number>;
   /** QEMU's processor seconds at each scenario's start and end */
@@ -146,6 +154,26 @@ interface Watch {
   cpuDone: Map<string, number>;
   timedOut?: string;
   bootTimedOut: boolean;
+}
+
+/** How many times one scenario's bound may grow (`extendedMs`). */
+export const MAX_EXTENSIONS = 3;
+
+/**
+ * The milliseconds more a scenario gets when its bound of `seconds` ×
+ * `used` ran out after `elapsedS` and the machine now measures `now`:
+ * the bound at the new scale, counted from the scenario's start. None
+ * when the machine is no slower, or the new bound has passed too.
+ */
+export function extendedMs(
+  seconds: number,
+  used: number,
+  now: number,
+  elapsedS: number,
+): number | undefined {
+  if (!(now > used)) return undefined;
+  const more = (seconds * now - elapsedS) * 1000;
+  return more > 0 ? more : undefined;
 }
 
 /** A scenario's timeout on a kernel, before the scale. */
@@ -172,6 +200,7 @@ async function bootOnce(
     done: new Map(),
     cpuStarted: new Map(),
     cpuDone: new Map(),
+    rescaled: new Map(),
     bootTimedOut: false,
   };
   let pid: number | undefined;
@@ -184,13 +213,45 @@ async function bootOnce(
     w.bootTimedOut = true;
     abort.abort();
   }, o.settings.bootSeconds * o.scale * 1000);
+  let ended = false;
   const arm = (name: string) => {
     clearTimeout(timer);
-    const secs = timeoutOf(o.settings, o.kernel.alias, name) * o.scale;
-    timer = setTimeout(() => {
+    const bound = timeoutOf(o.settings, o.kernel.alias, name);
+    const t0 = performance.now();
+    let used = o.scale;
+    let extensions = 0;
+    const expire = async () => {
+      // The scale was measured when the guest started; a load that came
+      // later (another guest, a test run) slows it past a bound it would
+      // have met. The measurement runs beside this guest too, so it errs
+      // towards more time, and only a few times.
+      const now = extensions < MAX_EXTENSIONS
+        ? await o.rescale?.().catch(() => undefined)
+        : undefined;
+      if (ended || w.current !== name) return; // it ended meanwhile
+      const elapsed = (performance.now() - t0) / 1000;
+      const more = now === undefined
+        ? undefined
+        : extendedMs(bound, used, now, elapsed);
+      if (more !== undefined && now !== undefined) {
+        o.onLine(
+          name,
+          `vm: ${name} ran out of its ${Math.round(bound * used)} s after ${
+            Math.round(elapsed)
+          } s, but the machine slowed since (time scale ${used} -> ${now}): it may run until ${
+            Math.round(bound * now)
+          } s`,
+        );
+        used = now;
+        extensions++;
+        w.rescaled.set(name, now);
+        timer = setTimeout(expire, more);
+        return;
+      }
       w.timedOut = name;
       abort.abort();
-    }, secs * 1000);
+    };
+    timer = setTimeout(expire, bound * used * 1000);
   };
   const peerAbort = new AbortController();
   const peerRun = peer?.run(peerAbort.signal);
@@ -227,6 +288,7 @@ async function bootOnce(
       }
     },
   });
+  ended = true;
   clearTimeout(timer);
   if (peerRun) {
     // The scenario tells its peer to end (lib_peer.sh peer_bye); one that
@@ -293,6 +355,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchOutcome> {
     const rc = rcText === undefined ? undefined : Number(rcText.trim());
     const output = (await readOptional(`${d}/output.log`)) ?? "";
     const timeout = timeoutOf(o.settings, o.kernel.alias, sc.name);
+    const scale = w.rescaled.get(sc.name) ?? o.scale;
     const end = w.done.get(sc.name) ?? performance.now();
     const cpu0 = w.cpuStarted.get(sc.name);
     const cpu1 = w.cpuDone.get(sc.name);
@@ -302,9 +365,11 @@ export async function runBatch(o: BatchOptions): Promise<BatchOutcome> {
         sc,
         {
           timedOut: w.timedOut === sc.name,
-          timeoutSeconds: Math.round(timeout * o.scale),
-          timeoutDetail: o.scale > 1
-            ? `${timeout}s × time scale ${o.scale}`
+          timeoutSeconds: Math.round(timeout * scale),
+          timeoutDetail: w.rescaled.has(sc.name)
+            ? `${timeout}s × time scale ${scale}, measured again as it ran out`
+            : scale > 1
+            ? `${timeout}s × time scale ${scale}`
             : undefined,
           pending: w.timedOut === sc.name ? pendingOf(output) : undefined,
           rc: Number.isNaN(rc) ? undefined : rc,

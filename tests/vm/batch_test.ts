@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { markerName, pendingOf, timeoutOf } from "./batch.ts";
+import { extendedMs, markerName, pendingOf, timeoutOf } from "./batch.ts";
 import { loadSettings } from "./settings.ts";
 import { SCENARIO_START } from "./verdict.ts";
 
@@ -36,4 +36,15 @@ Deno.test("timeoutOf: a debug kernel's timeout on debug kernels only", () => {
   assert.equal(timeoutOf(s, "6.12", "lab_fabric"), 900);
   assert.equal(timeoutOf(s, "6.12-debug", "lab_fabric"), 1800);
   assert.equal(timeoutOf(s, "6.1-debug", "mux"), timeoutOf(s, "6.1", "mux"));
+});
+
+Deno.test("extendedMs: more time only when the machine slowed and the new bound is ahead", () => {
+  // 20 s at scale 1 ran out after 20 s; the machine now measures 2.5
+  assert.equal(extendedMs(20, 1, 2.5, 20), 30_000);
+  // no slower, or faster: the timeout stands
+  assert.equal(extendedMs(20, 1.5, 1.5, 30), undefined);
+  assert.equal(extendedMs(20, 2, 1, 40), undefined);
+  // slower, but the scenario is past the new bound too
+  assert.equal(extendedMs(20, 1, 1.2, 25), undefined);
+  assert.equal(extendedMs(20, 1, 1.25, 25), undefined);
 });

@@ -77,9 +77,104 @@ Deno.test("rig: failing, silent and hanging scenarios fail with their reason", a
   // the bound is the scenario's own, from its start, times the scale
   assert.match(
     r.out,
-    /timeout: timed out after \d+s( \(20s × time scale [\d.]+\))?; the guest was killed; still pending:\n {2}\| hanging on purpose/,
+    /timeout: timed out after \d+s( \(20s × time scale [\d.]+(, measured again as it ran out)?\))?; the guest was killed; still pending:\n {2}\| hanging on purpose/,
   );
   assert.match(r.out, /^1 passed, 3 failed$/m);
+});
+
+/**
+ * The rig run with `args`, calling `onText` with its output so far as
+ * it comes: a test can act on the machine while the guest runs.
+ */
+async function rigWatching(
+  onText: (out: string) => void,
+  ...args: string[]
+): Promise<Run> {
+  const env = Deno.env.toObject();
+  delete env.XETH_TIME_SCALE; // the rig must measure the machine itself
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}/tests/vm/rig.ts`, "--no-build", ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env,
+    clearEnv: true,
+  }).spawn();
+  let out = "";
+  const read = async (s: ReadableStream<Uint8Array>) => {
+    for await (const t of s.pipeThrough(new TextDecoderStream())) {
+      out += t;
+      onText(out);
+    }
+  };
+  const [status] = await Promise.all([
+    child.status,
+    read(child.stdout),
+    read(child.stderr),
+  ]);
+  return { code: status.code, out };
+}
+
+/** Processes that spin on every core until stopped. */
+function hogs(n: number): { stop: () => void } {
+  const ps = Array.from(
+    { length: n },
+    () =>
+      new Deno.Command("sh", {
+        args: ["-c", "while :; do :; done"],
+        stdout: "null",
+        stderr: "null",
+      }).spawn(),
+  );
+  let stopped = false;
+  return {
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      for (const p of ps) {
+        try {
+          p.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+}
+
+Deno.test("rig: a scenario that runs out of time on a machine that slowed since its guest started gets more time", async () => {
+  // The guest measures the machine at start and sleeps 26 s × that
+  // scale against a bound of 20 s × it. Spinning processes, three per
+  // core, start once the scenario does; when the bound runs out the rig
+  // measures at least twice the scale and must let it finish.
+  const cores = navigator.hardwareConcurrency;
+  let load: { stop: () => void } | undefined;
+  let r: Run;
+  try {
+    r = await rigWatching(
+      (out) => {
+        if (!load && out.includes("sleeping past the first bound")) {
+          load = hogs(3 * cores);
+        }
+        if (load && out.includes("but the machine slowed since")) {
+          load.stop();
+        }
+      },
+      "--kernel",
+      "6.12",
+      "--timeout",
+      "20",
+      fixture("slowed"),
+    );
+  } finally {
+    load?.stop();
+  }
+  assert.ok(load, `the scenario never started:\n${r.out}`);
+  assert.equal(r.code, 0, r.out);
+  assert.match(
+    r.out,
+    /vm: slowed ran out of its \d+ s after \d+ s, but the machine slowed since \(time scale [\d.]+ -> [\d.]+\): it may run until \d+ s/,
+  );
+  assert.match(r.out, /PASS 6\.12 slowed: 1 passed, 0 failed/);
 });
 
 Deno.test("rig: scenarios share a guest, which is put back as it booted between them", async () => {
