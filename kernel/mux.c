@@ -72,18 +72,8 @@ void xeth_mux_del_proxy(struct xeth_mux *mux, struct xeth_proxy *p)
 {
 	xa_erase(&mux->proxies, p->xid);
 	list_del_rcu(&p->list);
-	if (p->kind == XETH_DEV_KIND_PORT) {
+	if (p->kind == XETH_DEV_KIND_PORT)
 		mux->n_ports--;
-		/* a firmware port may be waiting for the room (platform.c) */
-		if (mux->max_ports)
-			xeth_platform_mux_event();
-	}
-}
-
-/* Whether one more port fits: a firmware mux has a limit ("ports"). */
-bool xeth_mux_has_port_room(const struct xeth_mux *mux)
-{
-	return !mux->max_ports || mux->n_ports < mux->max_ports;
 }
 
 static struct net_device *xeth_mux_pick_lower(struct xeth_mux *mux, u32 hash)

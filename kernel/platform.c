@@ -305,7 +305,7 @@ static void xeth_fw_attach_waiters(struct work_struct *work)
 
 static DECLARE_WORK(xeth_fw_attach_work, xeth_fw_attach_waiters);
 
-/* A mux registered (rtnl or firmware), or a port left a full one.  RTNL. */
+/* A mux registered (rtnl or firmware).  RTNL. */
 void xeth_platform_mux_event(void)
 {
 	if (READ_ONCE(xeth_fw_up))
@@ -325,14 +325,9 @@ static struct net_device *xeth_fw_find_mux(const char *name, bool *not_mux)
 	return mux->fw && mux->fw->going ? NULL : dev;
 }
 
-/*
- * A port that has no mux yet, or whose mux is full: listed, to be
- * attached when a mux registers or a port leaves one.
- */
-static int xeth_fw_wait(struct device *dev, const char *mux_name,
-			const char *why)
+/* A port that has no mux yet: listed, to be attached when one registers. */
+static int xeth_fw_wait(struct device *dev, const char *mux_name)
 {
-	struct net_device *mux_dev;
 	struct xeth_fw_waiter *w;
 	bool listed = false, not_mux;
 
@@ -345,15 +340,15 @@ static int xeth_fw_wait(struct device *dev, const char *mux_name,
 		list_add_tail(&w->node, &xeth_fw_waiters);
 	}
 	mutex_unlock(&xeth_fw_waiters_lock);
-	/* a mux that registered, or made room, since the port looked finds
-	 * it listed now; the attach waits for this probe to return
+	/* a mux that registered since the port looked finds it listed now;
+	 * the attach waits for this probe to return
 	 */
 	rtnl_lock();
-	mux_dev = xeth_fw_find_mux(mux_name, &not_mux);
-	if (mux_dev && xeth_mux_has_port_room(netdev_priv(mux_dev)))
+	if (xeth_fw_find_mux(mux_name, &not_mux))
 		xeth_platform_mux_event();
 	rtnl_unlock();
-	return dev_err_probe(dev, -EPROBE_DEFER, "%s %s\n", why, mux_name);
+	return dev_err_probe(dev, -EPROBE_DEFER, "waiting for mux %s\n",
+			     mux_name);
 }
 
 /* --- xeth,mux ---------------------------------------------------------- */
@@ -620,17 +615,7 @@ static int xeth_port_probe(struct platform_device *pdev)
 	if (!mux_dev) {
 		rtnl_unlock();
 		free_netdev(ndev);
-		return xeth_fw_wait(dev, mux_name, "waiting for mux");
-	}
-	if (!xeth_mux_has_port_room(netdev_priv(mux_dev))) {
-		/* an rtnl port has its room, or the board names more ports
-		 * than "ports": the port appears when one leaves
-		 */
-		rtnl_unlock();
-		free_netdev(ndev);
-		dev_info(dev, "mux %s is full (firmware \"ports\"): waiting for a port to leave it\n",
-			 mux_name);
-		return xeth_fw_wait(dev, mux_name, "waiting for room on mux");
+		return xeth_fw_wait(dev, mux_name);
 	}
 	err = xeth_fw_name_free(dev, name);
 	if (err)

@@ -19,7 +19,7 @@ int xeth_port_add(struct net_device *dev, struct net_device *mux_dev,
 	struct xeth_proxy *p = netdev_priv(dev);
 
 	p->mux = netdev_priv(mux_dev);
-	if (!xeth_mux_has_port_room(p->mux)) {
+	if (p->mux->max_ports && p->mux->n_ports >= p->mux->max_ports) {
 		NL_SET_ERR_MSG(extack, "the mux has no room for another port (firmware \"ports\")");
 		return -ENOSPC;
 	}

@@ -270,7 +270,6 @@ void xeth_mux_del_lower(struct net_device *mux_dev, struct net_device *lower);
 int xeth_mux_add_proxy(struct xeth_mux *mux, struct xeth_proxy *p,
 		       struct netlink_ext_ack *extack);
 void xeth_mux_del_proxy(struct xeth_mux *mux, struct xeth_proxy *p);
-bool xeth_mux_has_port_room(const struct xeth_mux *mux);
 u32 xeth_mux_alloc_port_xid(struct xeth_mux *mux);
 u32 xeth_mux_alloc_aux_xid(struct xeth_mux *mux);
 bool xeth_mux_xid_valid(const struct xeth_mux *mux, u32 xid);

@@ -137,19 +137,6 @@ case_unbind_bind() {
 	check "unbind and bind bring it back" bash -c "echo $P1 >$PORTDRV/unbind && echo $P1 >$PORTDRV/bind"
 	check_eq "xeth1 is back" "02:00:5e:10:00:01" "$(info xeth1 address)"
 
-	# the firmware's 4 ports are the limit for rtnl ports too: one that
-	# takes the room of an unbound port makes that port wait, not fail
-	check "unbind xeth2 again" unbind "$PORTDRV" "$P2"
-	check "an rtnl port takes its room" ip link add xtmp link xm0 type xeth-port
-	check_fails "xeth2's device bound now waits for room (EPROBE_DEFER)" bind "$PORTDRV" "$P2"
-	check_fails "and has no netdev" ip link show xeth2
-	check_eq "the kernel says why" yes "$(dmesg | grep -qF \
-		"xeth-port $P2: mux xm0 is full (firmware \"ports\"): waiting for a port to leave it" && echo yes)"
-	check "ip link del of the rtnl port" ip link del xtmp
-	check "xeth2 comes back by itself, with its MAC" \
-		wait_for 10 yields 02:00:5e:10:00:02 info xeth2 address
-	check_eq "its device is bound" xeth-port "$(bound_to "$P2")"
-
 	check "unbind the mux" unbind "$MUXDRV" "$MUX"
 	check_eq "every xeth link went with it (rtnl-made ones too)" "" "$(xeth_links)"
 	check_eq "its ports were unbound first" "none none none none" \
