@@ -217,8 +217,6 @@ async function bootOnce(
   const arm = (name: string) => {
     clearTimeout(timer);
     const bound = timeoutOf(o.settings, o.kernel.alias, name);
-    const t0 = performance.now();
-    let used = o.scale;
     let extensions = 0;
     const expire = async () => {
       // The scale was measured when the guest started; a load that came
@@ -229,7 +227,8 @@ async function bootOnce(
         ? await o.rescale?.().catch(() => undefined)
         : undefined;
       if (ended || w.current !== name) return; // it ended meanwhile
-      const elapsed = (performance.now() - t0) / 1000;
+      const used = w.rescaled.get(name) ?? o.scale;
+      const elapsed = (performance.now() - w.started.get(name)!) / 1000;
       const more = now === undefined
         ? undefined
         : extendedMs(bound, used, now, elapsed);
@@ -242,7 +241,6 @@ async function bootOnce(
             Math.round(bound * now)
           } s`,
         );
-        used = now;
         extensions++;
         w.rescaled.set(name, now);
         timer = setTimeout(expire, more);
@@ -251,7 +249,7 @@ async function bootOnce(
       w.timedOut = name;
       abort.abort();
     };
-    timer = setTimeout(expire, bound * used * 1000);
+    timer = setTimeout(expire, bound * o.scale * 1000);
   };
   const peerAbort = new AbortController();
   const peerRun = peer?.run(peerAbort.signal);

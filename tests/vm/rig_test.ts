@@ -3,6 +3,7 @@
  * hang or report nothing, and show the user why. These boot real guests.
  */
 import assert from "node:assert/strict";
+import { eachLine } from "../lines.ts";
 import { guestEnv, ROOT } from "./rig.ts";
 
 interface Run {
@@ -10,12 +11,18 @@ interface Run {
   out: string;
 }
 
-async function rig(...args: string[]): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
+/** The rig with `args`, in `env` when given (else this process's). */
+function rigCommand(args: string[], env?: Record<string, string>) {
+  return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}/tests/vm/rig.ts`, "--no-build", ...args],
     stdout: "piped",
     stderr: "piped",
-  }).output();
+    ...(env ? { env, clearEnv: true } : {}),
+  });
+}
+
+async function rig(...args: string[]): Promise<Run> {
+  const out = await rigCommand(args).output();
   const dec = new TextDecoder();
   return {
     code: out.code,
@@ -83,33 +90,25 @@ Deno.test("rig: failing, silent and hanging scenarios fail with their reason", a
 });
 
 /**
- * The rig run with `args`, calling `onText` with its output so far as
- * it comes: a test can act on the machine while the guest runs.
+ * The rig run with `args`, calling `onLine` with each line of its output
+ * as it comes: a test can act on the machine while the guest runs.
  */
 async function rigWatching(
-  onText: (out: string) => void,
+  onLine: (line: string) => void,
   ...args: string[]
 ): Promise<Run> {
   const env = Deno.env.toObject();
   delete env.XETH_TIME_SCALE; // the rig must measure the machine itself
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}/tests/vm/rig.ts`, "--no-build", ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env,
-    clearEnv: true,
-  }).spawn();
+  const child = rigCommand(args, env).spawn();
   let out = "";
-  const read = async (s: ReadableStream<Uint8Array>) => {
-    for await (const t of s.pipeThrough(new TextDecoderStream())) {
-      out += t;
-      onText(out);
-    }
+  const each = (line: string) => {
+    out += line + "\n";
+    onLine(line);
   };
   const [status] = await Promise.all([
     child.status,
-    read(child.stdout),
-    read(child.stderr),
+    eachLine(child.stdout, each),
+    eachLine(child.stderr, each),
   ]);
   return { code: status.code, out };
 }
@@ -151,11 +150,11 @@ Deno.test("rig: a scenario that runs out of time on a machine that slowed since 
   let r: Run;
   try {
     r = await rigWatching(
-      (out) => {
-        if (!load && out.includes("sleeping past the first bound")) {
+      (line) => {
+        if (!load && line.includes("sleeping past the first bound")) {
           load = hogs(3 * cores);
         }
-        if (load && out.includes("but the machine slowed since")) {
+        if (load && line.includes("but the machine slowed since")) {
           load.stop();
         }
       },
