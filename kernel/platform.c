@@ -284,6 +284,49 @@ void xeth_platform_forget(struct xeth_fw *fw)
 	list_del_init(&fw->node);
 }
 
+/* --- rooms a firmware mux keeps for its firmware ports ---------------- */
+
+struct xeth_fw_named {
+	const char *mux;
+	unsigned int n;
+};
+
+static int xeth_fw_count_named(struct device *dev, void *data)
+{
+	struct xeth_fw_named *named = data;
+	const char *mux = XETH_FW_MUX_NAME;
+
+	if (device_property_match_string(dev, "compatible", "xeth,port") < 0)
+		return 0;
+	/* a "mux" that is not a string fails the port's probe: no room */
+	if (device_property_present(dev, "mux") &&
+	    device_property_read_string(dev, "mux", &mux))
+		return 0;
+	named->n += !strcmp(mux, named->mux);
+	return 0;
+}
+
+/*
+ * The rooms of a firmware mux that its firmware ports may still need: one
+ * for each port device that names the mux and has no port on it now
+ * (unbound, waiting, probing, or deleted with ip link).  A probe that
+ * finds no room fails for good, so an rtnl port may not take these.  RTNL.
+ */
+unsigned int xeth_platform_kept_rooms(struct net_device *mux_dev)
+{
+	struct xeth_mux *mux = netdev_priv(mux_dev);
+	struct xeth_fw_named named = { .mux = netdev_name(mux_dev) };
+	unsigned int on_mux = 0;
+	struct xeth_proxy *p;
+
+	if (!mux->fw)
+		return 0;
+	bus_for_each_dev(&platform_bus_type, NULL, &named, xeth_fw_count_named);
+	list_for_each_entry(p, &mux->proxy_list, list)
+		on_mux += p->kind == XETH_DEV_KIND_PORT && p->fw;
+	return named.n > on_mux ? named.n - on_mux : 0;
+}
+
 /* --- ports that wait for their mux ------------------------------------ */
 
 static void xeth_fw_attach_waiters(struct work_struct *work)

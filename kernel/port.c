@@ -23,6 +23,13 @@ int xeth_port_add(struct net_device *dev, struct net_device *mux_dev,
 		NL_SET_ERR_MSG(extack, "the mux has no room for another port (firmware \"ports\")");
 		return -ENOSPC;
 	}
+	if (p->mux->max_ports && !p->fw &&
+	    p->mux->n_ports + xeth_platform_kept_rooms(mux_dev) >=
+	    p->mux->max_ports) {
+		NL_SET_ERR_MSG(extack,
+			       "the mux's free rooms are kept for its firmware ports (firmware \"ports\")");
+		return -ENOSPC;
+	}
 	if (xid_attr) {
 		p->xid = nla_get_u32(xid_attr);
 		if (!xeth_mux_xid_valid(p->mux, p->xid)) {

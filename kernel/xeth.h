@@ -401,5 +401,6 @@ void xeth_platform_exit(void);
 void xeth_platform_forget(struct xeth_fw *fw);
 void xeth_platform_lower_event(struct net_device *dev);
 void xeth_platform_mux_event(void);
+unsigned int xeth_platform_kept_rooms(struct net_device *mux_dev);
 
 #endif /* __XETH_H */

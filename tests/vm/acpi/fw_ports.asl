@@ -1,6 +1,6 @@
 /*
- * A link-less xeth mux with four ports, as a switch's firmware would
- * describe them (tests/vm/scenarios/fw_ports.sh). ACPI PRP0001 devices:
+ * A link-less xeth mux with four ports and room for five, as a switch's
+ * firmware would describe them (tests/vm/scenarios/fw_ports.sh). ACPI PRP0001 devices:
  * the "compatible" property matches them to xeth's platform drivers, as
  * a device-tree node would.
  */
@@ -31,7 +31,7 @@ DefinitionBlock ("", "SSDT", 2, "XETH", "FWPORTS", 0x00000001)
                     Package () { "compatible", "xeth,mux" },
                     Package () { "name", "xm0" },
                     Package () { "encap", 1 },
-                    Package () { "ports", 4 },
+                    Package () { "ports", 5 },
                     Package () { "txqs", 2 },
                     Package () { "rxqs", 3 },
                     Package () { "priv-flags", Package () {

@@ -76,10 +76,13 @@ case_eeprom() {
 
 # --- as rtnl ports -------------------------------------------------------------
 case_rtnl_ports() {
-	check_eq "a fifth port does not fit the firmware's 4 (ip link add)" \
+	check "a fifth port takes the last room of the firmware's 5 (ip link add)" \
+		ip link add xeth9 link xm0 type xeth-port
+	check_eq "a sixth does not fit" \
 		'Error: the mux has no room for another port (firmware "ports").' \
-		"$(ip link add xeth9 link xm0 type xeth-port 2>&1)"
-	check_fails "no xeth9 was left behind" ip link show xeth9
+		"$(ip link add xeth8 link xm0 type xeth-port 2>&1)"
+	check_fails "no xeth8 was left behind" ip link show xeth8
+	check "ip link del xeth9" ip link del xeth9
 	check "an xeth-vlan on a firmware port" ip link add xeth2.100 link xeth2 type xeth-vlan
 	check "a lag of two firmware ports" ip link add lag1 link xeth0 type xeth-lag
 	check "the second member joins" ip link set xeth3 master lag1
@@ -132,8 +135,25 @@ case_unbind_bind() {
 	check_eq "xeth2 and its VLAN are gone, nothing else" "lag1 xeth0 xeth1 xeth3 xm0" "$(xeth_links)"
 	check "bind it again" bind "$PORTDRV" "$P2"
 	check_eq "xeth2 is back with its MAC" "02:00:5e:10:00:02" "$(info xeth2 address)"
+
+	# A firmware port's probe that finds no room fails for good: an rtnl
+	# port takes only the rooms that no firmware port names.
+	check "unbind xeth2's device again" unbind "$PORTDRV" "$P2"
+	check "an rtnl port takes the free room" ip link add xeth9 link xm0 type xeth-port
+	check_eq "but not the unbound xeth2's, which the mux keeps for it" \
+		"Error: the mux's free rooms are kept for its firmware ports (firmware \"ports\")." \
+		"$(ip link add xeth8 link xm0 type xeth-port 2>&1)"
+	check "bind xeth2's device" bind "$PORTDRV" "$P2"
+	check_eq "xeth2 is back in its room" "02:00:5e:10:00:02" "$(info xeth2 address)"
+	check "ip link del xeth9" ip link del xeth9
+
 	check "ip link del of a firmware port" ip link del xeth1
 	check_eq "its device stays bound, without a netdev" xeth-port "$(bound_to "$P1")"
+	check "an rtnl port takes the free room" ip link add xeth9 link xm0 type xeth-port
+	check_eq "but not the deleted xeth1's" \
+		"Error: the mux's free rooms are kept for its firmware ports (firmware \"ports\")." \
+		"$(ip link add xeth8 link xm0 type xeth-port 2>&1)"
+	check "ip link del xeth9" ip link del xeth9
 	check "unbind and bind bring it back" bash -c "echo $P1 >$PORTDRV/unbind && echo $P1 >$PORTDRV/bind"
 	check_eq "xeth1 is back" "02:00:5e:10:00:01" "$(info xeth1 address)"
 
@@ -163,7 +183,7 @@ case_unbind_bind() {
 }
 
 # At once: the mux unbound and bound, a port unbound and bound, rtnl ports
-# added and deleted on the mux. Nothing may hang (RTNL against probe and
+# added and deleted on the mux (in its one free room). Nothing may hang (RTNL against probe and
 # remove, device links against both).
 case_race() {
 	race() {
