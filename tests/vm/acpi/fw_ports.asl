@@ -1,8 +1,8 @@
 /*
  * A link-less xeth mux with four ports and room for five, as a switch's
- * firmware would describe them (tests/vm/scenarios/fw_ports.sh). ACPI PRP0001 devices:
- * the "compatible" property matches them to xeth's platform drivers, as
- * a device-tree node would.
+ * firmware would describe them (tests/vm/scenarios/fw_ports.sh). ACPI
+ * PRP0001 devices: the "compatible" property matches them to xeth's
+ * platform drivers, as a device-tree node would.
  */
 DefinitionBlock ("", "SSDT", 2, "XETH", "FWPORTS", 0x00000001)
 {

@@ -183,8 +183,8 @@ case_unbind_bind() {
 }
 
 # At once: the mux unbound and bound, a port unbound and bound, rtnl ports
-# added and deleted on the mux (in its one free room). Nothing may hang (RTNL against probe and
-# remove, device links against both).
+# added and deleted on the mux (in its one free room). Nothing may hang
+# (RTNL against probe and remove, device links against both).
 case_race() {
 	race() {
 		local i
