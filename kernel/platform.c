@@ -92,16 +92,25 @@ static int xeth_fw_u16(struct device *dev, const char *prop, u16 def,
 	return xeth_fw_uint(dev, prop, 16, def, min, max, val);
 }
 
+/*
+ * A string property, @def when absent.  Quiet: a count that runs on every
+ * ip link add reads it too, and only a probe reports a bad one.
+ */
+static int xeth_fw_string(struct device *dev, const char *prop,
+			  const char *def, const char **val)
+{
+	*val = def;
+	if (!device_property_present(dev, prop))
+		return 0;
+	return device_property_read_string(dev, prop, val);
+}
+
 /* An interface name (a "%d" in it is numbered at registration). */
 static int xeth_fw_ifname(struct device *dev, const char *prop,
 			  const char *def, const char **val)
 {
-	int err;
+	int err = xeth_fw_string(dev, prop, def, val);
 
-	*val = def;
-	if (!device_property_present(dev, prop))
-		return 0;
-	err = device_property_read_string(dev, prop, val);
 	if (err) {
 		dev_err(dev, "property \"%s\" is not a string (%pe)\n", prop,
 			ERR_PTR(err));
@@ -294,13 +303,12 @@ struct xeth_fw_named {
 static int xeth_fw_count_named(struct device *dev, void *data)
 {
 	struct xeth_fw_named *named = data;
-	const char *mux = XETH_FW_MUX_NAME;
+	const char *mux;
 
 	if (device_property_match_string(dev, "compatible", "xeth,port") < 0)
 		return 0;
 	/* a "mux" that is not a string fails the port's probe: no room */
-	if (device_property_present(dev, "mux") &&
-	    device_property_read_string(dev, "mux", &mux))
+	if (xeth_fw_string(dev, "mux", XETH_FW_MUX_NAME, &mux))
 		return 0;
 	named->n += !strcmp(mux, named->mux);
 	return 0;
